@@ -1,0 +1,36 @@
+"""All tables, imported here so SQLModel.metadata (and Alembic) sees every one."""
+
+from models.api_token import ApiToken
+from models.audit import AuditEntry
+from models.batch import Batch, BatchStatus
+from models.capability import Capability, CapabilityStatus
+from models.docking import DockingEvent, DockingStage
+from models.interest import Interest, InterestStatus
+from models.notification import Notification
+from models.organisation import Organisation, OrgKind
+from models.recommendation import Recommendation, RecommendationSource, RecommendationStatus
+from models.scenario import Scenario, ScenarioStatus
+from models.user import Role, User
+
+__all__ = [
+    "ApiToken",
+    "AuditEntry",
+    "Batch",
+    "BatchStatus",
+    "Capability",
+    "CapabilityStatus",
+    "DockingEvent",
+    "DockingStage",
+    "Interest",
+    "InterestStatus",
+    "Notification",
+    "OrgKind",
+    "Organisation",
+    "Recommendation",
+    "RecommendationSource",
+    "RecommendationStatus",
+    "Role",
+    "Scenario",
+    "ScenarioStatus",
+    "User",
+]

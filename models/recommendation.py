@@ -1,0 +1,45 @@
+"""Scenario ↔ capability pairings: recommended by the matcher or born from interest (揭榜)."""
+
+from datetime import datetime
+from enum import StrEnum
+
+import sqlalchemy as sa
+from sqlmodel import Field, SQLModel
+
+from models._types import enum_field, json_list_field, utcnow
+
+
+class RecommendationStatus(StrEnum):
+    recommended = "recommended"
+    approved = "approved"
+    rejected = "rejected"
+    published = "published"
+
+
+class RecommendationSource(StrEnum):
+    matcher = "matcher"
+    interest = "interest"
+
+
+class Recommendation(SQLModel, table=True):
+    __table_args__ = (sa.UniqueConstraint("scenario_id", "capability_id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    scenario_id: int = Field(foreign_key="scenario.id", index=True)
+    capability_id: int = Field(foreign_key="capability.id", index=True)
+    score: float = Field(default=0.0, index=True)
+    parts: dict[str, float] = Field(default_factory=dict, sa_type=sa.JSON)
+    terms: list[list] = json_list_field()  # [term, weight] pairs
+    matched_tags: list[str] = json_list_field()
+    reasons: list[list] = json_list_field()  # [code, value] pairs, translated by the UI
+    source: RecommendationSource = enum_field(RecommendationSource, RecommendationSource.matcher)
+    status: RecommendationStatus = enum_field(
+        RecommendationStatus, RecommendationStatus.recommended, index=True
+    )
+    reviewer_id: int | None = Field(default=None, foreign_key="user.id")
+    note: str = Field(default="", max_length=500)
+    decided_at: datetime | None = None
+    batch_id: int | None = Field(default=None, foreign_key="batch.id", index=True)
+    version: int = Field(default=1)
+    created_at: datetime = Field(default_factory=utcnow)
+    updated_at: datetime = Field(default_factory=utcnow)

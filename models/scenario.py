@@ -1,0 +1,41 @@
+"""Application scenarios (应用场景): needs posted by the demand side."""
+
+from datetime import date
+from enum import StrEnum
+
+from pydantic import model_validator
+from sqlmodel import Field
+
+from models._entry import EntryBase, EntryRecord
+from models._types import enum_field
+
+
+class ScenarioStatus(StrEnum):
+    draft = "draft"
+    submitted = "submitted"
+    published = "published"
+    closed = "closed"
+
+
+class ScenarioBase(EntryBase):
+    # The problem statement, split so a thin description is easy to spot and flag.
+    problem: str = Field(default="", max_length=1000)
+    target_users: str = Field(default="", max_length=500)
+    current_state: str = Field(default="", max_length=1000)
+    expected_outcome: str = Field(default="", max_length=1000)
+    budget_min_wan: float | None = Field(default=None, ge=0, le=1_000_000)
+    budget_max_wan: float | None = Field(default=None, ge=0, le=1_000_000)
+    deadline: date | None = None
+    contact_name: str = Field(default="", max_length=40)
+    contact_phone: str = Field(default="", max_length=40)
+
+    @model_validator(mode="after")
+    def _budget_in_order(self) -> "ScenarioBase":
+        low, high = self.budget_min_wan, self.budget_max_wan
+        if low is not None and high is not None and low > high:
+            raise ValueError("budget minimum exceeds maximum")
+        return self
+
+
+class Scenario(ScenarioBase, EntryRecord, table=True):
+    status: ScenarioStatus = enum_field(ScenarioStatus, ScenarioStatus.draft, index=True)
