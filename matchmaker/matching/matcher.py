@@ -1,0 +1,712 @@
+"""The matcher: blended lexical, concept, latent, fuzzy and structured signals, ranked both ways."""
+
+from __future__ import annotations
+
+import dataclasses
+import gc
+import json
+import re
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from functools import cache, cached_property
+from pathlib import Path
+from typing import Literal, NamedTuple, Self
+
+import numpy as np
+import scipy.sparse as sp
+from rapidfuzz import fuzz, process
+from sklearn.decomposition import TruncatedSVD
+from sklearn.feature_extraction.text import CountVectorizer, TfidfTransformer
+from sklearn.preprocessing import normalize as l2_normalize
+from sparse_dot_topn import sp_matmul_topn
+from threadpoolctl import threadpool_limits
+
+from . import rank
+from .concepts import Hit, concept_features, concept_matrix, concept_of
+from .entries import Entry, Recommendation
+from .explain import Explainer
+from .text import data_lines, normalize
+
+Side = Literal["scenario", "capability"]
+FIELDS = ("title", "body", "tags")
+DEFAULT_CAP = 20  # recommendations per capability in one batch; see docs/matcher.md
+_NO_FEATURE = "\x00"
+CONCEPT_MARK = "≈"  # starts the name of a concept feature; segmentation never yields it
+_CHUNK = 2000  # query rows scored at a time: bounds the memory of the gathered pair rows
+_SHORT_POSTINGS = 500  # a feature in fewer entries than this is cheap to search, however common
+
+
+@dataclass(frozen=True)
+class MatcherConfig:
+    """Weights and limits of the matcher; defaults chosen on seed/eval (docs/matcher.md)."""
+
+    # How many times a word of each text field counts in the term frequency (a title word
+    # counting as two tag words). Whole numbers, so the vectoriser counts them in one pass.
+    title_weight: int = 2
+    body_weight: int = 2
+    tags_weight: int = 1
+    # Blend: each part is a similarity (in [0, 1] but for the feedback, which is weighted by
+    # first-stage scores) times its weight; the score is their sum.
+    lexical: float = 1.0  # cosine of the TF-IDF rows, split into the words' and concepts' share
+    concept: float = 0.3  # weight of a concept feature beside a word's inside the TF-IDF row
+    latent: float = 0.3  # cosine in the LSA space
+    feedback: float = 2.0  # score-weighted LSA similarity to the query's best first matches
+    fuzzy_title: float = 0.1
+    fuzzy_tags: float = 0.02
+    same_field: float = 0.2
+    related_field: float = 0.1
+    same_district: float = 0.02
+    qualification: float = 0.05
+    budget: float = 0.02
+    feedback_docs: int = 8  # best first-stage matches whose centroid expands the query
+    latent_dims: int = 100
+    latent_sample: int = 5000  # entries the LSA axes are learnt from, at most
+    candidates: int = 50  # per query, from the sparse search; fuzzy and the rest score only these
+    search_terms: int = 32  # heaviest features per row that the candidate search reads
+    search_max_share: float = 0.05  # features in more entries than this the search skips
+    min_score: float = 0.3
+    explain_terms: int = 5
+    n_threads: int = 1  # for the top-k product, rapidfuzz and the SVD; 0: every core
+
+    def __post_init__(self) -> None:
+        if min(self.title_weight, self.body_weight, self.tags_weight) < 1:
+            raise ValueError("field weights must be whole numbers of at least 1")
+
+
+class _Vectorizer:
+    """Field-weighted TF-IDF over an entry's words and the concept groups they name.
+
+    Entries come already cut into words, so the vectoriser's analyzer is the identity: no
+    text processing happens here. Concept groups are features beside the words ("≈ocr" for
+    OCR, 文字识别 and 光学字符识别 alike), so a concept counts like one more shared word,
+    weighted by its IDF: a narrow concept links two entries strongly, a field-wide one weakly.
+    """
+
+    def __init__(self, weights: Sequence[int], concept_weight: float):
+        self.weights = tuple(weights)
+        self.concept_weight = concept_weight
+
+    def fit_transform(self, docs: Sequence[dict[str, list[str]]]) -> sp.csr_matrix:
+        """Learn the vocabulary (features of two documents or more) and the IDF; vectorise."""
+        counter = CountVectorizer(analyzer=list)
+        counts = counter.fit_transform([*self._words(docs), [_NO_FEATURE]])[:-1]
+        names = counter.get_feature_names_out().astype(object)
+        if self.concept_weight:
+            # Concepts from the word counts (one look-up per distinct word, not per token).
+            mapping, groups = concept_matrix(names)
+            counts = sp.hstack([counts, counts @ mapping], format="csr")
+            names = np.concatenate([names, CONCEPT_MARK + groups])
+        # A feature seen in one document cannot link two entries; dropping it keeps the
+        # vocabulary and the matrices small at scale. The sentinel feature, which no entry
+        # has, keeps the vocabulary from being empty on tiny lists.
+        seen = np.bincount(counts.indices, minlength=counts.shape[1])
+        keep = np.flatnonzero((seen >= 2) | (names == _NO_FEATURE))
+        self.counts_ = CountVectorizer(analyzer=list, vocabulary=names[keep].tolist())
+        self.tfidf_ = TfidfTransformer(norm=None, sublinear_tf=True).fit(counts[:, keep])
+        return self._finish(counts[:, keep])
+
+    def transform(self, docs: Sequence[dict[str, list[str]]]) -> sp.csr_matrix:
+        """L2-normalised rows over the fitted vocabulary; unknown features are ignored."""
+        features = self._words(docs)
+        if self.concept_weight:
+            # The same counts fit_transform takes from its word counts, looked up per token.
+            for doc_features in features:
+                doc_features += [CONCEPT_MARK + g for g in concept_features(doc_features)]
+        return self._finish(self.counts_.transform(features))
+
+    def _words(self, docs: Sequence[dict[str, list[str]]]) -> list[list[str]]:
+        # Repeating a field's words w times multiplies their term frequency by w.
+        wt, wb, wg = self.weights
+        return [d["title"] * wt + d["body"] * wb + d["tags"] * wg for d in docs]
+
+    def _finish(self, counts: sp.csr_matrix) -> sp.csr_matrix:
+        scaled = self.tfidf_.transform(counts) @ sp.diags(self.scale)
+        return l2_normalize(scaled).astype(np.float32).tocsr()
+
+    @property
+    def vocabulary(self) -> np.ndarray:
+        """Feature names by column."""
+        return self.counts_.get_feature_names_out()
+
+    @cached_property
+    def is_concept(self) -> np.ndarray:
+        """Which columns are concept groups rather than words."""
+        return np.char.startswith(self.vocabulary.astype(str), CONCEPT_MARK)
+
+    @cached_property
+    def form_hits(self) -> dict[int, Hit]:
+        """The columns of words that name a concept group, with what they name."""
+        words = self.vocabulary.tolist()  # a list iterates much faster than an array
+        return {col: hit for col, word in enumerate(words) if (hit := concept_of(word))}
+
+    @cached_property
+    def is_form(self) -> np.ndarray:
+        """Which columns are words that name a concept group."""
+        mask = np.zeros(len(self.vocabulary), dtype=bool)
+        mask[list(self.form_hits)] = True
+        return mask
+
+    @cached_property
+    def names(self) -> np.ndarray:
+        """Column names as shown: words as they are, concept groups without their mark."""
+        return np.array([str(f).removeprefix(CONCEPT_MARK) for f in self.vocabulary], dtype=object)
+
+    @cached_property
+    def scale(self) -> np.ndarray:
+        """Column multipliers: the concept weight on concept columns, 1 on words."""
+        return np.where(self.is_concept, self.concept_weight, 1.0)
+
+    def state(self) -> dict[str, np.ndarray]:
+        """The fitted state as plain arrays."""
+        return {"vocabulary": self.vocabulary.astype(str), "idf": self.tfidf_.idf_}
+
+    @classmethod
+    def from_state(cls, weights: Sequence[int], concept_weight: float, state: dict) -> _Vectorizer:
+        """Rebuild a fitted instance from ``state``."""
+        self = cls(weights, concept_weight)
+        self.counts_ = CountVectorizer(analyzer=list, vocabulary=list(state["vocabulary"]))
+        self.tfidf_ = TfidfTransformer(norm=None, sublinear_tf=True)
+        self.tfidf_.idf_ = state["idf"]
+        return self
+
+
+@cache
+def _label(text: str) -> str:
+    # Districts, fields and qualifications repeat across thousands of entries.
+    return normalize(text).strip()
+
+
+_FIELD_SPLIT = re.compile(r"[/、,，;；|]")
+
+
+@cache
+def _field_families() -> dict[str, frozenset[int]]:
+    families: dict[str, frozenset[int]] = {}
+    for number, line in enumerate(data_lines("fields.txt")):
+        for name in line.split(" = "):
+            key = normalize(name.strip())
+            families[key] = families.get(key, frozenset()) | {number}
+    return families
+
+
+@cache
+def _field_agreement(a: frozenset[str], b: frozenset[str]) -> int:
+    """2 if the two entries share a field, 1 if their fields are of one family, else 0."""
+    if a & b:
+        return 2
+    families = _field_families()
+    fam_a = frozenset().union(*(families.get(f, frozenset()) for f in a))
+    fam_b = frozenset().union(*(families.get(f, frozenset()) for f in b))
+    return 1 if fam_a & fam_b else 0
+
+
+def _agreement(s: _Index, s_rows: np.ndarray, c: _Index, c_rows: np.ndarray) -> np.ndarray:
+    """_field_agreement of each pair, worked out once per pair of distinct field sets."""
+    table = np.array([[_field_agreement(a, b) for b in c.fields] for a in s.fields], np.int8)
+    # reshape: an empty side would otherwise leave a one-dimensional table.
+    return table.reshape(len(s.fields), len(c.fields))[s.field_codes[s_rows], c.field_codes[c_rows]]
+
+
+def _fields(entry: Entry) -> frozenset[str]:
+    if not entry.field:
+        return frozenset()
+    return frozenset(_label(f) for f in _FIELD_SPLIT.split(entry.field) if f.strip())
+
+
+@dataclass
+class _Index:
+    """One side's entries as vectors and arrays, ready for pair scoring."""
+
+    entries: list[Entry]
+    vectors: sp.csr_matrix  # TF-IDF over words and concepts; candidates are searched on it
+    concepts: sp.csr_matrix  # the concept columns of ``vectors`` alone (few entries per row)
+    forms: sp.csr_matrix  # the columns of words that are concept forms (for explanations)
+    latent: np.ndarray
+    titles: np.ndarray
+    tag_text: np.ndarray
+    fields: list[frozenset[str]]  # the distinct field sets of this side
+    field_codes: np.ndarray  # each entry's position in ``fields``
+    districts: np.ndarray
+    budgets: np.ndarray
+    qualifications: list[frozenset[str]]
+    requires: np.ndarray  # whether each entry names any qualification
+
+    def __len__(self) -> int:
+        return len(self.entries)
+
+
+class Matcher:
+    """Recommends capabilities for scenarios and scenarios for capabilities."""
+
+    def __init__(self, config: MatcherConfig | None = None):
+        self.config = config or MatcherConfig()
+
+    # ----- fitting -------------------------------------------------------------------------
+
+    def fit(self, scenarios: Sequence[Entry], capabilities: Sequence[Entry]) -> Self:
+        """Learn the vocabulary, IDF and the latent space from both lists, and index them."""
+        cfg = self.config
+        weights = (cfg.title_weight, cfg.body_weight, cfg.tags_weight)
+        self.vectorizer_ = _Vectorizer(weights, cfg.concept)
+        vectors = self.vectorizer_.fit_transform([e.words for e in (*scenarios, *capabilities)])
+        sample = min(vectors.shape[0], cfg.latent_sample)
+        dims = min(cfg.latent_dims, sample - 1, vectors.shape[1] - 1)
+        if (cfg.latent or cfg.feedback) and dims > 0:
+            # Two power iterations, not five: the axes only have to group words that occur
+            # together, and on seed/eval more iterations bought nothing (docs/matcher.md).
+            # BLAS threads as configured: on a busy two-core host, the default (all cores)
+            # made this small decomposition ten times slower than one thread.
+            # The axes are learnt from a sample of the entries at most ``latent_sample`` long:
+            # co-occurring words co-occur in any large enough sample, and the decomposition's
+            # cost grows with the rows it reads.
+            rows = np.random.default_rng(0).permutation(vectors.shape[0])[:sample]
+            with threadpool_limits(limits=cfg.n_threads or None, user_api="blas"):
+                svd = TruncatedSVD(n_components=dims, n_iter=2, random_state=0)
+                svd.fit(vectors[np.sort(rows)])
+            self.components_ = svd.components_.astype(np.float32)
+        else:
+            self.components_ = np.zeros((0, vectors.shape[1]), dtype=np.float32)
+        split = len(scenarios)
+        self._set_index(
+            self._index(scenarios, vectors[:split]), self._index(capabilities, vectors[split:])
+        )
+        return self
+
+    def _set_index(self, scenarios: _Index, capabilities: _Index) -> None:
+        self.scenarios_ = scenarios
+        self.capabilities_ = capabilities
+        # Smoothed IDF is ln((1 + n) / (1 + df)) + 1, which gives back each feature's df.
+        n = len(scenarios) + len(capabilities)
+        df = (1 + n) * np.exp(1.0 - self.vectorizer_.tfidf_.idf_) - 1
+        common = (df > self.config.search_max_share * n) & (df > _SHORT_POSTINGS)
+        self._rare_ = sp.diags((~common).astype(np.float32))
+        # Each side as the other's queries search it, transposed once here, not per query.
+        self._transposed_ = {
+            "scenario": self._searchable(capabilities.vectors).T.tocsr(),
+            "capability": self._searchable(scenarios.vectors).T.tocsr(),
+        }
+
+    def _searchable(self, vectors: sp.csr_matrix) -> sp.csr_matrix:
+        """What the candidate search reads of ``vectors``: the rarer features, heaviest first.
+
+        A feature in more than ``search_max_share`` of all entries (and more than a few
+        hundred) is left out, and of the rest each row keeps its ``search_terms`` heaviest:
+        common words have long posting lists that would make the product all-pairs while
+        barely moving a cosine. Candidates are then scored on every feature.
+        """
+        rare = sp.csr_matrix(vectors @ self._rare_)
+        rare.eliminate_zeros()
+        return _heaviest(rare, self.config.search_terms)
+
+    def _vectorized(self, entries: Sequence[Entry]) -> _Index:
+        return self._index(entries, self.vectorizer_.transform([e.words for e in entries]))
+
+    def _index(self, entries: Sequence[Entry], vectors: sp.csr_matrix) -> _Index:
+        docs = [e.words for e in entries]
+        latent = np.asarray(vectors @ self.components_.T, dtype=np.float32)
+        if latent.size:  # scikit-learn refuses an empty array, even one with no rows
+            latent = l2_normalize(latent)
+        entry_fields = [_fields(e) for e in entries]
+        field_sets = list(dict.fromkeys(entry_fields))
+        code = {fields: n for n, fields in enumerate(field_sets)}
+        quals = [frozenset(map(_label, e.qualifications)) for e in entries]
+        return _Index(
+            entries=list(entries),
+            vectors=vectors,
+            concepts=_columns_of(vectors, self.vectorizer_.is_concept),
+            forms=_columns_of(vectors, self.vectorizer_.is_form),
+            latent=latent,
+            titles=np.array([" ".join(d["title"]) for d in docs], dtype=object),
+            # Sorted, so that the order tags were typed in does not matter to the ratio.
+            tag_text=np.array(
+                [" ".join(sorted(p.replace(" ", "") for p in d.get("phrases", ()))) for d in docs],
+                dtype=object,
+            ),
+            fields=field_sets,
+            field_codes=np.array([code[f] for f in entry_fields], dtype=np.int64),
+            districts=np.array([_label(e.district or "") for e in entries], dtype=object),
+            budgets=np.array([np.nan if e.budget_wan is None else e.budget_wan for e in entries]),
+            qualifications=quals,
+            requires=np.array([bool(q) for q in quals], dtype=bool),
+        )
+
+    # ----- scoring -------------------------------------------------------------------------
+
+    def _parts(
+        self, s: _Index, s_rows: np.ndarray, c: _Index, c_rows: np.ndarray
+    ) -> dict[str, np.ndarray]:
+        """The weighted parts of the score of each (scenario, capability) pair."""
+        cfg = self.config
+        parts: dict[str, np.ndarray] = {}
+        cosine = _pairwise_dot(s.vectors, s_rows, c.vectors, c_rows)
+        # The cosine, split into what shared words and what shared concepts contribute.
+        concept = _pairwise_dot(s.concepts, s_rows, c.concepts, c_rows)
+        parts["lexical"] = cfg.lexical * (cosine - concept)
+        if cfg.concept:
+            parts["concept"] = cfg.lexical * concept
+        if cfg.latent and s.latent.shape[1]:
+            cosine = np.einsum("ij,ij->i", s.latent[s_rows], c.latent[c_rows])
+            parts["latent"] = cfg.latent * np.clip(cosine, 0, None).astype(np.float64)
+        if cfg.fuzzy_title:
+            ratio = process.cpdist(
+                s.titles[s_rows], c.titles[c_rows], scorer=fuzz.ratio, workers=cfg.n_threads or -1
+            )
+            parts["fuzzy_title"] = cfg.fuzzy_title * ratio / 100
+        if cfg.fuzzy_tags:
+            ratio = process.cpdist(
+                s.tag_text[s_rows],
+                c.tag_text[c_rows],
+                scorer=fuzz.ratio,
+                workers=cfg.n_threads or -1,
+            )
+            parts["fuzzy_tags"] = cfg.fuzzy_tags * ratio / 100
+        if cfg.same_field or cfg.related_field:
+            agreement = _agreement(s, s_rows, c, c_rows)
+            parts["field"] = np.where(agreement == 2, cfg.same_field, 0.0) + np.where(
+                agreement == 1, cfg.related_field, 0.0
+            )
+        if cfg.same_district:
+            district = s.districts[s_rows]
+            parts["district"] = cfg.same_district * (
+                (district == c.districts[c_rows]) & (district != "")
+            )
+        if cfg.qualification:
+            # Only the few scenarios that require something need looking at.
+            held = np.zeros(len(s_rows))
+            for n in np.flatnonzero(s.requires[s_rows]).tolist():
+                required = s.qualifications[s_rows[n]]
+                held[n] = len(required & c.qualifications[c_rows[n]]) / len(required)
+            parts["qualification"] = cfg.qualification * held
+        if cfg.budget:
+            # A capability's budget is the smallest project it takes on: it fits when the
+            # scenario's budget reaches it. Unknown on either side says nothing.
+            with np.errstate(invalid="ignore"):
+                fits = s.budgets[s_rows] >= c.budgets[c_rows]
+            parts["budget"] = cfg.budget * fits
+        return parts
+
+    def _candidates(self, vectors: sp.csr_matrix, side: Side) -> tuple[np.ndarray, np.ndarray]:
+        """(row of ``vectors``, other-side row) of each row's best candidates.
+
+        Found on the searchable features only (see ``_searchable``); scored in full later.
+        """
+        found = sp_matmul_topn(
+            self._searchable(vectors),
+            self._transposed_[side],
+            top_n=self.config.candidates,
+            n_threads=self.config.n_threads or None,
+        )
+        rows = np.repeat(np.arange(found.shape[0]), np.diff(found.indptr))
+        return rows, found.indices.astype(np.int64)
+
+    def _scored(
+        self, query: _Index, side: Side, progress: Callable[[int], None] | None = None
+    ) -> _Pairs:
+        """Each query's best ``candidates`` pairs scoring at least ``min_score``, with parts."""
+        cfg = self.config
+        other = self.capabilities_ if side == "scenario" else self.scenarios_
+        kept = []
+        for start in range(0, len(query), _CHUNK):
+            rows = slice(start, min(start + _CHUNK, len(query)))
+            local, found = self._candidates(query.vectors[rows], side)
+            pairs = self._first_stage(side, query, local + start, other, found)
+            if cfg.feedback:
+                pairs = self._with_feedback(side, query, rows, other, pairs)
+            good = np.flatnonzero(pairs.total >= cfg.min_score)
+            best = rank.top_k(
+                pairs.query[good], pairs.total[good], pairs.other[good], cfg.candidates
+            )
+            kept.append(pairs.take(good[best]))
+            if progress:
+                progress(rows.stop - rows.start)
+        if not kept:
+            return _Pairs(np.empty(0, np.int64), np.empty(0, np.int64), {})
+        return _Pairs(
+            np.concatenate([p.query for p in kept]),
+            np.concatenate([p.other for p in kept]),
+            {name: np.concatenate([p.parts[name] for p in kept]) for name in kept[0].parts},
+        )
+
+    def _first_stage(
+        self, side: Side, query: _Index, q_rows: np.ndarray, other: _Index, o_rows: np.ndarray
+    ) -> _Pairs:
+        return _Pairs(q_rows, o_rows, self._parts(*_oriented(side, query, q_rows, other, o_rows)))
+
+    def _with_feedback(
+        self, side: Side, query: _Index, rows: slice, other: _Index, pairs: _Pairs
+    ) -> _Pairs:
+        """Pseudo-relevance feedback: what a query's best first matches have in common.
+
+        The query's ``feedback_docs`` best first-stage matches speak the other side's own
+        vocabulary (a buyer's 免召回 next to the firms' OTA). Their mean, each weighted by
+        its first-stage score, is the query's feedback: entries near its TF-IDF centroid join
+        the candidates, and a candidate's closeness to its LSA centroid is the "feedback"
+        part. A query whose best matches are weak gets little from it.
+        """
+        cfg = self.config
+        local = pairs.query - rows.start
+        best = rank.top_k(local, pairs.total, pairs.other, cfg.feedback_docs)
+        weights = sp.csr_matrix(
+            (pairs.total[best] / cfg.feedback_docs, (local[best], pairs.other[best])),
+            shape=(rows.stop - rows.start, len(other)),
+            dtype=np.float32,
+        )
+        centroid = weights @ other.vectors
+        near_local, near_found = self._candidates(centroid, side)
+        new = ~np.isin(near_local * len(other) + near_found, local * len(other) + pairs.other)
+        more = self._first_stage(side, query, near_local[new] + rows.start, other, near_found[new])
+        every = _Pairs.joined(pairs, more)
+        at = every.query - rows.start
+        # Closeness in the latent space: as good on the seed as adding the TF-IDF closeness,
+        # at a fraction of the cost (dense 100-wide rows instead of wide sparse centroids).
+        latent = weights @ other.latent
+        closeness = np.einsum("ij,ij->i", latent[at], other.latent[every.other])
+        return every._replace(
+            parts={**every.parts, "feedback": cfg.feedback * closeness.astype(np.float64)}
+        )
+
+    # ----- answers -------------------------------------------------------------------------
+
+    def rematch(
+        self,
+        *,
+        k: int = 10,
+        cap: int | None = DEFAULT_CAP,
+        side: Side = "scenario",
+        progress: Callable[[int], None] | None = None,
+    ) -> list[Recommendation]:
+        """Recommendations for every entry of ``side`` (default: top-k capabilities per scenario).
+
+        ``cap`` limits how often one entry of the other side is recommended in the batch
+        (None: no cap). ``progress`` is called with the number of query entries done.
+        """
+        query = self.scenarios_ if side == "scenario" else self.capabilities_
+        other = self.capabilities_ if side == "scenario" else self.scenarios_
+        pairs = self._scored(query, side, progress)
+        if cap is None:
+            chosen = rank.top_k(pairs.query, pairs.total, pairs.other, k)
+        else:
+            chosen = rank.capped(pairs.query, pairs.total, pairs.other, k, cap)
+        return self._explain(side, query, other, pairs.take(chosen))
+
+    def recommend_for(self, entry: Entry, *, side: Side, k: int = 10) -> list[Recommendation]:
+        """Top-k for one entry (a scenario if ``side`` is "scenario") against the fitted index."""
+        query = self._vectorized([entry])
+        other = self.capabilities_ if side == "scenario" else self.scenarios_
+        pairs = self._scored(query, side)
+        chosen = rank.top_k(pairs.query, pairs.total, pairs.other, k)
+        return self._explain(side, query, other, pairs.take(chosen))
+
+    # ----- explanations --------------------------------------------------------------------
+
+    def _explain(
+        self, side: Side, query: _Index, other: _Index, pairs: _Pairs
+    ) -> list[Recommendation]:
+        cfg = self.config
+        s, s_rows, c, c_rows = _oriented(side, query, pairs.query, other, pairs.other)
+        shared = s.vectors[s_rows].multiply(c.vectors[c_rows]).tocsr()
+        is_concept = self.vectorizer_.is_concept
+        names = self.vectorizer_.names
+        terms = _best_per_row(shared @ sp.diags(1.0 - is_concept), cfg.explain_terms, names)
+        concepts = _best_per_row(shared @ sp.diags(is_concept * 1.0), cfg.explain_terms, names)
+        structured = _structured_reasons(s, s_rows, c, c_rows)
+        part_names = list(pairs.parts)
+        part_rows = list(zip(*(values.tolist() for values in pairs.parts.values()), strict=True))
+        total = pairs.total.tolist()
+        explainer = Explainer(self.vectorizer_.form_hits)
+        recs = []
+        with _no_cyclic_gc():
+            for n, (i, j) in enumerate(zip(s_rows.tolist(), c_rows.tolist(), strict=True)):
+                scenario, capability = s.entries[i], c.entries[j]
+                reasons = structured[n]
+                if concepts[n]:
+                    reasons = reasons + explainer.concept_reasons(
+                        (scenario, _columns(s.forms, i)),
+                        (capability, _columns(c.forms, j)),
+                        [group for group, _ in concepts[n]],
+                    )
+                recs.append(
+                    Recommendation(
+                        scenario_id=scenario.id,
+                        capability_id=capability.id,
+                        score=total[n],
+                        parts=dict(zip(part_names, part_rows[n], strict=True)),
+                        terms=[(term, cfg.lexical * weight) for term, weight in terms[n]],
+                        tags=explainer.matched_tags(scenario, capability),
+                        reasons=reasons,
+                    )
+                )
+        return recs
+
+    # ----- persistence ---------------------------------------------------------------------
+
+    def save(self, path: str | Path) -> None:
+        """Write the fitted state (vocabularies, IDF, latent axes, entries) to ``path``."""
+        entries = {
+            side: [dataclasses.asdict(e) for e in index.entries]
+            for side, index in (
+                ("scenarios", self.scenarios_),
+                ("capabilities", self.capabilities_),
+            )
+        }
+        arrays = {
+            "config": np.array(json.dumps(dataclasses.asdict(self.config))),
+            "entries": np.array(json.dumps(entries, ensure_ascii=False)),
+            "components": self.components_,
+            **self.vectorizer_.state(),
+        }
+        # Plain arrays and JSON only (no pickle): loading a file can then never run code.
+        # It still has to come from our own storage: a crafted file could exhaust memory.
+        with open(path, "wb") as f:
+            np.savez_compressed(f, **arrays)
+
+    @classmethod
+    def load(cls, path: str | Path) -> Matcher:
+        """Read a matcher written by :meth:`save`; no refitting."""
+        with open(path, "rb") as f, np.load(f, allow_pickle=False) as stored:
+            state = {name: stored[name] for name in stored.files}
+        self = cls(MatcherConfig(**json.loads(str(state["config"]))))
+        cfg = self.config
+        weights = (cfg.title_weight, cfg.body_weight, cfg.tags_weight)
+        self.vectorizer_ = _Vectorizer.from_state(weights, cfg.concept, state)
+        self.components_ = state["components"]
+        entries = json.loads(str(state["entries"]))
+        self._set_index(
+            self._vectorized([_entry_from_dict(d) for d in entries["scenarios"]]),
+            self._vectorized([_entry_from_dict(d) for d in entries["capabilities"]]),
+        )
+        return self
+
+
+class _Pairs(NamedTuple):
+    """Scored pairs: query row, other-side row and the weighted parts of each pair's score."""
+
+    query: np.ndarray
+    other: np.ndarray
+    parts: dict[str, np.ndarray]
+
+    @property
+    def total(self) -> np.ndarray:
+        """The score of each pair: the sum of its parts."""
+        return sum(self.parts.values(), np.zeros(len(self.query)))
+
+    @classmethod
+    def joined(cls, first: _Pairs, second: _Pairs) -> _Pairs:
+        """The pairs of both, first's then second's."""
+        return cls(
+            np.concatenate([first.query, second.query]),
+            np.concatenate([first.other, second.other]),
+            {name: np.concatenate([v, second.parts[name]]) for name, v in first.parts.items()},
+        )
+
+    def take(self, positions: np.ndarray) -> _Pairs:
+        """The pairs at ``positions``, in that order."""
+        return _Pairs(
+            self.query[positions],
+            self.other[positions],
+            {name: values[positions] for name, values in self.parts.items()},
+        )
+
+
+def _oriented(
+    side: Side, query: _Index, q_rows: np.ndarray, other: _Index, o_rows: np.ndarray
+) -> tuple[_Index, np.ndarray, _Index, np.ndarray]:
+    """Put a (query, other) pair list in (scenario, capability) order."""
+    return (query, q_rows, other, o_rows) if side == "scenario" else (other, o_rows, query, q_rows)
+
+
+@contextmanager
+def _no_cyclic_gc() -> Iterator[None]:
+    # Building thousands of small explanations triggers full collections that walk every
+    # token list of the index (a fifth of a re-match's time); none of it is cyclic garbage.
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+
+
+def _heaviest(matrix: sp.csr_matrix, n: int) -> sp.csr_matrix:
+    """``matrix`` with only the ``n`` largest entries of each row kept."""
+    matrix = sp.csr_matrix(matrix)
+    counts = np.diff(matrix.indptr)
+    if counts.max(initial=0) <= n:
+        return matrix
+    rows = np.repeat(np.arange(matrix.shape[0]), counts)
+    order = np.lexsort((matrix.indices, -matrix.data, rows))
+    keep = np.sort(order[np.arange(len(order)) - matrix.indptr[rows] < n])
+    return sp.csr_matrix(
+        (matrix.data[keep], matrix.indices[keep], np.r_[0, np.cumsum(np.minimum(counts, n))]),
+        shape=matrix.shape,
+    )
+
+
+def _pairwise_dot(
+    a: sp.csr_matrix, rows_a: np.ndarray, b: sp.csr_matrix, rows_b: np.ndarray
+) -> np.ndarray:
+    """The dot product of row ``rows_a[i]`` of ``a`` with row ``rows_b[i]`` of ``b``, for all i."""
+    return np.asarray(a[rows_a].multiply(b[rows_b]).sum(axis=1), dtype=np.float64).ravel()
+
+
+def _best_per_row(
+    matrix: sp.csr_matrix, n: int, names: np.ndarray
+) -> list[list[tuple[str, float]]]:
+    """The ``n`` largest positive entries of each row, as (column name, value), largest first."""
+    matrix = sp.csr_matrix(matrix)
+    rows = np.repeat(np.arange(matrix.shape[0]), np.diff(matrix.indptr))
+    order = np.lexsort((matrix.indices, -matrix.data, rows))
+    rank = np.arange(len(order)) - matrix.indptr[rows]
+    keep = order[(rank < n) & (matrix.data[order] > 0)]
+    best: list[list[tuple[str, float]]] = [[] for _ in range(matrix.shape[0])]
+    labels, values = names[matrix.indices[keep]].tolist(), matrix.data[keep].tolist()
+    for row, label, value in zip(rows[keep].tolist(), labels, values, strict=True):
+        best[row].append((label, value))
+    return best
+
+
+def _columns_of(matrix: sp.csr_matrix, mask: np.ndarray) -> sp.csr_matrix:
+    """``matrix`` with only the columns ``mask`` selects left non-zero."""
+    kept = sp.csr_matrix(matrix.multiply(mask))
+    kept.eliminate_zeros()
+    return kept
+
+
+def _columns(matrix: sp.csr_matrix, row: int) -> np.ndarray:
+    return matrix.indices[matrix.indptr[row] : matrix.indptr[row + 1]]
+
+
+def _structured_reasons(
+    s: _Index, s_rows: np.ndarray, c: _Index, c_rows: np.ndarray
+) -> list[list[tuple[str, str]]]:
+    """Field, district, qualification and budget reasons of each pair, as (code, value)."""
+    agreement = _agreement(s, s_rows, c, c_rows).tolist()
+    district = ((s.districts[s_rows] == c.districts[c_rows]) & (s.districts[s_rows] != "")).tolist()
+    s_budget, c_budget = s.budgets[s_rows].tolist(), c.budgets[c_rows].tolist()
+    reasons = []
+    for n, (i, j, fields) in enumerate(
+        zip(s_rows.tolist(), c_rows.tolist(), agreement, strict=True)
+    ):
+        scenario, capability = s.entries[i], c.entries[j]
+        found: list[tuple[str, str]] = []
+        if fields == 2:
+            found.append(("same_field", scenario.field or ""))
+        elif fields == 1:
+            found.append(("related_field", capability.field or ""))
+        if district[n]:
+            found.append(("same_district", scenario.district or ""))
+        if s.qualifications[i]:
+            held = s.qualifications[i] & c.qualifications[j]
+            found.extend(("qualification", q) for q in sorted(held))
+            found.extend(("missing_qualification", q) for q in sorted(s.qualifications[i] - held))
+        if s_budget[n] >= c_budget[n]:  # False when either is unknown (NaN)
+            found.append(("budget_fit", f"{c_budget[n]:g}≤{s_budget[n]:g}"))
+        reasons.append(found)
+    return reasons
+
+
+def _entry_from_dict(data: dict) -> Entry:
+    data = {**data, "qualifications": tuple(data["qualifications"])}
+    return Entry(**data)

@@ -1,0 +1,40 @@
+"""Choosing which scored pairs become recommendations: top-k per query, and the batch cap."""
+
+from __future__ import annotations
+
+import numpy as np
+
+
+def top_k(queries: np.ndarray, scores: np.ndarray, items: np.ndarray, k: int) -> np.ndarray:
+    """Positions of the ``k`` best pairs of each query, by query then score descending."""
+    # Ties broken by item index so that the same pairs always come out in the same order.
+    order = np.lexsort((items, -scores, queries))
+    sorted_queries = queries[order]
+    first = np.searchsorted(sorted_queries, sorted_queries, side="left")
+    rank = np.arange(len(order)) - first
+    return order[rank < k]
+
+
+def capped(
+    queries: np.ndarray, scores: np.ndarray, items: np.ndarray, k: int, cap: int
+) -> np.ndarray:
+    """Positions chosen greedily so no query gets more than ``k`` pairs, no item more than ``cap``.
+
+    Pairs are taken best score first across the whole batch; a pair is skipped when its query
+    is full or its item has been recommended ``cap`` times already, and the query then falls
+    back to its next candidate. This is the classic greedy for b-matching: it keeps each
+    popular capability for the scenarios it fits best.
+    """
+    order = np.lexsort((items, queries, -scores))
+    per_query = np.zeros(int(queries.max(initial=-1)) + 1, dtype=np.int64)
+    per_item = np.zeros(int(items.max(initial=-1)) + 1, dtype=np.int64)
+    chosen = []
+    for pos in order.tolist():
+        q, i = queries[pos], items[pos]
+        if per_query[q] < k and per_item[i] < cap:
+            per_query[q] += 1
+            per_item[i] += 1
+            chosen.append(pos)
+    chosen_arr = np.asarray(chosen, dtype=np.int64)
+    # Hand them back grouped by query, best first, like top_k does.
+    return chosen_arr[np.lexsort((items[chosen_arr], -scores[chosen_arr], queries[chosen_arr]))]

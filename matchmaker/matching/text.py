@@ -1,0 +1,132 @@
+"""Text normalisation and word segmentation for Chinese-first list entries."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from functools import cache
+from importlib import resources
+
+import jieba
+import opencc
+
+# Mainland words that OpenCC's Taiwan-phrase table rewrites (智慧→智能, 影像→图像). A mainland
+# entry writes 智慧城市 and 医学影像; a Traditional copy of the same entry must come out the same,
+# so these are shielded from the phrase table with private-use placeholders.
+_SHIELDED = {"智慧": "\ue000", "影像": "\ue001"}
+
+# A token is kept only if it holds a letter, a digit or a Han character: this drops
+# punctuation and whitespace while keeping acronyms (ocr, v2x) and numbers (5g, 2.0).
+_MEANINGFUL = re.compile(r"[0-9a-z\u4e00-\u9fff]")
+
+
+def data_lines(name: str) -> list[str]:
+    """Non-blank, non-comment lines of a data file shipped in ``matching/data``."""
+    text = resources.files("matchmaker.matching").joinpath("data", name).read_text("utf-8")
+    return [ln.strip() for ln in text.splitlines() if ln.strip() and not ln.startswith("#")]
+
+
+@cache
+def _converter() -> opencc.OpenCC:
+    # tw2sp rather than t2s: it also maps Taiwan phrasing (軟體→软件, 資料庫→数据库).
+    return opencc.OpenCC("tw2sp")
+
+
+@cache
+def _phrase_map() -> tuple[re.Pattern[str], dict[str, str]]:
+    pairs = dict(ln.split() for ln in data_lines("tw_phrases.txt"))
+    # Longest first so that 人工智慧 wins over 智慧型-style shorter keys.
+    pattern = re.compile("|".join(sorted(map(re.escape, pairs), key=len, reverse=True)))
+    return pattern, pairs
+
+
+def normalize(text: str) -> str:
+    """NFKC, Traditional→Simplified (mainland phrasing) and lower-case Latin."""
+    text = unicodedata.normalize("NFKC", text)
+    for word, mark in _SHIELDED.items():
+        text = text.replace(word, mark)
+    text = _converter().convert(text)
+    for word, mark in _SHIELDED.items():
+        text = text.replace(mark, word)
+    pattern, pairs = _phrase_map()
+    return pattern.sub(lambda m: pairs[m.group(0)], text).lower()
+
+
+@cache
+def stopwords() -> frozenset[str]:
+    """The shipped stop-word list, normalised."""
+    return frozenset(normalize(w) for w in data_lines("stopwords.txt"))
+
+
+@cache
+def concept_forms() -> dict[str, tuple[str, tuple[str, ...]]]:
+    """Map each normalised surface form to (display form, ids of the groups it belongs to)."""
+    forms: dict[str, tuple[str, tuple[str, ...]]] = {}
+    for line in data_lines("concepts.txt"):
+        terms = [t.strip() for t in line.split(" = ")]
+        group = normalize(terms[0])
+        for term in terms:
+            key = normalize(term)
+            display, groups = forms.get(key, (term, ()))
+            forms[key] = (display, (*groups, group))
+    return forms
+
+
+@cache
+def _tokenizer() -> jieba.Tokenizer:
+    # A private instance: the global jieba dictionary belongs to whoever else imports jieba.
+    # Built on first use (loading the dictionary takes about a second), never at import.
+    tokenizer = jieba.Tokenizer()
+    with resources.files("matchmaker.matching").joinpath("data", "userdict.txt").open("rb") as f:
+        tokenizer.load_userdict(f)
+    # Concept forms must come out of segmentation whole, or 光学字符识别 would be split
+    # into pieces that no concept group names.
+    for form in concept_forms():
+        if " " not in form:
+            tokenizer.add_word(form)
+    return tokenizer
+
+
+@cache
+def _multiword() -> dict[str, list[tuple[str, ...]]]:
+    # Concept forms with a space ("opc ua", "hd map"): the segmenter cannot keep them whole,
+    # so they are joined back after it, keyed by their first word, longest first.
+    forms: dict[str, list[tuple[str, ...]]] = {}
+    for form in sorted(concept_forms(), key=len, reverse=True):
+        words = tuple(form.split())
+        if len(words) > 1:
+            forms.setdefault(words[0], []).append(words)
+    return forms
+
+
+def segment(text: str) -> list[str]:
+    """Normalise ``text`` and cut it into content words (stop words and punctuation dropped)."""
+    stop, multiword = stopwords(), _multiword()
+    words = [
+        tok
+        for tok in _tokenizer().lcut(normalize(text))
+        if tok not in stop and _MEANINGFUL.search(tok) and not (len(tok) == 1 and tok.isascii())
+    ]
+    joined, at = [], 0
+    while at < len(words):
+        span = next(
+            (len(w) for w in multiword.get(words[at], ()) if tuple(words[at : at + len(w)]) == w),
+            1,
+        )
+        joined.append(" ".join(words[at : at + span]))
+        at += span
+    return joined
+
+
+def analyze(title: str, description: str, tags: list[str]) -> dict[str, list[str]]:
+    """Tokens of an entry by field; the app stores this JSON when the entry is saved.
+
+    ``phrases`` holds each tag whole (normalised) for tag-level fuzzy matching and
+    explanations; it is aligned with ``tags`` as given.
+    """
+    return {
+        "title": segment(title),
+        "body": segment(description),
+        "tags": [tok for tag in tags for tok in segment(tag)],
+        "phrases": [normalize(tag).strip() for tag in tags],
+    }

@@ -1,0 +1,101 @@
+"""The matcher's commands: ``eval`` (matcher vs BM25 on labels) and ``rank`` (write a run)."""
+
+from __future__ import annotations
+
+import json
+import logging
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+
+import click
+
+from matchmaker.matching import evaluate
+from matchmaker.matching.evaluate import Dataset, Metrics
+
+_DIR = click.argument("directory", type=click.Path(exists=True, file_okay=False))
+
+
+def _quiet_jieba() -> None:
+    # jieba logs dictionary loading at DEBUG on stderr; on a terminal that is noise.
+    logging.getLogger("jieba").setLevel(logging.WARNING)
+
+
+@contextmanager
+def _progress(dataset: Dataset, label: str) -> Iterator[Callable[[int], None]]:
+    with click.progressbar(length=len(dataset.scenarios), label=label, file=sys.stderr) as bar:
+        yield bar.update
+
+
+def _load(directory: str) -> Dataset:
+    _quiet_jieba()
+    click.echo(f"Reading and segmenting {directory} …", err=True)
+    return evaluate.load_dataset(directory)
+
+
+@click.command("eval")
+@_DIR
+@click.option("--ablation", is_flag=True, help="Also measure the matcher without each signal.")
+@click.option(
+    "--cap", "caps", type=int, multiple=True, help="Also measure with this per-capability cap."
+)
+def eval_command(directory: str, ablation: bool, caps: tuple[int, ...]) -> None:
+    """Measure the matcher and a BM25 baseline on a labelled directory."""
+    dataset = _load(directory)
+    with _progress(dataset, "Matching") as progress:
+        figures = evaluate.evaluate(dataset, ablation=ablation, caps=caps, progress=progress)
+    click.echo(_table(figures))
+    ratio = figures["matcher"].ndcg / figures["bm25"].ndcg if figures["bm25"].ndcg else float("inf")
+    click.echo(f"\nnDCG@10 matcher / BM25 = {ratio:.3f}")
+    summary = {name: _as_dict(m) for name, m in figures.items()}
+    click.echo(json.dumps({**summary, "ndcg_ratio": round(ratio, 4)}, ensure_ascii=False))
+
+
+@click.command("rank")
+@_DIR
+@click.option("--out", "out", type=click.Path(dir_okay=False, writable=True), required=True)
+@click.option("--k", type=int, default=10, show_default=True, help="Capabilities per scenario.")
+@click.option("--cap", type=int, default=None, help="Per-capability cap across the batch.")
+def rank_command(directory: str, out: str, k: int, cap: int | None) -> None:
+    """Write the matcher's top-k capabilities per scenario as a TSV run file."""
+    dataset = _load(directory)
+    with _progress(dataset, "Matching") as progress:
+        run = evaluate.matcher_run(dataset, k=k, cap=cap, progress=progress)
+    evaluate.write_run(run, out, k=k)
+    click.echo(f"Wrote {sum(len(r) for r in run.values())} rows for {len(run)} scenarios to {out}")
+
+
+def _as_dict(metrics: Metrics) -> dict[str, float | int]:
+    return {
+        "ndcg@10": round(metrics.ndcg, 4),
+        "recall@10": round(metrics.recall, 4),
+        "mrr@10": round(metrics.mrr, 4),
+        "queries": metrics.queries,
+    }
+
+
+def _table(figures: dict[str, Metrics]) -> str:
+    width = max(len(name) for name in figures)
+    lines = [f"{'system':<{width}}  nDCG@10  recall@10  MRR@10  queries"]
+    lines += [
+        f"{name:<{width}}  {m.ndcg:7.4f}  {m.recall:9.4f}  {m.mrr:6.4f}  {m.queries:7d}"
+        for name, m in figures.items()
+    ]
+    return "\n".join(lines)
+
+
+def register(cli_group: click.Group) -> None:
+    """Add the matcher's commands to the app's command group."""
+    cli_group.add_command(eval_command)
+    cli_group.add_command(rank_command)
+
+
+@click.group()
+def cli() -> None:
+    """The matcher's commands, runnable without the web app."""
+
+
+register(cli)
+
+if __name__ == "__main__":
+    cli()

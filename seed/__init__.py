@@ -1,0 +1,1 @@
+"""Seed lists for matchmaker: generator, domain knowledge, checks."""
