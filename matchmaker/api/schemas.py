@@ -1,0 +1,539 @@
+"""The API's request and response schemas; the OpenAPI document is generated from these."""
+
+from datetime import UTC, date, datetime
+from typing import Annotated, Any, Generic, Literal, TypeVar
+
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    RootModel,
+    StringConstraints,
+    model_validator,
+)
+from pydantic_core import PydanticCustomError
+
+from matchmaker.docking import MAX_CONTRACT_WAN
+from matchmaker.reference import DISTRICTS, FIELDS, QUALIFICATIONS
+from models.capability import CapabilityBase
+from models.scenario import ScenarioBase
+
+MAX_ID = 2**31 - 1  # ids are 32-bit integers in the database
+
+# Text the database can hold and a person can read: no control characters (PostgreSQL refuses
+# NUL outright), and where a field is required, not blank. Written out rather than as \s so
+# that pydantic's regex engine and API clients' JSON Schema validators agree on every
+# character. (Text is stored as sent; unlike the web forms, the API does not strip it, since
+# lengths must mean the same to the client's validator and to the platform.)
+_CONTROL = r"\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f-\u009f"
+_SPACE = r"\u0009-\u000d\u0020\u0085\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000\ufeff"
+PRINTABLE = rf"^[^{_CONTROL}]*$"
+NON_BLANK = rf"^[^{_CONTROL}]*[^{_CONTROL}{_SPACE}][^{_CONTROL}]*$"
+
+
+def text(max_length: int, *, min_length: int | None = None, blank: bool = True) -> Any:
+    """A string of at most `max_length` printable characters (and some not blank)."""
+    pattern = PRINTABLE if blank else NON_BLANK
+    return Annotated[
+        str, StringConstraints(min_length=min_length, max_length=max_length, pattern=pattern)
+    ]
+
+
+def _as_utc(moment: datetime) -> datetime:
+    # SQLite hands datetimes back naive; every stored time is UTC.
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+UtcDateTime = Annotated[datetime, AfterValidator(_as_utc)]
+FieldName = Literal[FIELDS]  # type: ignore[valid-type]
+DistrictName = Literal[("",) + DISTRICTS]  # type: ignore[valid-type]
+QualificationName = Literal[QUALIFICATIONS]  # type: ignore[valid-type]
+Stage = Literal["contacted", "negotiating", "signed", "closed"]
+
+
+# ---------------------------------------------------------------------------- query parameters
+
+
+class QueryParams(BaseModel):
+    """Parameters read from the query string (lax: every value arrives as text)."""
+
+    model_config = ConfigDict(extra="ignore", allow_inf_nan=False)
+
+
+class Paging(QueryParams):
+    page: int = Field(default=1, ge=1, le=10_000, description="Page number, from 1.")
+    per_page: int = Field(default=20, ge=1, le=100, description="Items per page (at most 100).")
+
+
+class EntryListParams(Paging):
+    q: text(100) = Field(  # type: ignore[valid-type]
+        default="",
+        description="Words to search for in title, summary, description and tags; "
+        "Traditional and full-width characters find their Simplified forms.",
+    )
+    field: text(40) = Field(  # type: ignore[valid-type]
+        default="", description="Only this field, e.g. 智慧政务."
+    )
+    district: text(40) = Field(  # type: ignore[valid-type]
+        default="", description="Only this district, e.g. 渝北区."
+    )
+    batch: int | None = Field(default=None, ge=1, le=MAX_ID, description="Only this batch id.")
+
+
+class ScenarioListParams(EntryListParams):
+    status: Literal["published", "closed"] | None = Field(
+        default=None, description="Published (open) or closed scenarios; both when absent."
+    )
+    sort: Literal["newest", "title", "deadline", "budget"] = "newest"
+
+
+class CapabilityListParams(EntryListParams):
+    sort: Literal["newest", "title"] = "newest"
+
+
+class PairingListParams(Paging):
+    field: text(40) = Field(  # type: ignore[valid-type]
+        default="", description="Only pairings where either side is in this field."
+    )
+    district: text(40) = Field(  # type: ignore[valid-type]
+        default="", description="Only pairings where either side is in this district."
+    )
+    batch: int | None = Field(default=None, ge=1, le=MAX_ID, description="Only this batch id.")
+
+
+class RecommendationListParams(PairingListParams):
+    status: Literal["recommended", "approved", "rejected", "published"] = Field(
+        default="recommended", description="The review queue (recommended) by default."
+    )
+    min_score: float | None = Field(default=None, ge=0, le=1000, description="Lowest score.")
+    max_score: float | None = Field(default=None, ge=0, le=1000, description="Highest score.")
+
+
+# ---------------------------------------------------------------------------- responses
+
+
+class Schema(BaseModel):
+    """A response schema, filled from table rows."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+
+class OrganisationRef(Schema):
+    """The organisation behind an entry (public facts only)."""
+
+    id: int
+    name: str
+    kind: Literal["demand", "supply", "authority"]
+    district: str
+    verified: bool
+
+
+class EntryPublic(Schema):
+    id: int
+    code: str | None = Field(description="The entry's number in a published list, e.g. S0001.")
+    title: str
+    summary: str
+    description: str
+    field: str
+    district: str
+    tags: list[str]
+    batch_id: int | None
+    version: int = Field(description="Send this back when changing the entry (optimistic lock).")
+    published_at: UtcDateTime | None
+    updated_at: UtcDateTime
+    organisation: OrganisationRef
+
+
+class ScenarioPublic(EntryPublic):
+    """An application scenario (应用场景)."""
+
+    status: Literal["draft", "submitted", "published", "closed"]
+    problem: str
+    target_users: str
+    current_state: str
+    expected_outcome: str
+    budget_min_wan: float | None
+    budget_max_wan: float | None
+    deadline: date | None
+    contact_name: str | None = Field(
+        description="Only on published scenarios (and to the owner and officials); else null."
+    )
+    contact_phone: str | None = Field(
+        description="Only on published scenarios (and to the owner and officials); else null."
+    )
+
+
+class CapabilityPublic(EntryPublic):
+    """A capability (企业能力)."""
+
+    status: Literal["draft", "submitted", "published", "withdrawn"]
+    products: list[str]
+    cases: list[str]
+    qualifications: list[str]
+
+
+class Owned(BaseModel):
+    """What only the owning organisation (and officials) see in addition."""
+
+    review_note: str = Field(description="The reviewing official's note, if any.")
+    created_at: UtcDateTime
+
+
+class ScenarioOwned(ScenarioPublic, Owned):
+    """A scenario as its owner sees it, drafts included."""
+
+
+class CapabilityOwned(CapabilityPublic, Owned):
+    """A capability as its owner sees it, drafts included."""
+
+
+class BatchPublic(Schema):
+    """A numbered publication (e.g. 2023年第一批) and what it published."""
+
+    id: int
+    name: str
+    year: int
+    number: int
+    note: str
+    published_at: UtcDateTime | None
+    scenarios: int = Field(description="Published scenarios in this batch.")
+    capabilities: int = Field(description="Published capabilities in this batch.")
+    pairings: int = Field(description="Published pairings in this batch.")
+
+
+class EntryRef(Schema):
+    """One side of a pairing, in brief."""
+
+    id: int
+    title: str
+    field: str
+    district: str
+    organisation: str
+
+
+class Term(Schema):
+    term: str
+    weight: float
+
+
+class Reason(Schema):
+    code: str = Field(description="e.g. same_field, same_district, qualification, concept")
+    value: str
+
+
+class Explanation(Schema):
+    """Why the matcher paired the two entries, in terms a person can check."""
+
+    terms: list[Term] = Field(description="Shared key terms and their weights.")
+    matched_tags: list[str]
+    reasons: list[Reason]
+    parts: dict[str, float] = Field(description="The score's parts by signal.")
+
+
+class DockingStatus(Schema):
+    """The latest step of the docking follow-up (供需对接跟踪)."""
+
+    stage: Stage
+    occurred_on: date
+
+
+class PairingPublic(Schema):
+    """A published pairing of a scenario and a capability."""
+
+    id: int
+    scenario: EntryRef
+    capability: EntryRef
+    score: float
+    source: Literal["matcher", "interest"]
+    batch_id: int | None
+    explanation: Explanation
+    docking: DockingStatus | None = Field(description="Null until a docking step is recorded.")
+
+
+class Recommendation(Schema):
+    """A pairing as officials review it: any status, with its version and the decision."""
+
+    id: int
+    scenario: EntryRef
+    capability: EntryRef
+    score: float
+    source: Literal["matcher", "interest"]
+    status: Literal["recommended", "approved", "rejected", "published"]
+    version: int = Field(description="Send this back with a decision (optimistic lock).")
+    note: str = Field(description="The reviewing official's note.")
+    reviewer_id: int | None
+    decided_at: UtcDateTime | None
+    batch_id: int | None
+    explanation: Explanation
+
+
+class DockingStep(Schema):
+    """One recorded step of a pairing's docking follow-up."""
+
+    id: int
+    pairing_id: int
+    stage: Stage
+    occurred_on: date
+    note: str
+    contract_amount_wan: float | None
+    reason: str
+    organisation_id: int = Field(description="The party that recorded the step.")
+    created_at: UtcDateTime
+
+
+class Me(Schema):
+    """The account a token belongs to."""
+
+    id: int
+    name: str
+    email: str
+    role: Literal["member", "org_admin", "official", "admin"]
+    organisation: OrganisationRef
+
+
+T = TypeVar("T")
+
+
+class Page(BaseModel, Generic[T]):
+    items: list[T]
+    total: int = Field(description="Matching items on all pages.")
+    page: int = Field(description="This page's number (the last page if one past it was asked).")
+    pages: int
+    per_page: int
+
+    @classmethod
+    def of(cls, items: list[Any], found: Any, per_page: int) -> "Page[T]":
+        """This page of `items`; `found` is the search's page (total, page, pages)."""
+        return cls(
+            items=items, total=found.total, page=found.page, pages=found.pages, per_page=per_page
+        )
+
+
+class ScenarioPage(Page[ScenarioPublic]):
+    """A page of scenarios."""
+
+
+class CapabilityPage(Page[CapabilityPublic]):
+    """A page of capabilities."""
+
+
+class BatchPage(Page[BatchPublic]):
+    """A page of batches."""
+
+
+class PairingPage(Page[PairingPublic]):
+    """A page of published pairings."""
+
+
+class RecommendationPage(Page[Recommendation]):
+    """A page of the review queue."""
+
+
+# ---------------------------------------------------------------------------- request bodies
+# Bodies are strict (a number is a number, not "5") and closed (unknown or protected fields
+# are refused by name). Their length and range limits are read from the tables' own fields,
+# so the API and the web forms accept the same text.
+
+BODY = ConfigDict(extra="forbid", strict=True, allow_inf_nan=False)
+
+
+def _limits(base: type[BaseModel], name: str) -> dict[str, Any]:
+    limits: dict[str, Any] = {}
+    for item in base.model_fields[name].metadata:
+        for key in ("min_length", "max_length", "ge", "le"):
+            if hasattr(item, key):
+                limits[key] = getattr(item, key)
+    return limits
+
+
+def text_of(base: type[BaseModel], name: str, *, blank: bool = True) -> Any:
+    """Printable text within the table field's length limits."""
+    pattern = PRINTABLE if blank else NON_BLANK
+    return Annotated[str, StringConstraints(pattern=pattern, **_limits(base, name))]
+
+
+def amount_of(base: type[BaseModel], name: str) -> Any:
+    """A finite number within the table field's range, or null."""
+    return Annotated[float, Field(**_limits(base, name))] | None
+
+
+def items(max_items: int, max_length: int) -> Any:
+    """A list of at most `max_items` non-blank texts of at most `max_length`."""
+    return Annotated[list[text(max_length, blank=False)], Field(max_length=max_items)]
+
+
+# The web form's list limits (matchmaker/editing.py): 12 tags of 30, 20 products of 80,
+# 20 reference cases of 300 characters.
+Tags = items(12, 30)
+Products = items(20, 80)
+Cases = items(20, 300)
+Qualifications = Annotated[list[QualificationName], Field(max_length=len(QUALIFICATIONS))]  # type: ignore[valid-type]
+
+
+SCENARIO_EXAMPLE = {
+    "title": "政务大厅材料智能预审",
+    "summary": "自助大厅材料识别与预审",
+    "description": "24小时自助政务大厅需要对申请人提交的材料进行识别和自动预审。",
+    "field": "智慧政务",
+    "district": "渝北区",
+    "tags": ["OCR", "身份核验"],
+    "problem": "人工预审排队久，退件率高。",
+    "budget_min_wan": 50,
+    "budget_max_wan": 120,
+    "deadline": "2030-06-30",
+    "contact_name": "王科长",
+    "contact_phone": "023-67000000",
+}
+CAPABILITY_EXAMPLE = {
+    "title": "证照OCR识别平台",
+    "description": "基于深度学习的文字识别，支持证照、票据和手写体，准确率99%以上。",
+    "field": "人工智能",
+    "district": "两江新区",
+    "tags": ["OCR"],
+    "products": ["慧识OCR"],
+    "cases": ["2023年 某区政务服务中心 证照识别"],
+    "qualifications": ["高新技术企业"],
+}
+
+
+def _examples(*examples: dict[str, Any]) -> ConfigDict:
+    return ConfigDict(**BODY, json_schema_extra={"examples": list(examples)})
+
+
+class ScenarioCreate(BaseModel):
+    """A new application scenario, saved as a draft of the token owner's organisation."""
+
+    model_config = _examples(SCENARIO_EXAMPLE)
+    title: text_of(ScenarioBase, "title", blank=False)  # type: ignore[valid-type]
+    summary: text_of(ScenarioBase, "summary") = ""  # type: ignore[valid-type]
+    description: text_of(ScenarioBase, "description", blank=False)  # type: ignore[valid-type]
+    field: FieldName  # type: ignore[valid-type]
+    district: DistrictName = Field(default="", description="Empty for citywide.")  # type: ignore[valid-type]
+    tags: Tags = Field(default_factory=list)  # type: ignore[valid-type]
+    problem: text_of(ScenarioBase, "problem") = ""  # type: ignore[valid-type]
+    target_users: text_of(ScenarioBase, "target_users") = ""  # type: ignore[valid-type]
+    current_state: text_of(ScenarioBase, "current_state") = ""  # type: ignore[valid-type]
+    expected_outcome: text_of(ScenarioBase, "expected_outcome") = ""  # type: ignore[valid-type]
+    budget_min_wan: amount_of(ScenarioBase, "budget_min_wan") = None  # type: ignore[valid-type]
+    budget_max_wan: amount_of(ScenarioBase, "budget_max_wan") = Field(  # type: ignore[valid-type]
+        default=None, description="Not below budget_min_wan."
+    )
+    deadline: date | None = None
+    contact_name: text_of(ScenarioBase, "contact_name") = ""  # type: ignore[valid-type]
+    contact_phone: text_of(ScenarioBase, "contact_phone") = ""  # type: ignore[valid-type]
+
+    @model_validator(mode="after")
+    def _budget_in_order(self) -> "ScenarioCreate":
+        # The table checks this too, but with an English-only message; this error carries a
+        # code the problem document translates.
+        low, high = self.budget_min_wan, self.budget_max_wan
+        if low is not None and high is not None and low > high:
+            raise PydanticCustomError("budget_order", "budget minimum exceeds maximum")
+        return self
+
+
+class CapabilityCreate(BaseModel):
+    """A new capability, saved as a draft of the token owner's organisation."""
+
+    model_config = _examples(CAPABILITY_EXAMPLE)
+    title: text_of(CapabilityBase, "title", blank=False)  # type: ignore[valid-type]
+    summary: text_of(CapabilityBase, "summary") = ""  # type: ignore[valid-type]
+    description: text_of(CapabilityBase, "description", blank=False)  # type: ignore[valid-type]
+    field: FieldName  # type: ignore[valid-type]
+    district: DistrictName = Field(default="", description="Empty for citywide.")  # type: ignore[valid-type]
+    tags: Tags = Field(default_factory=list)  # type: ignore[valid-type]
+    products: Products = Field(default_factory=list)  # type: ignore[valid-type]
+    cases: Cases = Field(default_factory=list)  # type: ignore[valid-type]
+    qualifications: Qualifications = Field(default_factory=list)  # type: ignore[valid-type]
+
+
+def _whole(value: Any) -> Any:
+    # JSON Schema counts 3.0 as an integer; so does the API (3.5 stays an error).
+    return int(value) if isinstance(value, float) and value.is_integer() else value
+
+
+WholeNumber = Annotated[int, BeforeValidator(_whole)]
+
+
+class Versioned(BaseModel):
+    # Below MAX_ID: a change stores version + 1, which must still fit the column.
+    version: WholeNumber = Field(ge=1, le=MAX_ID - 1, description="The version you last read.")
+
+
+class ScenarioUpdate(ScenarioCreate, Versioned):
+    """The whole editable scenario, replacing the stored one if `version` is still current."""
+
+    model_config = _examples(SCENARIO_EXAMPLE | {"version": 1})
+
+
+class CapabilityUpdate(CapabilityCreate, Versioned):
+    """The whole editable capability, replacing the stored one if `version` is still current."""
+
+    model_config = _examples(CAPABILITY_EXAMPLE | {"version": 1})
+
+
+class Submit(Versioned):
+    """Send a draft to the officials for review."""
+
+    model_config = BODY
+
+
+# A decision and a docking step take different fields depending on their kind; a tagged
+# union says so in the schema itself (a rejection needs a note, a signature an amount), so a
+# client's JSON Schema validator catches what the platform would refuse.
+
+
+class Approve(Versioned):
+    """Approve a recommended pairing; it can then be published in a batch."""
+
+    model_config = BODY
+    decision: Literal["approve"]
+    note: text(500) = ""  # type: ignore[valid-type]
+
+
+class Reject(Versioned):
+    """Reject a recommended pairing; the firm is told the note."""
+
+    model_config = BODY
+    decision: Literal["reject"]
+    note: text(500, blank=False) = Field(description="Why: the firm is told.")  # type: ignore[valid-type]
+
+
+class Decision(RootModel[Annotated[Approve | Reject, Field(discriminator="decision")]]):
+    """An official's decision on one recommended pairing."""
+
+
+class _Step(BaseModel):
+    model_config = BODY
+    occurred_on: date = Field(
+        description="Not in the future, nor before the pairing's publication or its last step."
+    )
+    note: text(1000) = ""  # type: ignore[valid-type]
+
+
+class Progress(_Step):
+    """Contacted, or negotiating."""
+
+    stage: Literal["contacted", "negotiating"]
+
+
+class Signed(_Step):
+    """A contract was signed; its amount is required."""
+
+    stage: Literal["signed"]
+    contract_amount_wan: float = Field(ge=0.01, le=float(MAX_CONTRACT_WAN))
+
+
+class Closed(_Step):
+    """The docking ended without a contract; the reason is required."""
+
+    stage: Literal["closed"]
+    reason: text(500, blank=False)  # type: ignore[valid-type]
+
+
+class DockingStepCreate(
+    RootModel[Annotated[Progress | Signed | Closed, Field(discriminator="stage")]]
+):
+    """A step of the docking follow-up; stages only go forward."""

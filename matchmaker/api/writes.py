@@ -1,0 +1,249 @@
+"""Writes with a personal token: own entries (draft, edit, submit) and docking follow-up.
+
+Every rule lives in the domain functions the web pages call too (`posting`, `docking`); the
+views here only check who may act on which object, call them, and answer with JSON.
+"""
+
+from decimal import Decimal
+from typing import Any
+
+import pydantic
+from flask import url_for
+from flask_babel import gettext as _
+
+from matchmaker import docking, posting
+from matchmaker.api import registry
+from matchmaker.api.problems import ApiProblem, FieldProblem, from_validation_error
+from matchmaker.api.reads import present
+from matchmaker.api.schemas import (
+    CapabilityCreate,
+    CapabilityOwned,
+    CapabilityUpdate,
+    DockingStep,
+    DockingStepCreate,
+    ScenarioCreate,
+    ScenarioOwned,
+    ScenarioUpdate,
+    Signed,
+    Submit,
+)
+from matchmaker.api.spec import TOKEN, side, viewer
+from matchmaker.dates import local_today
+from matchmaker.db import get_session
+from models import DockingStage, Organisation, OrgKind
+
+DEMAND = side(OrgKind.demand)
+SUPPLY = side(OrgKind.supply)
+
+
+def _own_or_404(kind: posting.Kind, entry_id: int) -> posting.Entry:
+    """An entry of the token's organisation; anyone else's answers 404, as on the web."""
+    entry = get_session().get(kind.model, entry_id)
+    if entry is None or entry.organisation_id != viewer().organisation_id:
+        raise ApiProblem(404)
+    return entry
+
+
+def _answer(entry: posting.Entry) -> Any:
+    return present(entry, get_session().get(Organisation, entry.organisation_id))
+
+
+def _create(kind: posting.Kind, data: pydantic.BaseModel) -> tuple[Any, dict[str, str]]:
+    session = get_session()
+    try:
+        entry = posting.create_entry(
+            session,
+            kind,
+            organisation_id=viewer().organisation_id,
+            data=data.model_dump(),
+            submit=False,
+        )
+    except pydantic.ValidationError as err:
+        raise from_validation_error(err, "body") from None
+    session.commit()
+    location = url_for(f"api.get_{kind.name}", **{f"{kind.name}_id": entry.id})
+    return _answer(entry), {"Location": location}
+
+
+def _update(kind: posting.Kind, entry_id: int, data: pydantic.BaseModel) -> Any:
+    session = get_session()
+    entry = _own_or_404(kind, entry_id)
+    try:
+        posting.update_entry(
+            session,
+            entry,
+            data=data.model_dump(exclude={"version"}),
+            version=data.version,  # type: ignore[attr-defined]
+            submit=False,
+        )
+    except pydantic.ValidationError as err:
+        raise from_validation_error(err, "body") from None
+    session.commit()
+    return _answer(entry)
+
+
+def _submit(kind: posting.Kind, entry_id: int, data: Submit) -> Any:
+    session = get_session()
+    entry = _own_or_404(kind, entry_id)
+    posting.submit_entry(session, entry, version=data.version)
+    session.commit()
+    return _answer(entry)
+
+
+@registry.operation(
+    "POST",
+    "/scenarios",
+    summary="Create a scenario draft",
+    tag="Scenarios",
+    access=DEMAND,
+    body=ScenarioCreate,
+    response=ScenarioOwned,
+    status=201,
+    location=True,
+)
+def create_scenario(*, data: ScenarioCreate) -> tuple[Any, dict[str, str]]:
+    """Save a new application scenario as a draft of your organisation (verified demand side).
+
+    Only your organisation sees it until it is submitted and an official publishes it. The
+    answer's `Location` is the draft's address; `version` is needed to change or submit it.
+    """
+    return _create(posting.SCENARIO, data)
+
+
+@registry.operation(
+    "PUT",
+    "/scenarios/{scenario_id}",
+    summary="Replace your scenario draft",
+    tag="Scenarios",
+    access=DEMAND,
+    body=ScenarioUpdate,
+    response=ScenarioOwned,
+    problems=(404, 409),
+)
+def update_scenario(*, scenario_id: int, data: ScenarioUpdate) -> Any:
+    """Replace every editable field of your draft or submitted scenario.
+
+    409 when `version` is not the stored one (someone changed it since you read it), or
+    when the scenario is already published.
+    """
+    return _update(posting.SCENARIO, scenario_id, data)
+
+
+@registry.operation(
+    "POST",
+    "/scenarios/{scenario_id}/submit",
+    summary="Submit your scenario draft for review",
+    tag="Scenarios",
+    access=DEMAND,
+    body=Submit,
+    response=ScenarioOwned,
+    problems=(404, 409),
+)
+def submit_scenario(*, scenario_id: int, data: Submit) -> Any:
+    """Send your draft to the officials; the matcher recommends capabilities for it at once."""
+    return _submit(posting.SCENARIO, scenario_id, data)
+
+
+@registry.operation(
+    "POST",
+    "/capabilities",
+    summary="Create a capability draft",
+    tag="Capabilities",
+    access=SUPPLY,
+    body=CapabilityCreate,
+    response=CapabilityOwned,
+    status=201,
+    location=True,
+)
+def create_capability(*, data: CapabilityCreate) -> tuple[Any, dict[str, str]]:
+    """Save a new capability as a draft of your firm (verified supply side).
+
+    Only your firm sees it until it is submitted and an official publishes it.
+    """
+    return _create(posting.CAPABILITY, data)
+
+
+@registry.operation(
+    "PUT",
+    "/capabilities/{capability_id}",
+    summary="Replace your capability draft",
+    tag="Capabilities",
+    access=SUPPLY,
+    body=CapabilityUpdate,
+    response=CapabilityOwned,
+    problems=(404, 409),
+)
+def update_capability(*, capability_id: int, data: CapabilityUpdate) -> Any:
+    """Replace every editable field of your draft or submitted capability (409 as above)."""
+    return _update(posting.CAPABILITY, capability_id, data)
+
+
+@registry.operation(
+    "POST",
+    "/capabilities/{capability_id}/submit",
+    summary="Submit your capability draft for review",
+    tag="Capabilities",
+    access=SUPPLY,
+    body=Submit,
+    response=CapabilityOwned,
+    problems=(404, 409),
+)
+def submit_capability(*, capability_id: int, data: Submit) -> Any:
+    """Send your draft to the officials; the matcher recommends scenarios for it at once."""
+    return _submit(posting.CAPABILITY, capability_id, data)
+
+
+@registry.operation(
+    "POST",
+    "/pairings/{pairing_id}/docking",
+    summary="Record a docking step on your pairing",
+    tag="Pairings",
+    access=TOKEN,
+    body=DockingStepCreate,
+    response=DockingStep,
+    status=201,
+    problems=(404, 409),
+)
+def record_docking_step(*, pairing_id: int, data: DockingStepCreate) -> DockingStep:
+    """Record progress on a published pairing your organisation is a party to.
+
+    contacted → negotiating → signed (with the contract amount, in 万元) or closed (with the
+    reason). Stages only go forward (409 otherwise, and after signed or closed); the date
+    may not be in the future nor before the pairing's publication or its previous step (422).
+    The other party is notified.
+    """
+    session = get_session()
+    pairing = docking.published_pairing(session, pairing_id)
+    if pairing is None:
+        raise ApiProblem(404)
+    user = viewer()
+    if user.organisation_id not in docking.party_ids(pairing):
+        raise ApiProblem(403, _("Only the two parties of a pairing record its docking steps."))
+    step = data.root
+    try:
+        event = docking.record_step(
+            session,
+            pairing=pairing,
+            user=user,
+            stage=DockingStage(step.stage),
+            occurred_on=step.occurred_on,
+            today=local_today(),
+            note=step.note,
+            contract_amount_wan=(
+                Decimal(str(step.contract_amount_wan)) if isinstance(step, Signed) else None
+            ),
+            reason=getattr(step, "reason", ""),
+        )
+    except docking.StepRefused as refused:
+        if refused.order:
+            raise ApiProblem(409, str(refused)) from None
+        problem = FieldProblem(
+            location="body",
+            field=refused.field or "",
+            pointer=f"/{refused.field or ''}",
+            type="refused",
+            message=str(refused),
+        )
+        raise ApiProblem(422, str(refused), errors=[problem]) from None
+    session.commit()
+    return DockingStep.model_validate(event.model_dump() | {"pairing_id": event.recommendation_id})
