@@ -1,0 +1,81 @@
+"""Officials review pairings in a real browser: inline decisions swap one row without a reload,
+a batch makes the approved pairing public, and two officials on the same pairing learn who
+decided first."""
+
+import re
+from collections.abc import Callable
+
+from playwright.sync_api import Page, expect
+from posting_data import matched_lists, official
+
+from in_browser import expect_refusal, sign_in
+
+
+def test_an_official_approves_inline_and_publishes_a_batch_the_public_can_see(
+    new_page: Callable[..., Page], app, session
+):
+    matched_lists(app, session)
+    page = new_page(locale="en-GB")
+    sign_in(page, official(session))
+    page.get_by_role("link", name="Pairings to review").click()
+    rows = page.locator("tr[id^=rec-]")
+    expect(rows.first).to_be_visible()
+    page.evaluate("window.stillTheSamePage = true")
+
+    first = rows.nth(0)
+    scenario = first.locator("td").nth(1).get_by_role("link").inner_text()
+    capability = first.locator("td").nth(2).get_by_role("link").inner_text()
+    first.get_by_role("button", name="Approve").click()
+    expect(first.locator(".pill.status")).to_have_text("Approved")
+    expect(first.get_by_role("button", name="Approve")).to_have_count(0)
+    page.get_by_label("District").select_option("南岸区")
+    expect(page).to_have_url(re.compile(r"district=%E5%8D%97%E5%B2%B8%E5%8C%BA"))
+    assert page.evaluate("window.stillTheSamePage") is True  # every step swapped fragments only
+
+    page.get_by_role("link", name="Batches").click()
+    page.get_by_role("link", name="Open a new batch").click()
+    page.get_by_label("Year", exact=True).fill("2023")
+    page.get_by_label("Number within the year").fill("1")
+    page.get_by_role("button", name="Open the batch").click()
+    page.get_by_role("group", name="Approved pairings").get_by_label(
+        f"{scenario} ↔ {capability}"
+    ).check()
+    page.get_by_role("button", name="Add the ticked items").click()
+    expect(page.get_by_role("status").first).to_contain_text("1 item added.")
+    page.get_by_role("button", name="Publish 2023年第一批").click()
+    expect(page.get_by_role("status").first).to_contain_text("published with 1 pairing")
+
+    public = new_page(locale="en-GB")
+    public.goto("/batches/?lang=en")
+    public.get_by_role("link", name="2023年第一批").click()
+    pairing = public.locator("li.pairing")
+    expect(pairing).to_have_count(1)
+    expect(pairing.get_by_role("heading")).to_have_text(f"{scenario} ↔ {capability}")
+    expect(pairing.locator(".why")).not_to_be_empty()
+    pairing.get_by_role("link", name=scenario).click()
+    published = public.locator("section.pairings")
+    expect(published.get_by_role("heading", name="Published pairings")).to_be_visible()
+    expect(published.get_by_role("link", name=capability)).to_be_visible()
+
+
+def test_two_officials_deciding_the_same_pairing_learn_who_was_first(
+    new_page: Callable[..., Page], app, session
+):
+    matched_lists(app, session)
+    mine, theirs = new_page(locale="en-GB"), new_page(locale="en-GB")
+    for page in (mine, theirs):
+        sign_in(page, official(session))
+        page.goto("/review/")
+    row_id = mine.locator("tr[id^=rec-]").nth(1).get_attribute("id")
+
+    # Both see the pairing undecided; the colleague approves it first.
+    theirs.locator(f"#{row_id}").get_by_role("button", name="Approve").click()
+    expect(theirs.locator(f"#{row_id} .pill.status")).to_have_text("Approved")
+
+    expect_refusal(mine, 409)
+    row = mine.locator(f"#{row_id}")
+    row.get_by_placeholder("Note (needed to reject)").fill("不合适")
+    row.get_by_role("button", name="Reject").click()
+    expect(row.locator(".conflict")).to_contain_text("Another official decided this pairing first.")
+    expect(row.locator(".pill.status")).to_have_text("Approved")
+    expect(row.get_by_role("button", name="Reject")).to_have_count(0)

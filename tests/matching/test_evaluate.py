@@ -1,0 +1,115 @@
+"""Offline evaluation: a labelled directory in, nDCG/recall/MRR for the matcher and BM25 out."""
+
+import dataclasses
+import json
+import math
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from matchmaker.matching import evaluate
+from matchmaker.matching_cli import cli, register
+
+SEED_EVAL = Path(__file__).resolve().parents[2] / "seed" / "eval"
+
+
+@pytest.fixture
+def labelled_dir(tmp_path, scenarios, capabilities) -> Path:
+    """The hand-written lists as a labelled directory, judged by hand."""
+
+    def row(entry, *keys):
+        return json.dumps({k: getattr(entry, k) for k in keys}, ensure_ascii=False)
+
+    common = ("id", "title", "description", "tags", "field", "district", "org")
+    (tmp_path / "scenarios.jsonl").write_text(
+        "\n".join(row(s, *common, "budget_wan") for s in scenarios), encoding="utf-8"
+    )
+    (tmp_path / "capabilities.jsonl").write_text(
+        "\n".join(row(c, *common) for c in capabilities), encoding="utf-8"
+    )
+    judgements = [
+        ("s-ocr", "c-ocr", 2),
+        ("s-ocr", "c-bigdata", 1),
+        ("s-parking", "c-parking", 2),
+        ("s-parking", "c-traffic", 1),
+        ("s-pump", "c-phm", 2),
+        ("s-v2x", "c-v2x", 2),
+        ("s-security", "c-security", 2),
+    ]
+    (tmp_path / "qrels.tsv").write_text(
+        "scenario_id\tcapability_id\tgrade\n"
+        + "".join(f"{s}\t{c}\t{g}\n" for s, c, g in judgements)
+    )
+    return tmp_path
+
+
+def test_a_labelled_directory_loads_with_its_judgements(labelled_dir):
+    data = evaluate.load_dataset(labelled_dir)
+    assert len(data.scenarios) == 6 and len(data.capabilities) == 8
+    assert data.qrels["s-ocr"] == {"c-ocr": 2, "c-bigdata": 1}
+    assert data.scenarios[0].budget_wan == 80
+
+
+def test_the_metrics_follow_their_textbook_definitions():
+    qrels = {"q": {"a": 2, "b": 1}, "unjudged-in-run": {"c": 1}}
+    run = {"q": [("b", 0.9), ("x", 0.8), ("a", 0.7)]}
+    ideal = 3 + 1 / math.log2(3)
+    metrics = evaluate.score_run(run, qrels)
+    # "q": DCG = 1/log2(2) + 3/log2(4); the second scenario has no run, so it scores zero.
+    assert metrics.ndcg == pytest.approx((1 + 1.5) / ideal / 2)
+    assert metrics.recall == pytest.approx(0.5)
+    assert metrics.mrr == pytest.approx(0.5)
+    assert metrics.queries == 2
+
+
+def test_the_matcher_and_bm25_are_measured_in_one_run(labelled_dir):
+    figures = evaluate.evaluate(evaluate.load_dataset(labelled_dir), caps=[1])
+    assert {"matcher", "bm25", "matcher, cap 1"} <= figures.keys()
+    assert figures["matcher"].queries == 5
+    assert figures["matcher"].mrr == pytest.approx(1.0)
+
+
+def test_a_run_file_has_one_line_per_recommendation(labelled_dir, tmp_path):
+    run = evaluate.matcher_run(evaluate.load_dataset(labelled_dir))
+    out = tmp_path / "run.tsv"
+    evaluate.write_run(run, out)
+    lines = [line.split("\t") for line in out.read_text().splitlines()]
+    assert ["s-ocr", "c-ocr"] in [line[:2] for line in lines]
+    assert all(len(line) == 3 and float(line[2]) > 0 for line in lines)
+
+
+def test_the_eval_command_prints_a_table_and_ends_with_json(labelled_dir):
+    result = CliRunner().invoke(cli, ["eval", str(labelled_dir)])
+    assert result.exit_code == 0, result.output
+    assert "nDCG@10" in result.output
+    summary = json.loads(result.output.strip().splitlines()[-1])
+    assert {"matcher", "bm25", "ndcg_ratio"} <= summary.keys()
+
+
+def test_the_rank_command_writes_a_run_file(labelled_dir, tmp_path):
+    out = tmp_path / "run.tsv"
+    result = CliRunner().invoke(cli, ["rank", str(labelled_dir), "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    assert out.read_text().startswith("s-")
+
+
+def test_register_adds_both_commands_to_the_apps_group():
+    import click
+
+    group = click.Group()
+    register(group)
+    assert {"eval", "rank"} <= group.commands.keys()
+
+
+def test_the_ablation_variants_only_switch_signals_off():
+    for change in evaluate.ABLATIONS.values():
+        assert all(value == 0 for value in change.values())
+        assert change.keys() <= {f.name for f in dataclasses.fields(evaluate.MatcherConfig)}
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not (SEED_EVAL / "qrels.tsv").exists(), reason="seed/eval not generated")
+def test_on_the_seed_labels_the_matcher_beats_bm25_by_at_least_15_percent():
+    figures = evaluate.evaluate(evaluate.load_dataset(SEED_EVAL))
+    assert figures["matcher"].ndcg >= 1.15 * figures["bm25"].ndcg

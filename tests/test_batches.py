@@ -1,0 +1,168 @@
+"""Batches: an official assembles a numbered batch, previews it and publishes it to everyone."""
+
+import pytest
+from posting_data import matched_lists, member_of, official, sign_in
+from sqlmodel import select
+
+from matchmaker.batching import chinese_number, default_name
+from models import (
+    AuditEntry,
+    Batch,
+    BatchStatus,
+    Capability,
+    CapabilityStatus,
+    Notification,
+    OrgKind,
+    Recommendation,
+    RecommendationStatus,
+    Scenario,
+    User,
+)
+from support import post
+
+
+def decide_all(desk, session, *, reject_first: bool) -> tuple[list[Recommendation], Recommendation]:
+    """Reject the first pairing (if asked) and approve the rest through the queue."""
+    rows = list(session.exec(select(Recommendation).order_by(Recommendation.id)))
+    rejected = rows[0] if reject_first else None
+    if rejected:
+        post(
+            desk,
+            f"/review/recommendations/{rejected.id}/decision",
+            {"decision": "reject", "version": 1, "note": "案例不匹配"},
+        )
+    approved = [r for r in rows if r is not rejected]
+    post(
+        desk,
+        "/review/recommendations/bulk",
+        {"pick": [f"{r.id}:1" for r in approved], "decision": "approve"},
+    )
+    session.expire_all()
+    return approved, rejected
+
+
+def test_an_official_assembles_previews_and_publishes_a_numbered_batch(app, session):
+    lists = matched_lists(app, session)
+    desk = sign_in(app, official(session))
+    approved, rejected = decide_all(desk, session, reject_first=True)
+
+    response = post(desk, "/batches/new", {"year": "2023", "number": "1"})
+    assert response.status_code == 303
+    batch = session.exec(select(Batch)).one()
+    assert batch.name == "2023年第一批" and batch.status is BatchStatus.draft
+    page = desk.get(response.location).get_data(as_text=True)
+    for rec in approved:
+        assert f'name="pairing" value="{rec.id}"' in page
+    assert f'name="pairing" value="{rejected.id}"' not in page
+
+    response = post(
+        desk,
+        f"/batches/{batch.id}/items",
+        {
+            "version": batch.version,
+            "pairing": [str(r.id) for r in approved],
+            "scenario": [str(s.id) for s in lists.scenarios],
+            "capability": [str(c.id) for c in lists.capabilities],
+        },
+    )
+    assert response.status_code == 303
+    added = len(approved) + len(lists.scenarios) + len(lists.capabilities)
+    assert f"{added} items added." in desk.get(response.location).get_data(as_text=True)
+
+    visitor = app.test_client()
+    visitor.get("/?lang=en")  # a visitor reading the English pages
+    assert visitor.get(f"/batches/{batch.id}").status_code == 404
+    assert "2023年第一批" not in visitor.get("/batches/").get_data(as_text=True)
+    session.refresh(batch)
+    preview = desk.get(f"/batches/{batch.id}").get_data(as_text=True)
+    assert "Preview: this batch is a draft and not public." in preview
+    assert all(c.title in preview for c in lists.capabilities)
+
+    response = post(desk, f"/batches/{batch.id}/publish", {"version": batch.version})
+    assert response.status_code == 303
+    session.expire_all()
+    assert session.get(Batch, batch.id).status is BatchStatus.published
+    for rec in approved:
+        stored = session.get(Recommendation, rec.id)
+        assert stored.status is RecommendationStatus.published and stored.batch_id == batch.id
+    stored = session.get(Recommendation, rejected.id)
+    assert stored.status is RecommendationStatus.rejected and stored.batch_id is None
+    assert all(session.get(Scenario, s.id).batch_id == batch.id for s in lists.scenarios)
+    told = session.exec(
+        select(User.organisation_id, Notification.params)
+        .join(User, User.id == Notification.user_id)
+        .where(Notification.kind == "pairing.published")
+    ).all()
+    assert {org for org, _ in told} >= {lists.government.id, lists.group.id}
+    assert all(params["batch"] == "2023年第一批" for _, params in told)
+
+    listing = visitor.get("/batches/").get_data(as_text=True)
+    assert "2023年第一批" in listing
+    public = visitor.get(f"/batches/{batch.id}").get_data(as_text=True)
+    for rec in approved:
+        pair = (session.get(Scenario, rec.scenario_id), session.get(Capability, rec.capability_id))
+        assert pair[0].title in public and pair[1].title in public
+    assert "Shared key terms:" in public
+    by_batch = visitor.get(f"/scenarios/?batch={batch.id}").get_data(as_text=True)
+    assert all(s.title in by_batch for s in lists.scenarios)
+
+    scenario = session.get(Scenario, rejected.scenario_id)
+    page = visitor.get(f"/scenarios/{scenario.id}").get_data(as_text=True)
+    assert "Published pairings" in page
+    assert (
+        session.get(Capability, rejected.capability_id).title
+        not in page.split("Published pairings")[1]
+    )
+
+    assert post(desk, f"/batches/{batch.id}/publish", {"version": 3}).status_code == 409
+    assert post(desk, f"/batches/{batch.id}/items", {"version": 3}).status_code == 409
+    actions = session.exec(select(AuditEntry.action).where(AuditEntry.object_type == "batch")).all()
+    assert sorted(actions) == ["batch.add", "batch.create", "batch.publish"]
+
+
+def test_batch_input_and_state_are_checked(app, session):
+    lists = matched_lists(app, session)
+    desk = sign_in(app, official(session))
+    assert post(desk, "/batches/new", {"year": "2023", "number": "100"}).status_code == 422
+    assert post(desk, "/batches/new", {"year": "二〇二三", "number": "1"}).status_code == 422
+    assert post(desk, "/batches/new", {"year": "2023", "number": "1"}).status_code == 303
+    again = post(desk, "/batches/new", {"year": "2023", "number": "1", "name": "另一个名字"})
+    assert again.status_code == 422 and "exists already" in again.get_data(as_text=True)
+    same_name = post(desk, "/batches/new", {"year": "2024", "number": "2", "name": "2023年第一批"})
+    assert same_name.status_code == 422
+    batch = session.exec(select(Batch)).one()
+
+    empty = post(desk, f"/batches/{batch.id}/publish", {"version": 1})
+    assert empty.status_code == 409 and "The batch is empty" in empty.get_data(as_text=True)
+
+    # A pairing goes public with its batch, so both its entries must be published first.
+    approved, _ = decide_all(desk, session, reject_first=False)
+    capability = session.get(Capability, approved[0].capability_id)
+    capability.status = CapabilityStatus.submitted
+    session.add(capability)
+    session.commit()
+    response = post(
+        desk, f"/batches/{batch.id}/items", {"version": 1, "pairing": [str(approved[0].id)]}
+    )
+    page = desk.get(response.location).get_data(as_text=True)
+    assert "0 items added." in page and "Some ticked items were not added" in page
+    assert session.get(Recommendation, approved[0].id).batch_id is None
+
+    # Two officials assembling at once: the second, on a stale page, is told.
+    assert post(desk, f"/batches/{batch.id}/items", {"version": 1}).status_code == 409
+    assert post(desk, "/batches/999/publish", {"version": 1}).status_code == 404
+    assert (
+        post(desk, f"/batches/{batch.id}/items/remove", {"item": "x", "id": "1"}).status_code == 400
+    )
+    firm = sign_in(app, member_of(session, OrgKind.supply, "重庆某软件公司"))
+    assert firm.get("/batches/new").status_code == 403
+    assert firm.get(f"/batches/{batch.id}").status_code == 404  # a draft is not public yet
+    assert lists.scenarios  # the lists stayed as they were
+
+
+@pytest.mark.parametrize(
+    "number, words", [(1, "一"), (9, "九"), (10, "十"), (12, "十二"), (20, "二十"), (99, "九十九")]
+)
+def test_batches_are_named_the_way_officials_write_them(number, words):
+    assert chinese_number(number) == words
+    assert default_name(2023, number) == f"2023年第{words}批"

@@ -1,0 +1,145 @@
+"""A visitor browses the published lists: live search, filters, sorting, pages, detail pages."""
+
+import pytest
+
+from matchmaker.entries import index_entry
+from models import (
+    Batch,
+    BatchStatus,
+    Capability,
+    CapabilityStatus,
+    OrgKind,
+    Scenario,
+    ScenarioStatus,
+)
+from support import make_org
+
+HTMX = {"HX-Request": "true", "HX-Target": "results"}
+
+
+@pytest.fixture
+def lists(session):
+    """A demand org with three scenarios (one draft) and a firm with one capability."""
+    owner = make_org(session, OrgKind.demand, name="重庆市渝北区大数据应用发展管理局")
+    firm = make_org(session, OrgKind.supply, name="重庆星河软件有限公司")
+    rows = [
+        Scenario(
+            title="政务大厅材料智能预审",
+            field="智慧政务",
+            district="渝北区",
+            description="24小时自助政务大厅需要对提交的材料进行OCR识别和自动预审，减少退件。",
+            tags=["OCR", "身份核验"],
+            status=ScenarioStatus.published,
+            budget_max_wan=120,
+            organisation_id=owner.id,
+        ),
+        Scenario(
+            title="礦山邊坡位移監測",
+            field="物联网",
+            district="万州区",
+            description="露天礦山邊坡需要全天候位移監測與預警，目前依靠人工巡檢，效率低。",
+            tags=["监测"],
+            status=ScenarioStatus.published,
+            budget_max_wan=800,
+            organisation_id=owner.id,
+        ),
+        Scenario(
+            title="内部草稿：食堂排队",
+            field="人工智能",
+            district="渝北区",
+            description="这是一条尚未提交的草稿，不应出现在公开列表中，也不应被搜索到。",
+            status=ScenarioStatus.draft,
+            organisation_id=owner.id,
+        ),
+        Capability(
+            title="ＯＣＲ文字识别平台",
+            field="人工智能",
+            district="两江新区",
+            description="基于深度学习的文字识别，支持证照、票据和手写体，准确率99%以上。",
+            status=CapabilityStatus.published,
+            organisation_id=firm.id,
+        ),
+    ]
+    for row in rows:
+        index_entry(row)
+    session.add_all(rows)
+    session.commit()
+    return rows
+
+
+def test_a_visitor_sees_published_scenarios_but_not_drafts(client, lists):
+    page = client.get("/scenarios/").get_data(as_text=True)
+    assert "政务大厅材料智能预审" in page and "礦山邊坡位移監測" in page
+    assert "食堂排队" not in page
+    assert client.get(f"/scenarios/{lists[2].id}").status_code == 404
+    assert "政务大厅材料智能预审" in client.get(f"/scenarios/{lists[0].id}").get_data(as_text=True)
+
+
+def test_live_search_returns_only_the_results_fragment_to_htmx(client, lists):
+    fragment = client.get("/scenarios/?q=预审", headers=HTMX)
+    text = fragment.get_data(as_text=True)
+    assert "政务大厅材料智能预审" in text and "礦山" not in text
+    assert "<html" not in text and 'id="q"' not in text
+    assert "HX-Request" in fragment.headers["Vary"]
+    full = client.get("/scenarios/?q=预审").get_data(as_text=True)
+    assert "<html" in full and 'id="q"' in full
+
+
+def test_a_history_restore_gets_the_whole_page(client, lists):
+    headers = {**HTMX, "HX-History-Restore-Request": "true"}
+    assert "<html" in client.get("/scenarios/?q=预审", headers=headers).get_data(as_text=True)
+
+
+def test_search_treats_traditional_simplified_and_full_width_alike(client, lists):
+    assert "礦山邊坡位移監測" in client.get("/scenarios/?q=矿山边坡", headers=HTMX).get_data(True)
+    assert "政务大厅" in client.get("/scenarios/?q=ｏｃｒ", headers=HTMX).get_data(True)
+    assert "文字识别平台" in client.get("/capabilities/?q=ocr", headers=HTMX).get_data(True)
+
+
+def test_filters_sorting_and_odd_parameters(client, lists):
+    by_district = client.get("/scenarios/?district=万州区", headers=HTMX).get_data(True)
+    assert "礦山" in by_district and "政务大厅" not in by_district
+    by_budget = client.get("/scenarios/?sort=budget", headers=HTMX).get_data(True)
+    assert by_budget.index("礦山") < by_budget.index("政务大厅")
+    for odd in (
+        "?page=abc",
+        "?page=999999999999",
+        "?sort=drop",
+        "?batch=x",
+        "?q=%25_%5C",
+        "?status=draft",
+    ):
+        response = client.get("/scenarios/" + odd)
+        assert response.status_code == 200, odd
+        assert "食堂排队" not in response.get_data(as_text=True)
+
+
+def test_a_long_list_is_paginated(client, session, lists):
+    owner_id = lists[0].organisation_id
+    for n in range(25):
+        row = Scenario(
+            title=f"智慧园区场景第{n}号",
+            field="物联网",
+            district="渝北区",
+            description="园区需要统一的设备接入、能耗监测和安防联动平台，支持多品牌设备。",
+            status=ScenarioStatus.published,
+            organisation_id=owner_id,
+        )
+        index_entry(row)
+        session.add(row)
+    session.commit()
+    first = client.get("/scenarios/?q=智慧园区").get_data(as_text=True)
+    second = client.get("/scenarios/?q=智慧园区&page=2").get_data(as_text=True)
+    assert "25" in first and 'rel="next"' in first and 'rel="prev"' in second
+
+
+def test_the_batch_filter_shows_only_published_batches_to_the_public(client, session, lists):
+    session.add_all(
+        [
+            Batch(name="2022年第一批", year=2022, number=1, status=BatchStatus.published),
+            Batch(name="2023年第一批", year=2023, number=1, status=BatchStatus.draft),
+        ]
+    )
+    session.commit()
+    page = client.get("/scenarios/").get_data(as_text=True)
+    assert "2022年第一批" in page and "2023年第一批" not in page

@@ -1,0 +1,196 @@
+"""Dashboards: officials follow pairings down the funnel by field, district and batch; the
+public sees published figures only, without anyone's contact details."""
+
+import re
+from datetime import date
+from types import SimpleNamespace
+
+import pytest
+from listdata import (
+    make_batch,
+    make_capability,
+    make_pairing,
+    make_scenario,
+    read_xlsx,
+    record_step,
+)
+from sqlmodel import select
+
+from models import DockingEvent, DockingStage, OrgKind, Recommendation, Role
+from models import RecommendationStatus as S
+from support import login, make_org, make_user
+
+FUNNEL_ROW = re.compile(r'data-stage="(\w+)"><th scope="row">[^<]*</th><td>(\d+)</td>')
+SVG = re.compile(r"<svg.*?</svg>", re.S)
+
+
+@pytest.fixture
+def world(session):
+    """Two batches, five scenarios, four capabilities and eight pairings at every stage."""
+    buyer_org = make_org(session, OrgKind.demand, name="重庆市某区政务服务中心")
+    buyer = make_user(session, buyer_org)
+    firm_a = make_org(session, name="重庆甲软件有限公司")
+    firm_b = make_org(session, name="重庆乙信息技术有限公司")
+    firm_c = make_org(session, name="重庆丙数据科技有限公司")
+    first, second = make_batch(session), make_batch(session, "2024年第二批", 2)
+    s1 = make_scenario(
+        session, buyer_org, batch_id=first.id, contact_name="王联系人", contact_phone="13900001111"
+    )
+    s2 = make_scenario(
+        session,
+        buyer_org,
+        title="产线设备联网改造",
+        field="工业互联网",
+        district="两江新区",
+        batch_id=first.id,
+    )
+    s3 = make_scenario(
+        session,
+        buyer_org,
+        title="医院门诊智能分诊",
+        field="智慧医疗",
+        district="江北区",
+        batch_id=second.id,
+    )
+    make_scenario(session, buyer_org, title="尚未提交的草稿场景", status="draft")
+    make_scenario(session, buyer_org, title="城市交通大数据分析", field="大数据")
+    a1 = make_capability(session, firm_a)
+    b1 = make_capability(session, firm_b, title="工业设备联网网关", field="工业互联网")
+    b2 = make_capability(session, firm_b, title="智能分诊问答系统", field="智慧医疗")
+    make_capability(session, firm_c, title="交通数据治理平台", field="大数据")
+    make_capability(session, firm_a, title="未提交的能力草稿", status="draft")
+
+    make_pairing(session, s1, a1)
+    make_pairing(session, s1, b1, S.rejected)
+    make_pairing(session, s2, a1, S.approved)
+    make_pairing(session, s2, b1, S.published, batch_id=first.id)
+    contacted = make_pairing(session, s3, a1, S.published, batch_id=second.id)
+    signed = make_pairing(session, s3, b2, S.published, batch_id=second.id)
+    signed_at_once = make_pairing(session, s1, b2, S.published, batch_id=first.id)
+    closed = make_pairing(session, s2, b2, S.published, batch_id=first.id)
+
+    record_step(session, contacted, buyer, DockingStage.contacted)
+    for stage in (DockingStage.contacted, DockingStage.negotiating):
+        record_step(session, signed, buyer, stage)
+    record_step(session, signed, buyer, DockingStage.signed, on=date(2024, 6, 1), amount=80)
+    # An amended contract: the latest signing is the one that counts.
+    record_step(session, signed, buyer, DockingStage.signed, on=date(2024, 7, 1), amount=100)
+    record_step(session, signed_at_once, buyer, DockingStage.signed, amount=50)
+    record_step(session, closed, buyer, DockingStage.closed)
+
+    official = make_user(
+        session, make_org(session, OrgKind.authority, name="市经济信息委"), role=Role.official
+    )
+    return SimpleNamespace(
+        official=official, buyer=buyer, firm_c=firm_c, first=first, second=second
+    )
+
+
+def funnel_on(page: str) -> dict[str, int]:
+    return {stage: int(n) for stage, n in FUNNEL_ROW.findall(page)}
+
+
+def funnel_from_database(session) -> dict[str, int]:
+    """The funnel counted one pairing at a time in Python, as a check on the SQL."""
+    counts = dict.fromkeys(["recommended", "approved", "published", "contacted", "signed"], 0)
+    for pairing in session.exec(select(Recommendation)):
+        stages = {
+            e.stage
+            for e in session.exec(
+                select(DockingEvent).where(DockingEvent.recommendation_id == pairing.id)
+            )
+        }
+        signed = DockingStage.signed in stages
+        contacted = signed or bool(stages & {DockingStage.contacted, DockingStage.negotiating})
+        published = contacted or pairing.status == S.published
+        approved = published or pairing.status == S.approved
+        for stage, reached in zip(
+            counts, (True, approved, published, contacted, signed), strict=True
+        ):
+            counts[stage] += reached
+    return counts
+
+
+def test_the_officials_funnel_matches_the_database(client, session, world):
+    login(client, world.official)
+    response = client.get("/dashboard/")
+    assert response.status_code == 200
+    page = response.get_data(as_text=True)
+    expected = {"recommended": 8, "approved": 6, "published": 5, "contacted": 3, "signed": 2}
+    assert funnel_on(page) == expected == funnel_from_database(session)
+    assert "150.00" in page  # signed contract value: 100 (latest of p6) + 50
+    assert "75%" in page  # 3 of 4 published scenarios have a published pairing
+    assert world.firm_c.name in page  # published capabilities, never recommended
+
+
+def test_filters_narrow_every_figure(client, world):
+    login(client, world.official)
+    by_field = funnel_on(client.get("/dashboard/?field=智慧医疗").get_data(as_text=True))
+    assert by_field == {
+        "recommended": 2,
+        "approved": 2,
+        "published": 2,
+        "contacted": 2,
+        "signed": 1,
+    }
+    by_batch = client.get(f"/dashboard/?batch={world.first.id}").get_data(as_text=True)
+    assert funnel_on(by_batch) == {
+        "recommended": 3,
+        "approved": 3,
+        "published": 3,
+        "contacted": 1,
+        "signed": 1,
+    }
+    nonsense = client.get("/dashboard/?batch=abc&field=<script>&district=x'--")
+    assert (
+        nonsense.status_code == 200
+        and funnel_on(nonsense.get_data(as_text=True))["recommended"] == 8
+    )
+
+
+def test_a_filter_change_from_htmx_gets_only_the_figures(client, world):
+    login(client, world.official)
+    response = client.get(
+        "/dashboard/?district=江北区", headers={"HX-Request": "true", "HX-Target": "figures"}
+    )
+    page = response.get_data(as_text=True)
+    assert "<html" not in page and funnel_on(page)["signed"] == 1
+    assert "HX-Request" in response.headers["Vary"]
+
+
+def test_the_dashboard_is_for_officials_only(client, session, world):
+    assert client.get("/dashboard/").status_code == 302
+    login(client, world.buyer)
+    assert client.get("/dashboard/").status_code == 403
+    assert client.get("/dashboard/export.xlsx").status_code == 403
+
+
+def test_the_public_statistics_show_published_figures_without_contacts(client, world):
+    response = client.get("/statistics/")
+    assert response.status_code == 200
+    page = response.get_data(as_text=True)
+    assert funnel_on(page) == {"published": 5, "contacted": 3, "signed": 2}
+    assert "王联系人" not in page and "13900001111" not in page
+    assert world.firm_c.name not in page
+    charts = SVG.findall(page)
+    assert len(charts) >= 4
+    assert all("<script" not in svg and "javascript:" not in svg for svg in charts)
+    assert page.count("<script") == 1  # only the htmx file, loaded from /static
+
+
+def test_the_charts_are_labelled_in_the_users_language(client, world):
+    client.get("/?lang=en")
+    page = client.get("/statistics/").get_data(as_text=True)
+    assert "<title>Pairings at each stage</title>" in page
+    assert "智慧医疗" in SVG.findall(page)[1]  # field names are data, shown as they are
+
+
+def test_the_figures_export_carries_the_same_numbers(client, world):
+    login(client, world.official)
+    response = client.get("/dashboard/export.xlsx")
+    assert response.status_code == 200
+    funnel = read_xlsx(response.data, sheet=1)
+    assert [row[1] for row in funnel[1:]] == [8, 6, 5, 3, 2]
+    public = client.get("/statistics/export.csv").get_data(as_text=True)
+    assert public.startswith("\ufeff") and "王联系人" not in public
+    assert world.firm_c.name not in public

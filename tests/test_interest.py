@@ -1,0 +1,199 @@
+"""Interest (揭榜): a firm raises its hand for a scenario; the owner accepts or says why not."""
+
+from sqlmodel import select
+
+from models import (
+    AuditEntry,
+    CapabilityStatus,
+    Interest,
+    InterestStatus,
+    Notification,
+    OrgKind,
+    Recommendation,
+    RecommendationSource,
+    RecommendationStatus,
+    ScenarioStatus,
+)
+from pairings import make_capability, make_scenario
+from support import login, make_org, make_user, post
+
+
+def signed_in(app, user, lang="en"):
+    client = app.test_client()
+    login(client, user)
+    client.get(f"/?lang={lang}")  # messages are asserted in English
+    return client
+
+
+def a_scenario_and_a_firm(session, *, qualifications=("专精特新", "高新技术企业")):
+    owner_org = make_org(session, OrgKind.demand, name="重庆市急救医疗中心")
+    firm = make_org(session, OrgKind.supply, name="重庆星图智能科技有限公司")
+    firm.qualifications = list(qualifications)
+    session.add(firm)
+    session.commit()
+    scenario = make_scenario(session, owner_org, title="急救调度语音智能识别")
+    capability = make_capability(session, firm, title="语音识别与调度辅助平台")
+    return scenario, capability, make_user(session, owner_org), make_user(session, firm)
+
+
+def express(client, scenario, capability, message="我们在江北区120中心做过类似项目"):
+    return post(
+        client,
+        f"/interest/scenarios/{scenario.id}",
+        {"capability": str(capability.id), "message": message},
+    )
+
+
+def test_a_firm_expresses_interest_and_the_scenario_page_shows_who_is_in_the_running(app, session):
+    scenario, capability, owner, seller = a_scenario_and_a_firm(session)
+    firm = signed_in(app, seller)
+    assert express(firm, scenario, capability).status_code == 302
+
+    interest = session.exec(select(Interest)).one()
+    assert interest.capability_id == capability.id and interest.status == "pending"
+    news = session.exec(select(Notification).where(Notification.user_id == owner.id)).one()
+    assert news.kind == "interest.received" and news.params["org"] == "重庆星图智能科技有限公司"
+
+    # Anyone reading the scenario sees how many firms, and which qualifications, are in.
+    page = app.test_client().get(f"/scenarios/{scenario.id}?lang=en").get_data(as_text=True)
+    assert "1 firm has expressed interest" in page
+    assert "专精特新 × 1" in page and "高新技术企业 × 1" in page
+    assert "重庆星图智能科技有限公司" not in page  # but not who they are
+
+    again = express(firm, scenario, capability)
+    assert again.status_code == 409 and "already expressed interest" in again.get_data(as_text=True)
+    assert len(session.exec(select(Interest)).all()) == 1
+
+
+def test_the_owner_declines_with_a_reason_and_the_firm_is_told_why(app, session):
+    scenario, capability, owner, seller = a_scenario_and_a_firm(session)
+    firm = signed_in(app, seller)
+    express(firm, scenario, capability)
+    interest = session.exec(select(Interest)).one()
+    buyer = signed_in(app, owner)
+
+    received = buyer.get("/interest/received").get_data(as_text=True)
+    assert "重庆星图智能科技有限公司" in received and "语音识别与调度辅助平台" in received
+
+    for blank in ("", "   "):
+        no_reason = post(buyer, f"/interest/{interest.id}/decline", {"reason": blank})
+        assert no_reason.status_code == 422
+        assert "Give the firm a reason" in no_reason.get_data(as_text=True)
+    session.refresh(interest)
+    assert interest.status == "pending"
+
+    declined = post(
+        buyer,
+        f"/interest/{interest.id}/decline",
+        {"reason": "需要具备医疗器械软件注册证"},
+        headers={"HX-Request": "true", "HX-Target": f"interest-{interest.id}"},
+    )
+    assert declined.status_code == 200
+    assert "<html" not in declined.get_data(as_text=True)
+    assert "需要具备医疗器械软件注册证" in declined.get_data(as_text=True)
+    session.refresh(interest)
+    assert interest.status == InterestStatus.declined and interest.decided_at is not None
+
+    inbox = firm.get("/inbox/").get_data(as_text=True)
+    assert "declined your interest" in inbox and "需要具备医疗器械软件注册证" in inbox
+    assert "需要具备医疗器械软件注册证" in firm.get("/interest/mine").get_data(as_text=True)
+
+    twice = post(buyer, f"/interest/{interest.id}/accept")
+    assert twice.status_code == 409 and "already been decided" in twice.get_data(as_text=True)
+    actions = session.exec(select(AuditEntry.action)).all()
+    assert actions.count("interest.decline") == 1 and "interest.accept" not in actions
+
+
+def test_accepting_creates_an_approved_pairing_for_the_next_batch(app, session):
+    scenario, capability, owner, seller = a_scenario_and_a_firm(session)
+    firm = signed_in(app, seller)
+    express(firm, scenario, capability)
+    interest = session.exec(select(Interest)).one()
+
+    response = post(signed_in(app, owner), f"/interest/{interest.id}/accept")
+    assert response.status_code == 302
+    pairing = session.exec(select(Recommendation)).one()
+    assert (pairing.scenario_id, pairing.capability_id) == (scenario.id, capability.id)
+    assert pairing.status is RecommendationStatus.approved
+    assert pairing.source is RecommendationSource.interest
+    session.refresh(interest)
+    assert interest.status == InterestStatus.accepted
+    assert "accepted your interest" in firm.get("/inbox/").get_data(as_text=True)
+    audit = session.exec(select(AuditEntry).where(AuditEntry.action == "interest.accept")).one()
+    assert audit.changes["recommendation_id"] == pairing.id
+
+
+def test_accepting_reuses_the_matchers_pairing_of_the_same_two_entries(app, session):
+    scenario, capability, owner, seller = a_scenario_and_a_firm(session)
+    earlier = Recommendation(
+        scenario_id=scenario.id,
+        capability_id=capability.id,
+        score=0.42,
+        status=RecommendationStatus.rejected,
+    )
+    session.add(earlier)
+    session.commit()
+    express(signed_in(app, seller), scenario, capability)
+    interest = session.exec(select(Interest)).one()
+    post(signed_in(app, owner), f"/interest/{interest.id}/accept")
+    session.expire_all()  # the app changed the row this session already holds
+    pairing = session.exec(select(Recommendation)).one()
+    assert pairing.id == earlier.id and pairing.score == 0.42
+    assert pairing.status is RecommendationStatus.approved and pairing.version == 2
+
+
+def test_accepting_a_withdrawn_capability_is_refused_with_a_message(app, session):
+    scenario, capability, owner, seller = a_scenario_and_a_firm(session)
+    express(signed_in(app, seller), scenario, capability)
+    capability.status = CapabilityStatus.withdrawn
+    session.add(capability)
+    session.commit()
+    interest = session.exec(select(Interest)).one()
+    response = post(signed_in(app, owner), f"/interest/{interest.id}/accept")
+    assert response.status_code == 409
+    assert "no longer published" in response.get_data(as_text=True)
+    assert session.exec(select(Recommendation)).all() == []
+
+
+def test_only_the_right_people_can_express_or_decide(app, session):
+    scenario, capability, owner, seller = a_scenario_and_a_firm(session)
+    unverified = make_org(session, OrgKind.supply, verified=False, name="重庆新注册软件有限公司")
+    newcomer = signed_in(app, make_user(session, unverified))
+    assert newcomer.get(f"/interest/scenarios/{scenario.id}").status_code == 403
+
+    draft = make_scenario(
+        session,
+        make_org(session, OrgKind.demand, name="重庆某区大数据局"),
+        status=ScenarioStatus.draft,
+    )
+    firm = signed_in(app, seller)
+    assert express(firm, draft, capability).status_code == 404
+    someone_elses = make_capability(
+        session, make_org(session, name="重庆别家科技有限公司"), title="别家的能力"
+    )
+    assert express(firm, scenario, someone_elses).status_code == 422
+    assert express(firm, scenario, capability).status_code == 302
+    interest = session.exec(select(Interest)).one()
+
+    other_owner = make_user(session, make_org(session, OrgKind.demand, name="重庆另一家医院"))
+    stranger = signed_in(app, other_owner)
+    assert post(stranger, f"/interest/{interest.id}/accept").status_code == 404
+    assert (
+        post(stranger, f"/interest/{interest.id}/decline", {"reason": "不合适"}).status_code == 404
+    )
+    assert "重庆星图" not in stranger.get("/interest/received").get_data(as_text=True)
+    assert post(firm, f"/interest/{interest.id}/accept").status_code == 403  # a firm is no owner
+    session.refresh(interest)
+    assert interest.status == "pending"
+
+
+def test_a_firm_without_a_published_capability_is_told_to_publish_one_first(app, session):
+    scenario, capability, owner, seller = a_scenario_and_a_firm(session)
+    capability.status = CapabilityStatus.draft
+    session.add(capability)
+    session.commit()
+    firm = signed_in(app, seller)
+    page = firm.get(f"/interest/scenarios/{scenario.id}").get_data(as_text=True)
+    assert "Publish a capability first" in page
+    assert express(firm, scenario, capability).status_code == 422
+    assert session.exec(select(Interest)).all() == []

@@ -1,0 +1,232 @@
+"""Posting: a state enterprise posts scenarios, a firm adds capabilities, each sees its matches."""
+
+from posting_data import (
+    KIOSK_CAPABILITY,
+    OCR_CAPABILITY,
+    OCR_CAPABILITY_ROW,
+    OCR_SCENARIO,
+    OCR_SCENARIO_ROW,
+    SLOPE_CAPABILITY,
+    hidden,
+    member_of,
+    official,
+    published,
+    sign_in,
+)
+from sqlmodel import select
+
+from models import (
+    AuditEntry,
+    Capability,
+    CapabilityStatus,
+    Organisation,
+    OrgKind,
+    Recommendation,
+    Scenario,
+    ScenarioStatus,
+)
+from support import make_org, post
+
+
+def only(session, model, **where):
+    """The one row of `model` with these column values."""
+    stmt = select(model)
+    for name, value in where.items():
+        stmt = stmt.where(getattr(model, name) == value)
+    return session.exec(stmt).one()
+
+
+def test_a_state_enterprise_posts_a_scenario_submits_it_and_sees_matches_at_once(app, session):
+    firm = make_org(session, OrgKind.supply, name="重庆星河软件有限公司")
+    ocr = published(session, Capability, firm, **OCR_CAPABILITY_ROW)
+    kiosk = published(session, Capability, firm, **KIOSK_CAPABILITY)
+    slope = published(session, Capability, firm, **SLOPE_CAPABILITY)
+    browser = sign_in(app, member_of(session, OrgKind.demand, "重庆市渝北区政务服务中心"))
+
+    response = post(browser, "/scenarios/new", {**OCR_SCENARIO, "save_draft": "Save draft"})
+    assert response.status_code == 302
+    scenario = only(session, Scenario, title=OCR_SCENARIO["title"])
+    assert scenario.status is ScenarioStatus.draft
+    assert scenario.tags == ["OCR", "身份核验", "材料预审"] and scenario.budget_max_wan == 120
+    assert "ocr" in scenario.tokens["tags"] and "预审" in scenario.search_text
+    page = browser.get(response.location).get_data(as_text=True)
+    assert "Submit this entry to see its recommendations." in page
+    assert session.exec(select(Recommendation)).all() == []
+
+    response = post(browser, f"/scenarios/{scenario.id}/submit", {"version": scenario.version})
+    assert response.status_code == 302
+    session.refresh(scenario)
+    assert scenario.status is ScenarioStatus.submitted
+
+    page = browser.get(f"/scenarios/{scenario.id}").get_data(as_text=True)
+    assert "Recommended capabilities" in page
+    ranked = [page.find(c.title) for c in (ocr, kiosk, slope)]
+    assert -1 not in ranked[:2], "both OCR offers are recommended"
+    assert ranked[2] == -1 or ranked[2] > max(ranked[:2]), "the slope monitor comes last if at all"
+    # Each with its one-line explanation: shared terms, matched tags, structured reasons.
+    assert "Shared key terms:" in page and "ocr" in page
+    assert "Matched tags: OCR" in page
+    assert "Same field: 智慧政务" in page and "Same district: 渝北区" in page
+    best = session.exec(select(Recommendation).where(Recommendation.capability_id == ocr.id)).one()
+    assert best.score > 0.15 and best.parts["lexical"] > 0 and best.terms
+    actions = session.exec(select(AuditEntry.action)).all()
+    assert actions.count("scenario.create") == 1 and actions.count("scenario.submit") == 1
+
+
+def test_a_firm_adds_a_capability_and_sees_the_scenarios_recommended_for_it(app, session):
+    owner = make_org(session, OrgKind.demand, name="重庆市渝北区政务服务中心")
+    scenario = published(session, Scenario, owner, **OCR_SCENARIO_ROW)
+    other = published(session, Scenario, owner, **{**SLOPE_CAPABILITY, "title": "露天矿山边坡监测"})
+    unrelated = published(
+        session,
+        Scenario,
+        owner,
+        title="医院门诊智能分诊",
+        description="门诊高峰排队严重，需要根据症状自动推荐科室并分流患者，缩短患者等候时间。",
+        field="智慧医疗",
+        district="南岸区",
+    )
+    browser = sign_in(app, member_of(session, OrgKind.supply, "重庆星河软件有限公司"))
+
+    response = post(browser, "/capabilities/new", {**OCR_CAPABILITY, "send": "Submit"})
+    assert response.status_code == 302
+    capability = only(session, Capability, title=OCR_CAPABILITY["title"])
+    assert capability.status is CapabilityStatus.submitted
+    assert capability.qualifications == ["高新技术企业", "专精特新"]
+    assert len(capability.cases) == 2 and capability.products == ["星河OCR平台", "智能预审引擎"]
+
+    page = browser.get(response.location).get_data(as_text=True)
+    assert "Recommended scenarios" in page
+    shown = [page.find(s.title) for s in (scenario, other, unrelated)]
+    assert shown[0] != -1 and all(n == -1 or n > shown[0] for n in shown[1:]), "best first"
+    mine = browser.get("/capabilities/mine").get_data(as_text=True)
+    assert capability.title in mine and "Submitted for review" in mine
+
+
+def test_a_thin_description_is_saved_but_flagged(app, session):
+    browser = sign_in(app, member_of(session, OrgKind.demand, "重庆市某区人民医院"))
+    thin = {
+        "title": "医院排队叫号优化",
+        "description": "门诊排队时间长，希望有一个系统改善一下。",
+        "field": "智慧医疗",
+        "district": "南岸区",
+        "save_draft": "Save draft",
+    }
+    response = post(browser, "/scenarios/new", thin)
+    assert response.status_code == 302
+    page = browser.get(response.location).get_data(as_text=True)
+    assert "This description looks thin." in page
+    assert "The description is short (under 60 characters)" in page
+    assert "State the problem" in page and "State the expected outcome" in page
+
+    response = post(browser, "/scenarios/new", {**OCR_SCENARIO, "save_draft": "1"})
+    full = browser.get(response.location).get_data(as_text=True)
+    assert OCR_SCENARIO["title"] in full and "looks thin" not in full
+
+
+def test_bad_input_is_explained_and_nothing_is_saved(app, session):
+    browser = sign_in(app, member_of(session, OrgKind.demand, "重庆市某区人民医院"))
+    for broken, message in (
+        ({"title": "短"}, "Field must be between 4 and 80 characters long."),
+        ({"budget_min_wan": "300", "budget_max_wan": "100"}, "must not be below the lower one"),
+        ({"budget_max_wan": "很多"}, "Not a valid float value."),
+        ({"field": "不存在的领域"}, "Not a valid choice."),
+        ({"tags": "、".join(f"标签{n}" for n in range(13))}, "At most 12 items."),
+    ):
+        response = post(browser, "/scenarios/new", {**OCR_SCENARIO, **broken, "send": "1"})
+        assert response.status_code == 422, broken
+        page = response.get_data(as_text=True)
+        assert message in page, broken
+        assert OCR_SCENARIO["problem"] in page  # what was typed is kept
+    assert session.exec(select(Scenario)).all() == []
+
+
+def test_another_organisations_draft_is_not_found(app, session):
+    owner = member_of(session, OrgKind.demand, "重庆市渝北区政务服务中心")
+    browser = sign_in(app, owner)
+    post(browser, "/scenarios/new", {**OCR_SCENARIO, "save_draft": "1"})
+    draft = only(session, Scenario, title=OCR_SCENARIO["title"])
+    assert browser.get(f"/scenarios/{draft.id}").status_code == 200
+
+    neighbour = sign_in(app, member_of(session, OrgKind.demand, "重庆市江北区大数据局"))
+    for url in (f"/scenarios/{draft.id}", f"/scenarios/{draft.id}/edit"):
+        assert neighbour.get(url).status_code == 404, url
+    assert post(neighbour, f"/scenarios/{draft.id}/submit", {"version": 1}).status_code == 404
+    desk = sign_in(app, official(session))
+    assert desk.get(f"/scenarios/{draft.id}").status_code == 404
+    assert draft.title not in desk.get("/scenarios/?status=draft").get_data(as_text=True)
+    assert app.test_client().get(f"/scenarios/{draft.id}").status_code == 404
+    assert draft.title not in neighbour.get("/scenarios/mine").get_data(as_text=True)
+
+    firm = sign_in(app, member_of(session, OrgKind.supply, "重庆星河软件有限公司"))
+    assert firm.get("/scenarios/new").status_code == 403
+    assert firm.get("/capabilities/new").status_code == 200
+
+
+def test_a_stale_edit_is_refused_with_409_and_keeps_the_text(app, session):
+    owner = member_of(session, OrgKind.demand, "重庆市渝北区政务服务中心")
+    first = sign_in(app, owner)
+    post(first, "/scenarios/new", {**OCR_SCENARIO, "save_draft": "1"})
+    scenario = only(session, Scenario, title=OCR_SCENARIO["title"])
+    second = sign_in(app, owner)  # a colleague, or the same person in another tab
+    url = f"/scenarios/{scenario.id}/edit"
+    version = hidden(first.get(url).get_data(as_text=True), "version")
+    assert hidden(second.get(url).get_data(as_text=True), "version") == version
+
+    saved = post(first, url, {**OCR_SCENARIO, "version": version, "problem": "第一位的修改"})
+    assert saved.status_code == 302
+    stale = post(second, url, {**OCR_SCENARIO, "version": version, "problem": "第二位的修改"})
+    assert stale.status_code == 409
+    page = stale.get_data(as_text=True)
+    assert "Someone changed this entry after you opened it." in page
+    assert "第二位的修改" in page
+    session.refresh(scenario)
+    assert scenario.problem == "第一位的修改"
+
+    # Having seen the message, saving the re-shown form again is a deliberate choice.
+    again = post(
+        second, url, {**OCR_SCENARIO, "version": hidden(page, "version"), "problem": "合并后的修改"}
+    )
+    assert again.status_code == 302
+    session.refresh(scenario)
+    assert scenario.problem == "合并后的修改"
+    actions = session.exec(select(AuditEntry.action)).all()
+    assert actions.count("scenario.update") == 2
+
+
+def test_a_published_entry_can_no_longer_be_edited_by_its_owner(app, session):
+    user = member_of(session, OrgKind.supply, "重庆星河软件有限公司")
+    firm = session.get(Organisation, user.organisation_id)
+    capability = published(session, Capability, firm, **OCR_CAPABILITY_ROW)
+    browser = sign_in(app, user)
+    assert browser.get(f"/capabilities/{capability.id}/edit").status_code == 409
+    response = post(
+        browser, f"/capabilities/{capability.id}/edit", {**OCR_CAPABILITY, "version": 1}
+    )
+    assert response.status_code == 409
+    assert post(browser, f"/capabilities/{capability.id}/submit", {"version": 1}).status_code == 409
+
+
+def test_editing_a_submitted_scenario_keeps_it_submitted_and_refreshes_its_matches(app, session):
+    firm = make_org(session, OrgKind.supply, name="重庆星河软件有限公司")
+    published(session, Capability, firm, **OCR_CAPABILITY_ROW)
+    browser = sign_in(app, member_of(session, OrgKind.demand, "重庆市渝北区政务服务中心"))
+    thin = {
+        **OCR_SCENARIO,
+        "title": "材料预审",
+        "description": "需要一个材料预审的系统，越快越好，尽量简单。",
+    }
+    post(browser, "/scenarios/new", {**thin, "send": "1"})
+    scenario = only(session, Scenario, title="材料预审")
+    [before] = session.exec(select(Recommendation)).all()
+
+    url = f"/scenarios/{scenario.id}/edit"
+    form = browser.get(url).get_data(as_text=True)
+    assert "Save changes" in form and "Save draft" not in form
+    assert "The description is short" in form  # the hint follows the entry into its form
+    response = post(browser, url, {**OCR_SCENARIO, "version": hidden(form, "version"), "send": "1"})
+    assert response.status_code == 302
+    session.refresh(scenario)
+    assert scenario.status is ScenarioStatus.submitted and scenario.title == OCR_SCENARIO["title"]
+    session.refresh(before)
+    assert before.score != 0 and before.updated_at > before.created_at

@@ -1,0 +1,255 @@
+"""Officials review: they publish or send back submissions, and decide recommended pairings."""
+
+import re
+
+from posting_data import (
+    OCR_CAPABILITY,
+    OCR_SCENARIO,
+    hidden,
+    matched_lists,
+    member_of,
+    official,
+    sign_in,
+)
+from sqlmodel import select
+
+from models import (
+    AuditEntry,
+    Capability,
+    CapabilityStatus,
+    Notification,
+    OrgKind,
+    Recommendation,
+    RecommendationStatus,
+    Scenario,
+    ScenarioStatus,
+)
+from support import post
+
+ROW = re.compile(r'<tr id="rec-(\d+)"')
+
+
+def htmx(rec_id: int) -> dict[str, str]:
+    """The headers htmx sends from a row's inline form."""
+    return {"HX-Request": "true", "HX-Target": f"rec-{rec_id}"}
+
+
+def inbox(session, user) -> list[Notification]:
+    session.expire_all()
+    return list(session.exec(select(Notification).where(Notification.user_id == user.id)))
+
+
+def recommendations(session, **where) -> list[Recommendation]:
+    session.expire_all()
+    stmt = select(Recommendation).order_by(Recommendation.id)
+    for name, value in where.items():
+        stmt = stmt.where(getattr(Recommendation, name) == value)
+    return list(session.exec(stmt))
+
+
+def test_an_official_publishes_one_submission_and_sends_one_back(app, session):
+    buyer = member_of(session, OrgKind.demand, "重庆市渝北区政务服务中心")
+    firm = member_of(session, OrgKind.supply, "重庆星河软件有限公司")
+    post(sign_in(app, buyer), "/scenarios/new", {**OCR_SCENARIO, "send": "1"})
+    post(sign_in(app, firm), "/capabilities/new", {**OCR_CAPABILITY, "send": "1"})
+    scenario = session.exec(select(Scenario)).one()
+    capability = session.exec(select(Capability)).one()
+    assert recommendations(session, capability_id=capability.id)  # matched on submission
+
+    desk = sign_in(app, official(session))
+    page = desk.get("/review/submissions").get_data(as_text=True)
+    assert scenario.title in page and capability.title in page
+
+    response = post(desk, f"/review/scenarios/{scenario.id}/publish", {"version": 1})
+    assert response.status_code == 303
+    session.refresh(scenario)
+    assert scenario.status is ScenarioStatus.published and scenario.published_at
+    [note] = inbox(session, buyer)
+    assert note.kind == "entry.published" and note.params == {"title": scenario.title}
+    assert note.link == f"/scenarios/{scenario.id}"
+
+    refused = post(desk, f"/review/capabilities/{capability.id}/return", {"version": 1})
+    assert refused.status_code == 422
+    assert "Say what should change" in refused.get_data(as_text=True)
+    reason = "请补充近三年的政务类案例和等保资质证明。"
+    response = post(
+        desk, f"/review/capabilities/{capability.id}/return", {"version": 1, "reason": reason}
+    )
+    assert response.status_code == 303
+    session.refresh(capability)
+    assert capability.status is CapabilityStatus.draft and capability.review_note == reason
+    [note] = inbox(session, firm)
+    assert note.kind == "entry.returned" and note.params["reason"] == reason
+    assert not recommendations(session, capability_id=capability.id)  # out of the queue
+    own_page = sign_in(app, firm).get(f"/capabilities/{capability.id}").get_data(as_text=True)
+    assert "Returned by an official:" in own_page and reason in own_page
+
+    assert post(desk, f"/review/scenarios/{scenario.id}/publish", {"version": 2}).status_code == 409
+    assert post(desk, "/review/scenarios/999/publish", {"version": 1}).status_code == 404
+    assert post(sign_in(app, firm), f"/review/scenarios/{scenario.id}/publish").status_code == 403
+    actions = session.exec(select(AuditEntry.action)).all()
+    assert actions.count("scenario.publish") == 1 and actions.count("capability.return") == 1
+
+
+def test_an_official_filters_the_queue_and_decides_inline_and_in_bulk(app, session):
+    lists = matched_lists(app, session)
+    everything = recommendations(session)
+    assert len(everything) >= 4 and all(r.status == "recommended" for r in everything)
+    desk = sign_in(app, official(session))
+
+    page = desk.get("/review/").get_data(as_text=True)
+    assert "<html" in page and lists.capabilities[0].title in page and "Shared key terms:" in page
+    scenario_of = {s.id: s for s in lists.scenarios}
+    capability_of = {c.id: c for c in lists.capabilities}
+    fragment = desk.get(
+        "/review/?district=南岸区", headers={"HX-Request": "true", "HX-Target": "results"}
+    ).get_data(as_text=True)
+    assert "<html" not in fragment
+    shown = {int(i) for i in ROW.findall(fragment)}
+    assert shown == {
+        r.id
+        for r in everything
+        if "南岸区"
+        in (scenario_of[r.scenario_id].district, capability_of[r.capability_id].district)
+    }
+    cut = sorted(r.score for r in everything)[len(everything) // 2]
+    fragment = desk.get(
+        f"/review/?min_score={cut}", headers={"HX-Request": "true", "HX-Target": "results"}
+    ).get_data(as_text=True)
+    assert {int(i) for i in ROW.findall(fragment)} == {r.id for r in everything if r.score >= cut}
+    assert desk.get("/review/?min_score=abc&status=nonsense&page=x").status_code == 200
+
+    # Approve one inline: htmx gets only that row back, now approved.
+    first, rejected, *rest = everything
+    response = post(
+        desk,
+        f"/review/recommendations/{first.id}/decision",
+        {"decision": "approve", "version": first.version},
+        headers=htmx(first.id),
+    )
+    assert response.status_code == 200
+    row = response.get_data(as_text=True)
+    assert row.lstrip().startswith(f'<tr id="rec-{first.id}"') and "<html" not in row
+    assert "Approved" in row and 'name="decision"' not in row
+    [first] = recommendations(session, id=first.id)
+    assert first.status is RecommendationStatus.approved and first.version == 2
+    assert first.reviewer_id and first.decided_at
+
+    # A rejection needs its reason, and the firm is told it.
+    firm = capability_of[rejected.capability_id].organisation_id
+    firm_user = next(u for u in lists.firm_users if u.organisation_id == firm)
+    response = post(
+        desk,
+        f"/review/recommendations/{rejected.id}/decision",
+        {"decision": "reject", "version": rejected.version},
+        headers=htmx(rejected.id),
+    )
+    assert response.status_code == 422 and "the firm will be told" in response.get_data(True)
+    reason = "该企业案例集中在金融票据，与政务证照场景不符。"
+    response = post(
+        desk,
+        f"/review/recommendations/{rejected.id}/decision",
+        {"decision": "reject", "version": rejected.version, "note": reason},
+        headers=htmx(rejected.id),
+    )
+    assert response.status_code == 200 and reason in response.get_data(as_text=True)
+    [told] = [n for n in inbox(session, firm_user) if n.kind == "recommendation.rejected"]
+    assert told.params == {
+        "scenario": scenario_of[rejected.scenario_id].title,
+        "capability": capability_of[rejected.capability_id].title,
+        "reason": reason,
+    }
+
+    # The rest in bulk, with one note.
+    response = post(
+        desk,
+        "/review/recommendations/bulk",
+        {
+            "pick": [f"{r.id}:{r.version}" for r in rest],
+            "decision": "approve",
+            "note": "符合本批次对接重点",
+        },
+    )
+    assert response.status_code == 303
+    page = desk.get(response.location).get_data(as_text=True)
+    assert f"{len(rest)} pairings approved." in page
+    decided = recommendations(session)
+    assert [r.status for r in decided].count("approved") == len(everything) - 1
+    assert all(r.note == "符合本批次对接重点" for r in decided if r.id in {x.id for x in rest})
+    actions = session.exec(select(AuditEntry.action)).all()
+    assert actions.count("recommendation.approve") == len(everything) - 1
+    assert actions.count("recommendation.reject") == 1
+
+
+def test_two_officials_decide_the_same_pairing_and_the_first_decision_stands(app, session):
+    matched_lists(app, session)
+    first_desk, second_desk = sign_in(app, official(session)), sign_in(app, official(session))
+    contested, other, *_ = recommendations(session)
+    for desk in (first_desk, second_desk):
+        assert f'value="{contested.id}:1"' in desk.get("/review/").get_data(as_text=True)
+
+    approve = {"decision": "approve", "version": 1}
+    assert (
+        post(
+            first_desk,
+            f"/review/recommendations/{contested.id}/decision",
+            approve,
+            headers=htmx(contested.id),
+        ).status_code
+        == 200
+    )
+    late = post(
+        second_desk,
+        f"/review/recommendations/{contested.id}/decision",
+        {"decision": "reject", "version": 1, "note": "不合适"},
+        headers=htmx(contested.id),
+    )
+    assert late.status_code == 409
+    row = late.get_data(as_text=True)
+    assert "Another official decided this pairing first." in row and "Approved" in row
+    assert row.lstrip().startswith(f'<tr id="rec-{contested.id}"')
+    plain = post(
+        second_desk,
+        f"/review/recommendations/{contested.id}/decision",
+        {"decision": "reject", "version": 1, "note": "不合适"},
+    )
+    assert plain.status_code == 409 and "<html" in plain.get_data(as_text=True)
+    [contested] = recommendations(session, id=contested.id)
+    assert contested.status is RecommendationStatus.approved and contested.note == ""
+
+    # In bulk, the stale row is reported and the others are applied.
+    response = post(
+        second_desk,
+        "/review/recommendations/bulk",
+        {"pick": [f"{contested.id}:1", f"{other.id}:1"], "decision": "reject", "note": "重复"},
+    )
+    page = second_desk.get(response.location).get_data(as_text=True)
+    assert "1 pairing rejected." in page
+    assert "Decided by another official first, left as they were:" in page
+    [contested] = recommendations(session, id=contested.id)
+    [other] = recommendations(session, id=other.id)
+    assert contested.status is RecommendationStatus.approved
+    assert other.status is RecommendationStatus.rejected and other.note == "重复"
+    assert hidden(page, "csrf_token")
+
+
+def test_bad_decisions_are_refused_with_a_readable_message(app, session):
+    matched_lists(app, session)
+    desk = sign_in(app, official(session))
+    rec = recommendations(session)[0]
+    url = f"/review/recommendations/{rec.id}/decision"
+    assert post(desk, url, {"decision": "maybe", "version": 1}).status_code == 422
+    assert post(desk, url, {"decision": "approve"}).status_code == 422
+    assert (
+        post(desk, url, {"decision": "approve", "note": "x" * 501, "version": 1}).status_code == 422
+    )
+    assert (
+        post(desk, "/review/recommendations/99999/decision", {"decision": "approve"}).status_code
+        == 404
+    )
+    response = post(desk, "/review/recommendations/bulk", {"decision": "approve", "pick": ["a:b"]})
+    assert response.status_code == 422 and "Tick at least one pairing." in response.get_data(True)
+    firm = sign_in(app, member_of(session, OrgKind.supply, "重庆某软件公司"))
+    assert firm.get("/review/").status_code == 403
+    assert post(firm, url, {"decision": "approve", "version": 1}).status_code == 403
+    assert recommendations(session, id=rec.id)[0].status is RecommendationStatus.recommended
