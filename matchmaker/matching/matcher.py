@@ -17,7 +17,7 @@ import numpy as np
 import scipy.sparse as sp
 from rapidfuzz import fuzz, process
 from sklearn.decomposition import TruncatedSVD
-from sklearn.feature_extraction.text import CountVectorizer, TfidfTransformer
+from sklearn.feature_extraction.text import TfidfTransformer
 from sklearn.preprocessing import normalize as l2_normalize
 from sparse_dot_topn import sp_matmul_topn
 from threadpoolctl import threadpool_limits
@@ -31,7 +31,6 @@ from .text import data_lines, normalize
 Side = Literal["scenario", "capability"]
 FIELDS = ("title", "body", "tags")
 DEFAULT_CAP = 20  # recommendations per capability in one batch; see docs/matcher.md
-_NO_FEATURE = "\x00"
 CONCEPT_MARK = "≈"  # starts the name of a concept feature; segmentation never yields it
 _CHUNK = 2000  # query rows scored at a time: bounds the memory of the gathered pair rows
 _SHORT_POSTINGS = 500  # a feature in fewer entries than this is cheap to search, however common
@@ -77,10 +76,11 @@ class MatcherConfig:
 class _Vectorizer:
     """Field-weighted TF-IDF over an entry's words and the concept groups they name.
 
-    Entries come already cut into words, so the vectoriser's analyzer is the identity: no
-    text processing happens here. Concept groups are features beside the words ("≈ocr" for
-    OCR, 文字识别 and 光学字符识别 alike), so a concept counts like one more shared word,
-    weighted by its IDF: a narrow concept links two entries strongly, a field-wide one weakly.
+    Entries come already cut into words, so there is no text processing here: words are
+    counted per field, each field's counts weighted, and scikit-learn's TfidfTransformer
+    weights the sum. Concept groups are features beside the words ("≈ocr" for OCR, 文字识别
+    and 光学字符识别 alike), so a concept counts like one more shared word, weighted by its
+    IDF: a narrow concept links two entries strongly, a field-wide one weakly.
     """
 
     def __init__(self, weights: Sequence[int], concept_weight: float):
@@ -89,50 +89,74 @@ class _Vectorizer:
 
     def fit_transform(self, docs: Sequence[dict[str, list[str]]]) -> sp.csr_matrix:
         """Learn the vocabulary (features of two documents or more) and the IDF; vectorise."""
-        counter = CountVectorizer(analyzer=list)
-        counts = counter.fit_transform([*self._words(docs), [_NO_FEATURE]])[:-1]
-        names = counter.get_feature_names_out().astype(object)
+        columns: dict[str, int] = {}
+        counts = self._count(docs, columns, learn=True)
+        names = np.array(list(columns), dtype=object)
         if self.concept_weight:
             # Concepts from the word counts (one look-up per distinct word, not per token).
             mapping, groups = concept_matrix(names)
             counts = sp.hstack([counts, counts @ mapping], format="csr")
             names = np.concatenate([names, CONCEPT_MARK + groups])
         # A feature seen in one document cannot link two entries; dropping it keeps the
-        # vocabulary and the matrices small at scale. The sentinel feature, which no entry
-        # has, keeps the vocabulary from being empty on tiny lists.
+        # vocabulary and the matrices small at scale.
         seen = np.bincount(counts.indices, minlength=counts.shape[1])
-        keep = np.flatnonzero((seen >= 2) | (names == _NO_FEATURE))
-        self.counts_ = CountVectorizer(analyzer=list, vocabulary=names[keep].tolist())
+        keep = np.flatnonzero(seen >= 2)
+        self._set_vocabulary(names[keep])
         self.tfidf_ = TfidfTransformer(norm=None, sublinear_tf=True).fit(counts[:, keep])
         return self._finish(counts[:, keep])
 
     def transform(self, docs: Sequence[dict[str, list[str]]]) -> sp.csr_matrix:
         """L2-normalised rows over the fitted vocabulary; unknown features are ignored."""
-        features = self._words(docs)
         if self.concept_weight:
             # The same counts fit_transform takes from its word counts, looked up per token.
-            for doc_features in features:
-                doc_features += [CONCEPT_MARK + g for g in concept_features(doc_features)]
-        return self._finish(self.counts_.transform(features))
+            docs = [
+                {
+                    field: d[field] + [CONCEPT_MARK + g for g in concept_features(d[field])]
+                    for field in FIELDS
+                }
+                for d in docs
+            ]
+        return self._finish(self._count(docs, self.columns_, learn=False))
 
-    def _words(self, docs: Sequence[dict[str, list[str]]]) -> list[list[str]]:
-        # Repeating a field's words w times multiplies their term frequency by w.
-        wt, wb, wg = self.weights
-        return [d["title"] * wt + d["body"] * wb + d["tags"] * wg for d in docs]
+    def _count(
+        self, docs: Sequence[dict[str, list[str]]], columns: dict[str, int], *, learn: bool
+    ) -> sp.csr_matrix:
+        """Term counts with each field's words counted ``weights`` times; ``columns`` grows
+        with new words when ``learn``, else words it lacks are skipped.
+
+        Counted here rather than by CountVectorizer, which cannot weight fields without
+        repeating every token list and which re-sorts its vocabulary: that was a third of a
+        full re-match.
+        """
+        rows, cols, data = [], [], []
+        for field, weight in zip(FIELDS, self.weights, strict=True):
+            tokens = [d[field] for d in docs]
+            if learn:
+                ids = [columns.setdefault(t, len(columns)) for ts in tokens for t in ts]
+            else:
+                ids = [columns.get(t, -1) for ts in tokens for t in ts]
+            rows.append(np.repeat(np.arange(len(docs)), [len(ts) for ts in tokens]))
+            cols.append(np.array(ids, dtype=np.int64))
+            data.append(np.full(len(ids), weight, dtype=np.float64))
+        row, col, value = np.concatenate(rows), np.concatenate(cols), np.concatenate(data)
+        known = col >= 0
+        # Repeated (row, column) pairs are summed: the counts.
+        return sp.csr_matrix(
+            (value[known], (row[known], col[known])), shape=(len(docs), len(columns))
+        )
+
+    def _set_vocabulary(self, names: np.ndarray) -> None:
+        self.vocabulary = names
+        self.columns_ = {str(name): n for n, name in enumerate(names.tolist())}
 
     def _finish(self, counts: sp.csr_matrix) -> sp.csr_matrix:
         scaled = self.tfidf_.transform(counts) @ sp.diags(self.scale)
         return l2_normalize(scaled).astype(np.float32).tocsr()
 
-    @property
-    def vocabulary(self) -> np.ndarray:
-        """Feature names by column."""
-        return self.counts_.get_feature_names_out()
-
     @cached_property
     def is_concept(self) -> np.ndarray:
         """Which columns are concept groups rather than words."""
-        return np.char.startswith(self.vocabulary.astype(str), CONCEPT_MARK)
+        return np.array([n.startswith(CONCEPT_MARK) for n in self.vocabulary.tolist()], bool)
 
     @cached_property
     def form_hits(self) -> dict[int, Hit]:
@@ -150,7 +174,7 @@ class _Vectorizer:
     @cached_property
     def names(self) -> np.ndarray:
         """Column names as shown: words as they are, concept groups without their mark."""
-        return np.array([str(f).removeprefix(CONCEPT_MARK) for f in self.vocabulary], dtype=object)
+        return np.array([n.removeprefix(CONCEPT_MARK) for n in self.vocabulary.tolist()], object)
 
     @cached_property
     def scale(self) -> np.ndarray:
@@ -165,7 +189,7 @@ class _Vectorizer:
     def from_state(cls, weights: Sequence[int], concept_weight: float, state: dict) -> _Vectorizer:
         """Rebuild a fitted instance from ``state``."""
         self = cls(weights, concept_weight)
-        self.counts_ = CountVectorizer(analyzer=list, vocabulary=list(state["vocabulary"]))
+        self._set_vocabulary(state["vocabulary"].astype(object))
         self.tfidf_ = TfidfTransformer(norm=None, sublinear_tf=True)
         self.tfidf_.idf_ = state["idf"]
         return self
