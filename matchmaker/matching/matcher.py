@@ -59,7 +59,8 @@ class MatcherConfig:
     qualification: float = 0.05
     budget: float = 0.02
     feedback_docs: int = 8  # best first-stage matches whose centroid expands the query
-    latent_dims: int = 100
+    feedback_candidates: int = 20  # entries near that centroid searched for new candidates
+    latent_dims: int = 64
     latent_sample: int = 5000  # entries the LSA axes are learnt from, at most
     candidates: int = 50  # per query, from the sparse search; fuzzy and the rest score only these
     search_terms: int = 32  # heaviest features per row that the candidate search reads
@@ -102,8 +103,9 @@ class _Vectorizer:
         seen = np.bincount(counts.indices, minlength=counts.shape[1])
         keep = np.flatnonzero(seen >= 2)
         self._set_vocabulary(names[keep])
-        self.tfidf_ = TfidfTransformer(norm=None, sublinear_tf=True).fit(counts[:, keep])
-        return self._finish(counts[:, keep])
+        counts = counts[:, keep]
+        self.tfidf_ = TfidfTransformer(norm=None, sublinear_tf=True).fit(counts)
+        return self._finish(counts)
 
     def transform(self, docs: Sequence[dict[str, list[str]]]) -> sp.csr_matrix:
         """L2-normalised rows over the fitted vocabulary; unknown features are ignored."""
@@ -244,7 +246,6 @@ class _Index:
 
     entries: list[Entry]
     vectors: sp.csr_matrix  # TF-IDF over words and concepts; candidates are searched on it
-    concepts: sp.csr_matrix  # the concept columns of ``vectors`` alone (few entries per row)
     forms: sp.csr_matrix  # the columns of words that are concept forms (for explanations)
     latent: np.ndarray
     titles: np.ndarray
@@ -255,9 +256,24 @@ class _Index:
     budgets: np.ndarray
     qualifications: list[frozenset[str]]
     requires: np.ndarray  # whether each entry names any qualification
+    searchable: sp.csr_matrix | None = None  # what the candidate search reads of ``vectors``
 
     def __len__(self) -> int:
         return len(self.entries)
+
+
+@contextmanager
+def _no_cyclic_gc() -> Iterator[None]:
+    # Fitting and explaining make millions of small objects, which trigger full collections
+    # that walk every token list of the index (a fifth of a re-match's time); none of it is
+    # cyclic garbage.
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
 
 
 class Matcher:
@@ -268,6 +284,7 @@ class Matcher:
 
     # ----- fitting -------------------------------------------------------------------------
 
+    @_no_cyclic_gc()
     def fit(self, scenarios: Sequence[Entry], capabilities: Sequence[Entry]) -> Self:
         """Learn the vocabulary, IDF and the latent space from both lists, and index them."""
         cfg = self.config
@@ -305,10 +322,12 @@ class Matcher:
         df = (1 + n) * np.exp(1.0 - self.vectorizer_.tfidf_.idf_) - 1
         common = (df > self.config.search_max_share * n) & (df > _SHORT_POSTINGS)
         self._rare_ = sp.diags((~common).astype(np.float32))
+        for index in (scenarios, capabilities):
+            index.searchable = self._searchable(index.vectors)
         # Each side as the other's queries search it, transposed once here, not per query.
         self._transposed_ = {
-            "scenario": self._searchable(capabilities.vectors).T.tocsr(),
-            "capability": self._searchable(scenarios.vectors).T.tocsr(),
+            "scenario": capabilities.searchable.T.tocsr(),
+            "capability": scenarios.searchable.T.tocsr(),
         }
 
     def _searchable(self, vectors: sp.csr_matrix) -> sp.csr_matrix:
@@ -338,7 +357,6 @@ class Matcher:
         return _Index(
             entries=list(entries),
             vectors=vectors,
-            concepts=_columns_of(vectors, self.vectorizer_.is_concept),
             forms=_columns_of(vectors, self.vectorizer_.is_form),
             latent=latent,
             titles=np.array([" ".join(d["title"]) for d in docs], dtype=object),
@@ -363,9 +381,10 @@ class Matcher:
         """The weighted parts of the score of each (scenario, capability) pair."""
         cfg = self.config
         parts: dict[str, np.ndarray] = {}
-        cosine = _pairwise_dot(s.vectors, s_rows, c.vectors, c_rows)
         # The cosine, split into what shared words and what shared concepts contribute.
-        concept = _pairwise_dot(s.concepts, s_rows, c.concepts, c_rows)
+        products = s.vectors[s_rows].multiply(c.vectors[c_rows]).tocsr()
+        cosine = np.asarray(products.sum(axis=1), dtype=np.float64).ravel()
+        concept = products @ self.vectorizer_.is_concept.astype(np.float64)
         parts["lexical"] = cfg.lexical * (cosine - concept)
         if cfg.concept:
             parts["concept"] = cfg.lexical * concept
@@ -410,15 +429,17 @@ class Matcher:
             parts["budget"] = cfg.budget * fits
         return parts
 
-    def _candidates(self, vectors: sp.csr_matrix, side: Side) -> tuple[np.ndarray, np.ndarray]:
-        """(row of ``vectors``, other-side row) of each row's best candidates.
+    def _candidates(
+        self, searchable: sp.csr_matrix, side: Side, top_n: int
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """(row of ``searchable``, other-side row) of each row's ``top_n`` best candidates.
 
         Found on the searchable features only (see ``_searchable``); scored in full later.
         """
         found = sp_matmul_topn(
-            self._searchable(vectors),
+            searchable,
             self._transposed_[side],
-            top_n=self.config.candidates,
+            top_n=top_n,
             n_threads=self.config.n_threads or None,
         )
         rows = np.repeat(np.arange(found.shape[0]), np.diff(found.indptr))
@@ -431,9 +452,12 @@ class Matcher:
         cfg = self.config
         other = self.capabilities_ if side == "scenario" else self.scenarios_
         kept = []
+        searchable = query.searchable
+        if searchable is None:  # an entry from outside the index
+            searchable = self._searchable(query.vectors)
         for start in range(0, len(query), _CHUNK):
             rows = slice(start, min(start + _CHUNK, len(query)))
-            local, found = self._candidates(query.vectors[rows], side)
+            local, found = self._candidates(searchable[rows], side, cfg.candidates)
             pairs = self._first_stage(side, query, local + start, other, found)
             if cfg.feedback:
                 pairs = self._with_feedback(side, query, rows, other, pairs)
@@ -476,8 +500,12 @@ class Matcher:
             shape=(rows.stop - rows.start, len(other)),
             dtype=np.float32,
         )
-        centroid = weights @ other.vectors
-        near_local, near_found = self._candidates(centroid, side)
+        # The centroid of what the search reads of each match (their rarer, heavier terms)
+        # is enough to search with, and a fraction of the width of the full rows' centroid.
+        centroid = weights @ other.searchable
+        near_local, near_found = self._candidates(
+            _heaviest(centroid, cfg.search_terms), side, cfg.feedback_candidates
+        )
         new = ~np.isin(near_local * len(other) + near_found, local * len(other) + pairs.other)
         more = self._first_stage(side, query, near_local[new] + rows.start, other, near_found[new])
         every = _Pairs.joined(pairs, more)
@@ -492,6 +520,7 @@ class Matcher:
 
     # ----- answers -------------------------------------------------------------------------
 
+    @_no_cyclic_gc()
     def rematch(
         self,
         *,
@@ -514,6 +543,7 @@ class Matcher:
             chosen = rank.capped(pairs.query, pairs.total, pairs.other, k, cap)
         return self._explain(side, query, other, pairs.take(chosen))
 
+    @_no_cyclic_gc()
     def recommend_for(self, entry: Entry, *, side: Side, k: int = 10) -> list[Recommendation]:
         """Top-k for one entry (a scenario if ``side`` is "scenario") against the fitted index."""
         query = self._vectorized([entry])
@@ -532,7 +562,9 @@ class Matcher:
         shared = s.vectors[s_rows].multiply(c.vectors[c_rows]).tocsr()
         is_concept = self.vectorizer_.is_concept
         names = self.vectorizer_.names
-        terms = _best_per_row(shared @ sp.diags(1.0 - is_concept), cfg.explain_terms, names)
+        # A shared word's share of the score: its product in the cosine, times the weight.
+        word_share = sp.diags(cfg.lexical * (1.0 - is_concept))
+        terms = _best_per_row(shared @ word_share, cfg.explain_terms, names)
         concepts = _best_per_row(shared @ sp.diags(is_concept * 1.0), cfg.explain_terms, names)
         structured = _structured_reasons(s, s_rows, c, c_rows)
         part_names = list(pairs.parts)
@@ -540,27 +572,26 @@ class Matcher:
         total = pairs.total.tolist()
         explainer = Explainer(self.vectorizer_.form_hits)
         recs = []
-        with _no_cyclic_gc():
-            for n, (i, j) in enumerate(zip(s_rows.tolist(), c_rows.tolist(), strict=True)):
-                scenario, capability = s.entries[i], c.entries[j]
-                reasons = structured[n]
-                if concepts[n]:
-                    reasons = reasons + explainer.concept_reasons(
-                        (scenario, _columns(s.forms, i)),
-                        (capability, _columns(c.forms, j)),
-                        [group for group, _ in concepts[n]],
-                    )
-                recs.append(
-                    Recommendation(
-                        scenario_id=scenario.id,
-                        capability_id=capability.id,
-                        score=total[n],
-                        parts=dict(zip(part_names, part_rows[n], strict=True)),
-                        terms=[(term, cfg.lexical * weight) for term, weight in terms[n]],
-                        tags=explainer.matched_tags(scenario, capability),
-                        reasons=reasons,
-                    )
+        for n, (i, j) in enumerate(zip(s_rows.tolist(), c_rows.tolist(), strict=True)):
+            scenario, capability = s.entries[i], c.entries[j]
+            reasons = structured[n]
+            if concepts[n]:
+                reasons = reasons + explainer.concept_reasons(
+                    (scenario, _columns(s.forms, i)),
+                    (capability, _columns(c.forms, j)),
+                    [group for group, _ in concepts[n]],
                 )
+            recs.append(
+                Recommendation(
+                    scenario_id=scenario.id,
+                    capability_id=capability.id,
+                    score=total[n],
+                    parts=dict(zip(part_names, part_rows[n], strict=True)),
+                    terms=terms[n],
+                    tags=explainer.matched_tags(scenario, capability),
+                    reasons=reasons,
+                )
+            )
         return recs
 
     # ----- persistence ---------------------------------------------------------------------
@@ -640,17 +671,16 @@ def _oriented(
     return (query, q_rows, other, o_rows) if side == "scenario" else (other, o_rows, query, q_rows)
 
 
-@contextmanager
-def _no_cyclic_gc() -> Iterator[None]:
-    # Building thousands of small explanations triggers full collections that walk every
-    # token list of the index (a fifth of a re-match's time); none of it is cyclic garbage.
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if enabled:
-            gc.enable()
+def _by_row_heaviest_first(matrix: sp.csr_matrix) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(row of each stored value; positions sorted by row, then value descending; each sorted
+    position's rank in its row). Values must not be negative.
+    """
+    rows = np.repeat(np.arange(matrix.shape[0]), np.diff(matrix.indptr))
+    # One stable float sort instead of a lexsort on three keys: each row's values are mapped
+    # into (row - 0.5, row], heavier nearer the bottom, ties kept in column order.
+    scale = 2 * float(matrix.data.max(initial=0)) or 1.0
+    order = np.argsort(rows - matrix.data / scale, kind="stable")
+    return rows, order, np.arange(len(order)) - matrix.indptr[rows[order]]
 
 
 def _heaviest(matrix: sp.csr_matrix, n: int) -> sp.csr_matrix:
@@ -659,20 +689,12 @@ def _heaviest(matrix: sp.csr_matrix, n: int) -> sp.csr_matrix:
     counts = np.diff(matrix.indptr)
     if counts.max(initial=0) <= n:
         return matrix
-    rows = np.repeat(np.arange(matrix.shape[0]), counts)
-    order = np.lexsort((matrix.indices, -matrix.data, rows))
-    keep = np.sort(order[np.arange(len(order)) - matrix.indptr[rows] < n])
+    _, order, rank = _by_row_heaviest_first(matrix)
+    keep = np.sort(order[rank < n])
     return sp.csr_matrix(
         (matrix.data[keep], matrix.indices[keep], np.r_[0, np.cumsum(np.minimum(counts, n))]),
         shape=matrix.shape,
     )
-
-
-def _pairwise_dot(
-    a: sp.csr_matrix, rows_a: np.ndarray, b: sp.csr_matrix, rows_b: np.ndarray
-) -> np.ndarray:
-    """The dot product of row ``rows_a[i]`` of ``a`` with row ``rows_b[i]`` of ``b``, for all i."""
-    return np.asarray(a[rows_a].multiply(b[rows_b]).sum(axis=1), dtype=np.float64).ravel()
 
 
 def _best_per_row(
@@ -680,15 +702,13 @@ def _best_per_row(
 ) -> list[list[tuple[str, float]]]:
     """The ``n`` largest positive entries of each row, as (column name, value), largest first."""
     matrix = sp.csr_matrix(matrix)
-    rows = np.repeat(np.arange(matrix.shape[0]), np.diff(matrix.indptr))
-    order = np.lexsort((matrix.indices, -matrix.data, rows))
-    rank = np.arange(len(order)) - matrix.indptr[rows]
+    rows, order, rank = _by_row_heaviest_first(matrix)
     keep = order[(rank < n) & (matrix.data[order] > 0)]
-    best: list[list[tuple[str, float]]] = [[] for _ in range(matrix.shape[0])]
     labels, values = names[matrix.indices[keep]].tolist(), matrix.data[keep].tolist()
-    for row, label, value in zip(rows[keep].tolist(), labels, values, strict=True):
-        best[row].append((label, value))
-    return best
+    best = list(zip(labels, values, strict=True))
+    # ``keep`` is in row order: each row's entries are one slice of it.
+    bounds = np.searchsorted(rows[keep], np.arange(matrix.shape[0] + 1)).tolist()
+    return [best[start:end] for start, end in zip(bounds, bounds[1:], strict=False)]
 
 
 def _columns_of(matrix: sp.csr_matrix, mask: np.ndarray) -> sp.csr_matrix:
