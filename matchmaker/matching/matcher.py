@@ -566,33 +566,31 @@ class Matcher:
         word_share = sp.diags(cfg.lexical * (1.0 - is_concept))
         terms = _best_per_row(shared @ word_share, cfg.explain_terms, names)
         concepts = _best_per_row(shared @ sp.diags(is_concept * 1.0), cfg.explain_terms, names)
-        structured = _structured_reasons(s, s_rows, c, c_rows)
-        part_names = list(pairs.parts)
-        part_rows = list(zip(*(values.tolist() for values in pairs.parts.values()), strict=True))
-        total = pairs.total.tolist()
+        reasons = _structured_reasons(s, s_rows, c, c_rows)
         explainer = Explainer(self.vectorizer_.form_hits)
-        recs = []
-        for n, (i, j) in enumerate(zip(s_rows.tolist(), c_rows.tolist(), strict=True)):
-            scenario, capability = s.entries[i], c.entries[j]
-            reasons = structured[n]
-            if concepts[n]:
-                reasons = reasons + explainer.concept_reasons(
-                    (scenario, _columns(s.forms, i)),
-                    (capability, _columns(c.forms, j)),
-                    [group for group, _ in concepts[n]],
-                )
-            recs.append(
-                Recommendation(
-                    scenario_id=scenario.id,
-                    capability_id=capability.id,
-                    score=total[n],
-                    parts=dict(zip(part_names, part_rows[n], strict=True)),
-                    terms=terms[n],
-                    tags=explainer.matched_tags(scenario, capability),
-                    reasons=reasons,
-                )
+        scenarios = [s.entries[i] for i in s_rows.tolist()]
+        capabilities = [c.entries[j] for j in c_rows.tolist()]
+        for n in np.flatnonzero([bool(found) for found in concepts]).tolist():
+            reasons[n] += explainer.concept_reasons(
+                (scenarios[n], _columns(s.forms, s_rows[n])),
+                (capabilities[n], _columns(c.forms, c_rows[n])),
+                [group for group, _ in concepts[n]],
             )
-        return recs
+        names = list(pairs.parts)
+        values = zip(*(part.tolist() for part in pairs.parts.values()), strict=True)
+        # Built column by column: one Python step per pair and field, no more.
+        return list(
+            map(
+                Recommendation,
+                [scenario.id for scenario in scenarios],
+                [capability.id for capability in capabilities],
+                pairs.total.tolist(),
+                [dict(zip(names, row, strict=True)) for row in values],
+                terms,
+                list(map(explainer.matched_tags, scenarios, capabilities)),
+                reasons,
+            )
+        )
 
     # ----- persistence ---------------------------------------------------------------------
 
@@ -726,28 +724,30 @@ def _structured_reasons(
     s: _Index, s_rows: np.ndarray, c: _Index, c_rows: np.ndarray
 ) -> list[list[tuple[str, str]]]:
     """Field, district, qualification and budget reasons of each pair, as (code, value)."""
-    agreement = _agreement(s, s_rows, c, c_rows).tolist()
-    district = ((s.districts[s_rows] == c.districts[c_rows]) & (s.districts[s_rows] != "")).tolist()
-    s_budget, c_budget = s.budgets[s_rows].tolist(), c.budgets[c_rows].tolist()
-    reasons = []
-    for n, (i, j, fields) in enumerate(
-        zip(s_rows.tolist(), c_rows.tolist(), agreement, strict=True)
-    ):
-        scenario, capability = s.entries[i], c.entries[j]
-        found: list[tuple[str, str]] = []
-        if fields == 2:
-            found.append(("same_field", scenario.field or ""))
-        elif fields == 1:
-            found.append(("related_field", capability.field or ""))
-        if district[n]:
-            found.append(("same_district", scenario.district or ""))
-        if s.qualifications[i]:
-            held = s.qualifications[i] & c.qualifications[j]
-            found.extend(("qualification", q) for q in sorted(held))
-            found.extend(("missing_qualification", q) for q in sorted(s.qualifications[i] - held))
-        if s_budget[n] >= c_budget[n]:  # False when either is unknown (NaN)
-            found.append(("budget_fit", f"{c_budget[n]:g}≤{s_budget[n]:g}"))
-        reasons.append(found)
+    reasons: list[list[tuple[str, str]]] = [[] for _ in range(len(s_rows))]
+
+    def add(where: np.ndarray, found: Callable[[int, int, int], tuple[str, str]]) -> None:
+        # Only the pairs a reason applies to are visited, in the order reasons are listed.
+        for n in np.flatnonzero(where).tolist():
+            reasons[n].append(found(n, s_rows[n], c_rows[n]))
+
+    agreement = _agreement(s, s_rows, c, c_rows)
+    add(agreement == 2, lambda n, i, j: ("same_field", s.entries[i].field or ""))
+    add(agreement == 1, lambda n, i, j: ("related_field", c.entries[j].field or ""))
+    district = s.districts[s_rows]
+    add(
+        (district == c.districts[c_rows]) & (district != ""),
+        lambda n, i, j: ("same_district", s.entries[i].district or ""),
+    )
+    for n in np.flatnonzero(s.requires[s_rows]).tolist():
+        required = s.qualifications[s_rows[n]]
+        held = required & c.qualifications[c_rows[n]]
+        reasons[n] += [("qualification", q) for q in sorted(held)]
+        reasons[n] += [("missing_qualification", q) for q in sorted(required - held)]
+    s_budget, c_budget = s.budgets[s_rows], c.budgets[c_rows]
+    with np.errstate(invalid="ignore"):
+        fits = s_budget >= c_budget  # False when either is unknown (NaN)
+    add(fits, lambda n, i, j: ("budget_fit", f"{c_budget[n]:g}≤{s_budget[n]:g}"))
     return reasons
 
 
