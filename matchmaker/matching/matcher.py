@@ -167,6 +167,21 @@ class _Vectorizer:
         return {col: hit for col, word in enumerate(words) if (hit := concept_of(word))}
 
     @cached_property
+    def form_groups(self) -> sp.csr_matrix:
+        """(column × column) 1 where a word's column is a form of the group in the other one."""
+        links = [
+            (col, group_col)
+            for col, (_, groups) in self.form_hits.items()
+            for group in groups
+            if (group_col := self.columns_.get(CONCEPT_MARK + group)) is not None
+        ]
+        index = np.array(links, dtype=np.int64).reshape(-1, 2)
+        size = len(self.vocabulary)
+        return sp.csr_matrix(
+            (np.ones(len(index), np.float32), (index[:, 0], index[:, 1])), shape=(size, size)
+        )
+
+    @cached_property
     def is_form(self) -> np.ndarray:
         """Which columns are words that name a concept group."""
         mask = np.zeros(len(self.vocabulary), dtype=bool)
@@ -502,13 +517,17 @@ class Matcher:
         )
         # The centroid of what the search reads of each match (their rarer, heavier terms)
         # is enough to search with, and a fraction of the width of the full rows' centroid.
-        centroid = weights @ other.searchable
-        near_local, near_found = self._candidates(
-            _heaviest(centroid, cfg.search_terms), side, cfg.feedback_candidates
-        )
-        new = ~np.isin(near_local * len(other) + near_found, local * len(other) + pairs.other)
-        more = self._first_stage(side, query, near_local[new] + rows.start, other, near_found[new])
-        every = _Pairs.joined(pairs, more)
+        every = pairs
+        if cfg.feedback_candidates:
+            centroid = weights @ other.searchable
+            near_local, near_found = self._candidates(
+                _heaviest(centroid, cfg.search_terms), side, cfg.feedback_candidates
+            )
+            new = ~np.isin(near_local * len(other) + near_found, local * len(other) + pairs.other)
+            more = self._first_stage(
+                side, query, near_local[new] + rows.start, other, near_found[new]
+            )
+            every = _Pairs.joined(pairs, more)
         at = every.query - rows.start
         # Closeness in the latent space: as good on the seed as adding the TF-IDF closeness,
         # at a fraction of the cost (dense 100-wide rows instead of wide sparse centroids).
@@ -565,7 +584,13 @@ class Matcher:
         # A shared word's share of the score: its product in the cosine, times the weight.
         word_share = sp.diags(cfg.lexical * (1.0 - is_concept))
         terms = _best_per_row(shared @ word_share, cfg.explain_terms, names)
-        concepts = _best_per_row(shared @ sp.diags(is_concept * 1.0), cfg.explain_terms, names)
+        # Concept reasons are for groups the two sides name differently: a group both name
+        # with one same word is left out here (that word is among the shared terms).
+        shared_concepts = shared @ sp.diags(is_concept * 1.0)
+        named_alike = (shared @ self.vectorizer_.form_groups) > 0
+        concepts = _best_per_row(
+            shared_concepts - shared_concepts.multiply(named_alike), cfg.explain_terms, names
+        )
         reasons = _structured_reasons(s, s_rows, c, c_rows)
         explainer = Explainer(self.vectorizer_.form_hits)
         scenarios = [s.entries[i] for i in s_rows.tolist()]
