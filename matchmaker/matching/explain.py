@@ -2,23 +2,101 @@
 
 from __future__ import annotations
 
-from typing import NamedTuple
+from collections.abc import Sequence
 
 import numpy as np
+import scipy.sparse as sp
 
 from .concepts import Hit, concept_mentions, concept_of
 from .entries import Entry
 
 
-class _Tags(NamedTuple):
-    items: list[tuple[str, str, frozenset[str]]]  # (tag as written, normalised, its concepts)
-    phrases: tuple[str, ...]  # the normalised tags
-    groups: frozenset[str]  # every concept group the tags name
-    joined: str  # all normalised tags in one string, to test containment at C speed
+def matched_tags(scenarios: Sequence[Entry], capabilities: Sequence[Entry]) -> list[list[str]]:
+    """For each pair (scenarios[n], capabilities[n]), the scenario's tags (as written, in
+    order) that a capability tag matches: the same, one inside the other (智慧停车 /
+    智慧停车场, AI / AI阅片), or naming one concept.
+
+    Worked out for all pairs at once: each distinct tag is a column, which tag matches
+    which is one sparse relation, and a pair's matches are a row of sparse products.
+    """
+    columns: dict[str, int] = {}
+    ours, theirs = _TagRows(scenarios, columns), _TagRows(capabilities, columns)
+    relation = _tag_relation(list(columns))
+    # A scenario tag matches when any of the capability's tags is related to it; the
+    # scenario side's values are tag positions (1-based), which keep the order of writing.
+    hits = (theirs.matrix(len(columns)) > 0).astype(np.float32)[theirs.slots] @ relation
+    found = ours.matrix(len(columns))[ours.slots].multiply(hits > 0).tocsr()
+    rows = np.repeat(np.arange(found.shape[0]), np.diff(found.indptr))
+    order = np.lexsort((found.data, rows))
+    where = ours.offsets[ours.slots[rows[order]]] + found.data[order].astype(np.int64) - 1
+    tags = ours.written[where].tolist()
+    bounds = np.searchsorted(rows[order], np.arange(found.shape[0] + 1)).tolist()
+    return [tags[start:end] for start, end in zip(bounds, bounds[1:], strict=False)]
+
+
+class _TagRows:
+    """The distinct entries of one side of a list of pairs, with their distinct tags."""
+
+    def __init__(self, entries: Sequence[Entry], columns: dict[str, int]):
+        slot: dict[int, int] = {}  # by object identity: entries are unhashable
+        per_entry: list[dict[str, str]] = []  # normalised tag -> tag as written
+        for entry in entries:
+            if id(entry) not in slot:
+                slot[id(entry)] = len(per_entry)
+                tags: dict[str, str] = {}
+                for tag, phrase in zip(entry.tags, entry.words.get("phrases", []), strict=False):
+                    if phrase:
+                        tags.setdefault(phrase, tag)  # of two tags written alike, the first
+                per_entry.append(tags)
+        self.slots = np.array([slot[id(e)] for e in entries], dtype=np.int64)
+        self.cols = [[columns.setdefault(p, len(columns)) for p in tags] for tags in per_entry]
+        lengths = [len(tags) for tags in per_entry]
+        self.offsets = np.r_[0, np.cumsum(lengths)].astype(np.int64)
+        self.written = np.array([tag for tags in per_entry for tag in tags.values()], dtype=object)
+        self._lengths = lengths
+
+    def matrix(self, width: int) -> sp.csr_matrix:
+        """(entry × tag column), valued with each tag's 1-based position in the entry."""
+        positions = [n for length in self._lengths for n in range(1, length + 1)]
+        return sp.csr_matrix(
+            (
+                np.array(positions, dtype=np.float32),
+                np.array([c for cols in self.cols for c in cols], dtype=np.int64),
+                self.offsets,
+            ),
+            shape=(len(self.cols), width),
+        )
+
+
+def _tag_relation(phrases: list[str]) -> sp.csr_matrix:
+    """(tag × tag) non-zero where one tag is, or is inside, the other, or they share a concept."""
+    column = {phrase: n for n, phrase in enumerate(phrases)}
+    links = [
+        (column[part], n)
+        for n, phrase in enumerate(phrases)
+        for part in {phrase[i:j] for i in range(len(phrase)) for j in range(i + 1, len(phrase) + 1)}
+        if part in column
+    ]
+    groups: dict[str, int] = {}
+    named = [
+        (n, groups.setdefault(group, len(groups)))
+        for n, phrase in enumerate(phrases)
+        if (hit := concept_of(phrase))
+        for group in hit[1]
+    ]
+    inside = _ones(links, (len(phrases), len(phrases)))
+    concepts = _ones(named, (len(phrases), len(groups)))
+    return ((inside + inside.T + concepts @ concepts.T) > 0).astype(np.float32).tocsr()
+
+
+def _ones(pairs: list[tuple[int, int]], shape: tuple[int, int]) -> sp.csr_matrix:
+    index = np.array(pairs, dtype=np.int64).reshape(-1, 2)
+    return sp.csr_matrix((np.ones(len(index), np.float32), (index[:, 0], index[:, 1])), shape=shape)
 
 
 class Explainer:
-    """Explains pairs; what it works out about an entry is kept for the entry's next pair.
+    """Explains pairs' shared concepts; what it works out about an entry is kept for the
+    entry's next pair.
 
     ``form_hits`` maps the vocabulary columns of concept forms to what they name: a
     concept's surface forms are read from an entry's TF-IDF row, not from its tokens.
@@ -27,37 +105,8 @@ class Explainer:
     def __init__(self, form_hits: dict[int, Hit]):
         self._forms = form_hits
         # Keyed by object identity: entries are unhashable, and outlive this explainer.
-        self._tags: dict[int, _Tags] = {}
         self._mentions: dict[int, dict[str, set[str]]] = {}
         self._scanned: dict[int, dict[str, set[str]]] = {}
-
-    def _tags_of(self, entry: Entry) -> _Tags:
-        tags = self._tags.get(id(entry))
-        if tags is None:
-            items = [
-                (tag, phrase, frozenset(hit[1]) if (hit := concept_of(phrase)) else frozenset())
-                for tag, phrase in zip(entry.tags, entry.words.get("phrases", []), strict=False)
-                if phrase
-            ]
-            phrases = tuple(phrase for _, phrase, _ in items)
-            groups = frozenset().union(*(g for _, _, g in items))
-            tags = _Tags(items, phrases, groups, "\x00".join(phrases))
-            self._tags[id(entry)] = tags
-        return tags
-
-    def matched_tags(self, scenario: Entry, capability: Entry) -> list[str]:
-        """The scenario's tags (as written) that a capability tag matches, nearly or by concept."""
-        ours, theirs = self._tags_of(scenario), self._tags_of(capability)
-        # "Nearly" is containment either way: 智慧停车 and 智慧停车场, AI and AI阅片. Their
-        # tags found inside ours are few, so that direction is looked for only among them.
-        inside_ours = [t for t in theirs.phrases if t in ours.joined]
-        return [
-            tag
-            for tag, phrase, groups in ours.items
-            if phrase in theirs.joined
-            or (groups and not groups.isdisjoint(theirs.groups))
-            or (inside_ours and any(t in phrase for t in inside_ours))
-        ]
 
     def _mentions_of(self, entry: Entry, columns: np.ndarray) -> dict[str, set[str]]:
         mentions = self._mentions.get(id(entry))

@@ -25,7 +25,7 @@ from threadpoolctl import threadpool_limits
 from . import rank
 from .concepts import Hit, concept_features, concept_matrix, concept_of
 from .entries import Entry, Recommendation
-from .explain import Explainer
+from .explain import Explainer, matched_tags
 from .text import data_lines, normalize
 
 Side = Literal["scenario", "capability"]
@@ -612,7 +612,7 @@ class Matcher:
                 pairs.total.tolist(),
                 [dict(zip(names, row, strict=True)) for row in values],
                 terms,
-                list(map(explainer.matched_tags, scenarios, capabilities)),
+                matched_tags(scenarios, capabilities),
                 reasons,
             )
         )
