@@ -10,6 +10,7 @@ from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import cache, cached_property
+from itertools import chain, repeat
 from pathlib import Path
 from typing import Literal, NamedTuple, Self
 
@@ -133,12 +134,13 @@ class _Vectorizer:
         rows, cols, data = [], [], []
         for field, weight in zip(FIELDS, self.weights, strict=True):
             tokens = [d[field] for d in docs]
+            flat = list(chain.from_iterable(tokens))
             if learn:
-                ids = [columns.setdefault(t, len(columns)) for ts in tokens for t in ts]
-            else:
-                ids = [columns.get(t, -1) for ts in tokens for t in ts]
+                for token in dict.fromkeys(flat):  # new words in order of appearance
+                    columns.setdefault(token, len(columns))
+            ids = np.array(list(map(columns.get, flat, repeat(-1))), dtype=np.int64)
             rows.append(np.repeat(np.arange(len(docs)), [len(ts) for ts in tokens]))
-            cols.append(np.array(ids, dtype=np.int64))
+            cols.append(ids)
             data.append(np.full(len(ids), weight, dtype=np.float64))
         row, col, value = np.concatenate(rows), np.concatenate(cols), np.concatenate(data)
         known = col >= 0
