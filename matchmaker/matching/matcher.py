@@ -32,6 +32,7 @@ from .text import data_lines, normalize
 Side = Literal["scenario", "capability"]
 FIELDS = ("title", "body", "tags")
 DEFAULT_CAP = 20  # recommendations per capability in one batch; see docs/matcher.md
+_NO_FEATURE = "\x00"
 CONCEPT_MARK = "≈"  # starts the name of a concept feature; segmentation never yields it
 _CHUNK = 2000  # query rows scored at a time: bounds the memory of the gathered pair rows
 _SHORT_POSTINGS = 500  # a feature in fewer entries than this is cheap to search, however common
@@ -91,7 +92,9 @@ class _Vectorizer:
 
     def fit_transform(self, docs: Sequence[dict[str, list[str]]]) -> sp.csr_matrix:
         """Learn the vocabulary (features of two documents or more) and the IDF; vectorise."""
-        columns: dict[str, int] = {}
+        # The sentinel feature, which no entry has, keeps the vocabulary from being empty
+        # when no word is shared (scikit-learn refuses a matrix without columns).
+        columns = {_NO_FEATURE: 0}
         counts = self._count(docs, columns, learn=True)
         names = np.array(list(columns), dtype=object)
         if self.concept_weight:
@@ -102,6 +105,7 @@ class _Vectorizer:
         # A feature seen in one document cannot link two entries; dropping it keeps the
         # vocabulary and the matrices small at scale.
         seen = np.bincount(counts.indices, minlength=counts.shape[1])
+        seen[columns[_NO_FEATURE]] = 2  # the sentinel stays
         keep = np.flatnonzero(seen >= 2)
         self._set_vocabulary(names[keep])
         counts = counts[:, keep]

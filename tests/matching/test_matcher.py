@@ -202,3 +202,12 @@ def test_a_matcher_with_no_scenarios_yet_recommends_nothing_and_still_answers_fi
     matcher = Matcher(MatcherConfig(latent_dims=2)).fit([], capabilities)
     assert matcher.rematch() == []
     assert matcher.recommend_for(capabilities[0], side="capability") == []
+
+
+def test_two_entries_with_no_word_in_common_fit_and_recommend_nothing():
+    """A programme's first scenario and first firm may share nothing at all."""
+    parking = Entry("s1", "智慧停车", "停车场车位引导与反向寻车", ["停车"], "智慧交通", "渝中区")
+    faces = Entry("c1", "人脸识别门禁", "园区门禁与考勤", ["人脸识别"], "安防", "江北区")
+    matcher = Matcher().fit([parking], [faces])
+    assert matcher.rematch() == []
+    assert matcher.recommend_for(parking, side="scenario") == []
