@@ -61,10 +61,9 @@ class MatcherConfig:
     qualification: float = 0.05
     budget: float = 0.02
     feedback_docs: int = 8  # best first-stage matches whose centroid expands the query
-    feedback_candidates: int = 20  # entries near that centroid searched for new candidates
     latent_dims: int = 64
     latent_sample: int = 5000  # entries the LSA axes are learnt from, at most
-    candidates: int = 50  # per query, from the sparse search; fuzzy and the rest score only these
+    candidates: int = 30  # per query, from the sparse search; fuzzy and the rest score only these
     search_terms: int = 32  # heaviest features per row that the candidate search reads
     search_max_share: float = 0.05  # features in more entries than this the search skips
     min_score: float = 0.3
@@ -450,17 +449,15 @@ class Matcher:
             parts["budget"] = cfg.budget * fits
         return parts
 
-    def _candidates(
-        self, searchable: sp.csr_matrix, side: Side, top_n: int
-    ) -> tuple[np.ndarray, np.ndarray]:
-        """(row of ``searchable``, other-side row) of each row's ``top_n`` best candidates.
+    def _candidates(self, searchable: sp.csr_matrix, side: Side) -> tuple[np.ndarray, np.ndarray]:
+        """(row of ``searchable``, other-side row) of each row's best candidates.
 
         Found on the searchable features only (see ``_searchable``); scored in full later.
         """
         found = sp_matmul_topn(
             searchable,
             self._transposed_[side],
-            top_n=top_n,
+            top_n=self.config.candidates,
             n_threads=self.config.n_threads or None,
         )
         rows = np.repeat(np.arange(found.shape[0]), np.diff(found.indptr))
@@ -478,15 +475,14 @@ class Matcher:
             searchable = self._searchable(query.vectors)
         for start in range(0, len(query), _CHUNK):
             rows = slice(start, min(start + _CHUNK, len(query)))
-            local, found = self._candidates(searchable[rows], side, cfg.candidates)
-            pairs = self._first_stage(side, query, local + start, other, found)
+            local, found = self._candidates(searchable[rows], side)
+            q_rows = local + start
+            pairs = _Pairs(
+                q_rows, found, self._parts(*_oriented(side, query, q_rows, other, found))
+            )
             if cfg.feedback:
                 pairs = self._with_feedback(side, query, rows, other, pairs)
-            good = np.flatnonzero(pairs.total >= cfg.min_score)
-            best = rank.top_k(
-                pairs.query[good], pairs.total[good], pairs.other[good], cfg.candidates
-            )
-            kept.append(pairs.take(good[best]))
+            kept.append(pairs.take(np.flatnonzero(pairs.total >= cfg.min_score)))
             if progress:
                 progress(rows.stop - rows.start)
         if not kept:
@@ -497,21 +493,16 @@ class Matcher:
             {name: np.concatenate([p.parts[name] for p in kept]) for name in kept[0].parts},
         )
 
-    def _first_stage(
-        self, side: Side, query: _Index, q_rows: np.ndarray, other: _Index, o_rows: np.ndarray
-    ) -> _Pairs:
-        return _Pairs(q_rows, o_rows, self._parts(*_oriented(side, query, q_rows, other, o_rows)))
-
     def _with_feedback(
         self, side: Side, query: _Index, rows: slice, other: _Index, pairs: _Pairs
     ) -> _Pairs:
         """Pseudo-relevance feedback: what a query's best first matches have in common.
 
         The query's ``feedback_docs`` best first-stage matches speak the other side's own
-        vocabulary (a buyer's 免召回 next to the firms' OTA). Their mean, each weighted by
-        its first-stage score, is the query's feedback: entries near its TF-IDF centroid join
-        the candidates, and a candidate's closeness to its LSA centroid is the "feedback"
-        part. A query whose best matches are weak gets little from it.
+        vocabulary (a buyer's 免召回 next to the firms' OTA). Their mean in the LSA space,
+        each weighted by its first-stage score, is the query's feedback, and a candidate's
+        closeness to it is the "feedback" part. A query whose best matches are weak gets
+        little from it.
         """
         cfg = self.config
         local = pairs.query - rows.start
@@ -521,26 +512,12 @@ class Matcher:
             shape=(rows.stop - rows.start, len(other)),
             dtype=np.float32,
         )
-        # The centroid of what the search reads of each match (their rarer, heavier terms)
-        # is enough to search with, and a fraction of the width of the full rows' centroid.
-        every = pairs
-        if cfg.feedback_candidates:
-            centroid = weights @ other.searchable
-            near_local, near_found = self._candidates(
-                _heaviest(centroid, cfg.search_terms), side, cfg.feedback_candidates
-            )
-            new = ~np.isin(near_local * len(other) + near_found, local * len(other) + pairs.other)
-            more = self._first_stage(
-                side, query, near_local[new] + rows.start, other, near_found[new]
-            )
-            every = _Pairs.joined(pairs, more)
-        at = every.query - rows.start
-        # Closeness in the latent space: as good on the seed as adding the TF-IDF closeness,
-        # at a fraction of the cost (dense 100-wide rows instead of wide sparse centroids).
+        # Closeness in the latent space: as good on the seed as the TF-IDF closeness, at a
+        # fraction of the cost (dense 64-wide rows instead of wide sparse centroids).
         latent = weights @ other.latent
-        closeness = np.einsum("ij,ij->i", latent[at], other.latent[every.other])
-        return every._replace(
-            parts={**every.parts, "feedback": cfg.feedback * closeness.astype(np.float64)}
+        closeness = np.einsum("ij,ij->i", latent[local], other.latent[pairs.other])
+        return pairs._replace(
+            parts={**pairs.parts, "feedback": cfg.feedback * closeness.astype(np.float64)}
         )
 
     # ----- answers -------------------------------------------------------------------------
@@ -674,15 +651,6 @@ class _Pairs(NamedTuple):
     def total(self) -> np.ndarray:
         """The score of each pair: the sum of its parts."""
         return sum(self.parts.values(), np.zeros(len(self.query)))
-
-    @classmethod
-    def joined(cls, first: _Pairs, second: _Pairs) -> _Pairs:
-        """The pairs of both, first's then second's."""
-        return cls(
-            np.concatenate([first.query, second.query]),
-            np.concatenate([first.other, second.other]),
-            {name: np.concatenate([v, second.parts[name]]) for name, v in first.parts.items()},
-        )
 
     def take(self, positions: np.ndarray) -> _Pairs:
         """The pairs at ``positions``, in that order."""
