@@ -11,16 +11,21 @@ from .concepts import Hit, concept_mentions, concept_of
 from .entries import Entry
 
 
-def matched_tags(scenarios: Sequence[Entry], capabilities: Sequence[Entry]) -> list[list[str]]:
-    """For each pair (scenarios[n], capabilities[n]), the scenario's tags (as written, in
-    order) that a capability tag matches: the same, one inside the other (智慧停车 /
-    智慧停车场, AI / AI阅片), or naming one concept.
+def matched_tags(
+    scenarios: Sequence[Entry],
+    s_slots: np.ndarray,
+    capabilities: Sequence[Entry],
+    c_slots: np.ndarray,
+) -> list[list[str]]:
+    """For each pair (scenarios[s_slots[n]], capabilities[c_slots[n]]), the scenario's tags
+    (as written, in order) that a capability tag matches: the same, one inside the other
+    (智慧停车 / 智慧停车场, AI / AI阅片), or naming one concept.
 
     Worked out for all pairs at once: each distinct tag is a column, which tag matches
     which is one sparse relation, and a pair's matches are a row of sparse products.
     """
     columns: dict[str, int] = {}
-    ours, theirs = _TagRows(scenarios, columns), _TagRows(capabilities, columns)
+    ours, theirs = _TagRows(scenarios, s_slots, columns), _TagRows(capabilities, c_slots, columns)
     relation = _tag_relation(list(columns))
     # A scenario tag matches when any of the capability's tags is related to it; the
     # scenario side's values are tag positions (1-based), which keep the order of writing.
@@ -35,20 +40,17 @@ def matched_tags(scenarios: Sequence[Entry], capabilities: Sequence[Entry]) -> l
 
 
 class _TagRows:
-    """The distinct entries of one side of a list of pairs, with their distinct tags."""
+    """One side of a list of pairs: its distinct entries' distinct tags, and each pair's entry."""
 
-    def __init__(self, entries: Sequence[Entry], columns: dict[str, int]):
-        slot: dict[int, int] = {}  # by object identity: entries are unhashable
+    def __init__(self, entries: Sequence[Entry], slots: np.ndarray, columns: dict[str, int]):
         per_entry: list[dict[str, str]] = []  # normalised tag -> tag as written
         for entry in entries:
-            if id(entry) not in slot:
-                slot[id(entry)] = len(per_entry)
-                tags: dict[str, str] = {}
-                for tag, phrase in zip(entry.tags, entry.words.get("phrases", []), strict=False):
-                    if phrase:
-                        tags.setdefault(phrase, tag)  # of two tags written alike, the first
-                per_entry.append(tags)
-        self.slots = np.array([slot[id(e)] for e in entries], dtype=np.int64)
+            tags: dict[str, str] = {}
+            for tag, phrase in zip(entry.tags, entry.words.get("phrases", []), strict=False):
+                if phrase:
+                    tags.setdefault(phrase, tag)  # of two tags written alike, the first
+            per_entry.append(tags)
+        self.slots = slots
         self.cols = [[columns.setdefault(p, len(columns)) for p in tags] for tags in per_entry]
         lengths = [len(tags) for tags in per_entry]
         self.offsets = np.r_[0, np.cumsum(lengths)].astype(np.int64)

@@ -254,10 +254,12 @@ def _agreement(s: _Index, s_rows: np.ndarray, c: _Index, c_rows: np.ndarray) -> 
     return table.reshape(len(s.fields), len(c.fields))[s.field_codes[s_rows], c.field_codes[c_rows]]
 
 
-def _fields(entry: Entry) -> frozenset[str]:
-    if not entry.field:
+@cache
+def _fields(field: str | None) -> frozenset[str]:
+    # One answer per distinct field text: a list has a few dozen fields over its entries.
+    if not field:
         return frozenset()
-    return frozenset(_label(f) for f in _FIELD_SPLIT.split(entry.field) if f.strip())
+    return frozenset(_label(f) for f in _FIELD_SPLIT.split(field) if f.strip())
 
 
 @dataclass
@@ -370,7 +372,7 @@ class Matcher:
         latent = np.asarray(vectors @ self.components_.T, dtype=np.float32)
         if latent.size:  # scikit-learn refuses an empty array, even one with no rows
             latent = l2_normalize(latent)
-        entry_fields = [_fields(e) for e in entries]
+        entry_fields = [_fields(e.field) for e in entries]
         field_sets = list(dict.fromkeys(entry_fields))
         code = {fields: n for n, fields in enumerate(field_sets)}
         quals = [frozenset(map(_label, e.qualifications)) for e in entries]
@@ -576,6 +578,8 @@ class Matcher:
         )
         reasons = _structured_reasons(s, s_rows, c, c_rows)
         explainer = Explainer(self.vectorizer_.form_hits)
+        s_distinct, s_slots = np.unique(s_rows, return_inverse=True)
+        c_distinct, c_slots = np.unique(c_rows, return_inverse=True)
         scenarios = [s.entries[i] for i in s_rows.tolist()]
         capabilities = [c.entries[j] for j in c_rows.tolist()]
         for n in np.flatnonzero([bool(found) for found in concepts]).tolist():
@@ -595,7 +599,12 @@ class Matcher:
                 pairs.total.tolist(),
                 [dict(zip(names, row, strict=True)) for row in values],
                 terms,
-                matched_tags(scenarios, capabilities),
+                matched_tags(
+                    [s.entries[i] for i in s_distinct.tolist()],
+                    s_slots,
+                    [c.entries[j] for j in c_distinct.tolist()],
+                    c_slots,
+                ),
                 reasons,
             )
         )
