@@ -7,6 +7,7 @@ from functools import cache
 import numpy as np
 import scipy.sparse as sp
 
+from .sparse import ones_at
 from .text import concept_forms
 
 Hit = tuple[str, tuple[str, ...]]  # (display form, ids of the groups the form belongs to)
@@ -52,9 +53,4 @@ def concept_matrix(words: np.ndarray) -> tuple[sp.csr_matrix, np.ndarray]:
     for row, word in enumerate(words.tolist()):
         if hit := lookup.get(word.replace("-", "")):
             rows += [(row, groups.setdefault(g, len(groups))) for g in hit[1]]
-    index = np.array(rows, dtype=np.int64).reshape(-1, 2)
-    matrix = sp.csr_matrix(
-        (np.ones(len(index), np.float32), (index[:, 0], index[:, 1])),
-        shape=(len(words), len(groups)),
-    )
-    return matrix, np.array(list(groups), dtype=object)
+    return ones_at(rows, (len(words), len(groups))), np.array(list(groups), dtype=object)

@@ -9,6 +9,7 @@ import scipy.sparse as sp
 
 from .concepts import Hit, concept_mentions, concept_of
 from .entries import Entry
+from .sparse import ones_at, split_rows
 
 
 def matched_tags(
@@ -34,9 +35,7 @@ def matched_tags(
     rows = np.repeat(np.arange(found.shape[0]), np.diff(found.indptr))
     order = np.lexsort((found.data, rows))
     where = ours.offsets[ours.slots[rows[order]]] + found.data[order].astype(np.int64) - 1
-    tags = ours.written[where].tolist()
-    bounds = np.searchsorted(rows[order], np.arange(found.shape[0] + 1)).tolist()
-    return [tags[start:end] for start, end in zip(bounds, bounds[1:], strict=False)]
+    return split_rows(ours.written[where].tolist(), rows[order], found.shape[0])
 
 
 class _TagRows:
@@ -51,22 +50,19 @@ class _TagRows:
                     tags.setdefault(phrase, tag)  # of two tags written alike, the first
             per_entry.append(tags)
         self.slots = slots
-        self.cols = [[columns.setdefault(p, len(columns)) for p in tags] for tags in per_entry]
-        lengths = [len(tags) for tags in per_entry]
-        self.offsets = np.r_[0, np.cumsum(lengths)].astype(np.int64)
+        self.cols = np.array(
+            [columns.setdefault(p, len(columns)) for tags in per_entry for p in tags], np.int64
+        )
+        self.offsets = np.r_[0, np.cumsum([len(tags) for tags in per_entry])].astype(np.int64)
         self.written = np.array([tag for tags in per_entry for tag in tags.values()], dtype=object)
-        self._lengths = lengths
 
     def matrix(self, width: int) -> sp.csr_matrix:
         """(entry × tag column), valued with each tag's 1-based position in the entry."""
-        positions = [n for length in self._lengths for n in range(1, length + 1)]
+        starts = np.repeat(self.offsets[:-1], np.diff(self.offsets))
+        positions = np.arange(len(self.cols)) - starts + 1
         return sp.csr_matrix(
-            (
-                np.array(positions, dtype=np.float32),
-                np.array([c for cols in self.cols for c in cols], dtype=np.int64),
-                self.offsets,
-            ),
-            shape=(len(self.cols), width),
+            (positions.astype(np.float32), self.cols, self.offsets),
+            shape=(len(self.offsets) - 1, width),
         )
 
 
@@ -86,14 +82,9 @@ def _tag_relation(phrases: list[str]) -> sp.csr_matrix:
         if (hit := concept_of(phrase))
         for group in hit[1]
     ]
-    inside = _ones(links, (len(phrases), len(phrases)))
-    concepts = _ones(named, (len(phrases), len(groups)))
+    inside = ones_at(links, (len(phrases), len(phrases)))
+    concepts = ones_at(named, (len(phrases), len(groups)))
     return ((inside + inside.T + concepts @ concepts.T) > 0).astype(np.float32).tocsr()
-
-
-def _ones(pairs: list[tuple[int, int]], shape: tuple[int, int]) -> sp.csr_matrix:
-    index = np.array(pairs, dtype=np.int64).reshape(-1, 2)
-    return sp.csr_matrix((np.ones(len(index), np.float32), (index[:, 0], index[:, 1])), shape=shape)
 
 
 class Explainer:

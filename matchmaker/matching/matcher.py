@@ -27,6 +27,7 @@ from . import rank
 from .concepts import Hit, concept_features, concept_matrix, concept_of
 from .entries import Entry, Recommendation
 from .explain import Explainer, matched_tags
+from .sparse import ones_at, split_rows
 from .text import data_lines, normalize
 
 Side = Literal["scenario", "capability"]
@@ -180,11 +181,7 @@ class _Vectorizer:
             for group in groups
             if (group_col := self.columns_.get(CONCEPT_MARK + group)) is not None
         ]
-        index = np.array(links, dtype=np.int64).reshape(-1, 2)
-        size = len(self.vocabulary)
-        return sp.csr_matrix(
-            (np.ones(len(index), np.float32), (index[:, 0], index[:, 1])), shape=(size, size)
-        )
+        return ones_at(links, (len(self.vocabulary), len(self.vocabulary)))
 
     @cached_property
     def is_form(self) -> np.ndarray:
@@ -711,10 +708,8 @@ def _best_per_row(
     rows, order, rank = _by_row_heaviest_first(matrix)
     keep = order[(rank < n) & (matrix.data[order] > 0)]
     labels, values = names[matrix.indices[keep]].tolist(), matrix.data[keep].tolist()
-    best = list(zip(labels, values, strict=True))
     # ``keep`` is in row order: each row's entries are one slice of it.
-    bounds = np.searchsorted(rows[keep], np.arange(matrix.shape[0] + 1)).tolist()
-    return [best[start:end] for start, end in zip(bounds, bounds[1:], strict=False)]
+    return split_rows(list(zip(labels, values, strict=True)), rows[keep], matrix.shape[0])
 
 
 def _columns_of(matrix: sp.csr_matrix, mask: np.ndarray) -> sp.csr_matrix:
