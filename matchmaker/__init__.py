@@ -26,8 +26,8 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         app.config.from_mapping(test_config)
     app.config["BABEL_TRANSLATION_DIRECTORIES"] = str(Path(__file__).parent / "translations")
 
-    from matchmaker import db, errors, i18n, labels, security
     from matchmaker.extensions import babel, csrf, limiter, login_manager
+    from matchmaker.web import db, errors, i18n, labels, security
 
     db.init_app(app)
     csrf.init_app(app)
@@ -40,47 +40,42 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     security.init_app(app)
     errors.init_app(app)
 
-    from matchmaker import (
-        admin,
-        api,
-        audit_views,
-        auth,
-        batches,
-        capabilities,
-        dashboard_views,
-        docking,
-        inbox,
-        interest,
-        io_views,
-        main,
-        ops,
-        review,
-        scenarios,
-    )
+    # Imported here, not at module level, so that importing the package does no work.
+    from matchmaker import api, commands
+    from matchmaker.admin import views as admin
+    from matchmaker.audit import views as audit
+    from matchmaker.auth import views as auth
+    from matchmaker.batches import views as batches
+    from matchmaker.dashboard import views as dashboard
+    from matchmaker.docking import views as docking
+    from matchmaker.entries import views as entries
+    from matchmaker.inbox import views as inbox
+    from matchmaker.interest import views as interest
+    from matchmaker.main import views as main
+    from matchmaker.ops import views as ops
+    from matchmaker.review import views as review
+    from matchmaker.spreadsheets import views as spreadsheets
 
     # main first: it owns "/" and the language switch every other page links to.
-    for module in (
-        main,
-        auth,
-        admin,
-        scenarios,
-        capabilities,
-        ops,
-        docking,
-        interest,
-        inbox,
-        audit_views,
-        io_views,
-        dashboard_views,
-        api,
-        api.account,
-        review,
-        batches,
+    for blueprint in (
+        main.bp,
+        auth.bp,
+        admin.bp,
+        entries.scenarios_bp,
+        entries.capabilities_bp,
+        ops.bp,
+        docking.bp,
+        interest.bp,
+        inbox.bp,
+        audit.bp,
+        spreadsheets.bp,
+        dashboard.bp,
+        api.bp,
+        api.account.bp,
+        review.bp,
+        batches.bp,
     ):
-        app.register_blueprint(module.bp)
+        app.register_blueprint(blueprint)
 
-    from matchmaker import cli
-
-    cli.init_app(app)
-    ops.init_app(app)
+    commands.init_app(app)
     return app

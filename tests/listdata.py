@@ -8,7 +8,7 @@ from typing import Any
 from openpyxl import Workbook, load_workbook
 from sqlmodel import Session
 
-from matchmaker.entries import index_entry
+from matchmaker.entries.indexing import index_entry
 from models import (
     Batch,
     BatchStatus,

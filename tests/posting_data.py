@@ -6,7 +6,7 @@ from typing import NamedTuple
 from flask.testing import FlaskClient
 from sqlmodel import Session
 
-from matchmaker.entries import index_entry
+from matchmaker.entries.indexing import index_entry
 from models import (
     Capability,
     CapabilityStatus,

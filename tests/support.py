@@ -8,7 +8,7 @@ from flask.testing import FlaskClient
 from sqlmodel import Session
 from werkzeug.security import generate_password_hash
 
-from matchmaker.creditcode import make as make_code
+from matchmaker.auth.creditcode import make as make_code
 from models import Organisation, OrgKind, Role, User
 
 PASSWORD = "correct horse battery"

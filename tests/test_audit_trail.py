@@ -7,7 +7,7 @@ from datetime import timedelta
 import pytest
 from sqlmodel import select
 
-from matchmaker.audit_views import safe_cell
+from matchmaker.audit.trail import safe_cell
 from models import AuditEntry, OrgKind, Role
 from pairings import days_ago, make_capability, make_scenario
 from support import login, make_org, make_user, post

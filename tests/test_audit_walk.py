@@ -31,9 +31,9 @@ from sqlalchemy import select
 from sqlmodel import Session, SQLModel
 from test_import import SCENARIO_HEADERS, scenario_row
 
-from matchmaker import imports
 from matchmaker.api import tokens
-from matchmaker.spreadsheets import read_table
+from matchmaker.spreadsheets import imports
+from matchmaker.spreadsheets.files import read_table
 from models import (
     ApiToken,
     AuditEntry,

@@ -4,7 +4,7 @@ import pytest
 from posting_data import matched_lists, member_of, official, sign_in
 from sqlmodel import select
 
-from matchmaker.batching import chinese_number, default_name
+from matchmaker.batches.publication import chinese_number, default_name
 from models import (
     AuditEntry,
     Batch,

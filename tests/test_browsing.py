@@ -2,7 +2,7 @@
 
 import pytest
 
-from matchmaker.entries import index_entry
+from matchmaker.entries.indexing import index_entry
 from models import (
     Batch,
     BatchStatus,

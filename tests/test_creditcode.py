@@ -2,7 +2,7 @@
 
 import pytest
 
-from matchmaker.creditcode import ALPHABET, check_digit, is_valid, make, org_code_check
+from matchmaker.auth.creditcode import ALPHABET, check_digit, is_valid, make, org_code_check
 
 # The code of 重庆市经济和信息化委员会 as printed in its own document index numbers.
 CITY_COMMISSION = "11500000009276281J"

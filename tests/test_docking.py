@@ -5,7 +5,7 @@ from datetime import timedelta
 import pytest
 from sqlmodel import select
 
-from matchmaker.dates import local_today
+from matchmaker.web.dates import local_today
 from models import (
     AuditEntry,
     DockingEvent,

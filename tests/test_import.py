@@ -12,7 +12,7 @@ from listdata import make_scenario, read_xlsx, upload, xlsx
 from openpyxl import Workbook
 from sqlmodel import select
 
-from matchmaker import imports
+from matchmaker.spreadsheets import imports
 from models import (
     AuditEntry,
     Capability,

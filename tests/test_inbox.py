@@ -7,8 +7,8 @@ import pytest
 from aiosmtpd.controller import Controller
 from sqlmodel import Session, select
 
-from matchmaker.messages import MESSAGES, render_notification
-from matchmaker.notify import notify_org
+from matchmaker.records.notify import notify_org
+from matchmaker.records.wording import MESSAGES, render_notification
 from models import AuditEntry, Notification, OrgKind
 from pairings import make_capability, make_scenario
 from support import login, make_org, make_user, post

@@ -6,7 +6,7 @@ import pytest
 from pydantic import ValidationError
 from sqlalchemy.exc import StatementError
 
-from matchmaker.creditcode import make
+from matchmaker.auth.creditcode import make
 from models import Organisation, OrgKind, Scenario
 
 VALID_CODE = make("9", "1", "500112", "20345678")

@@ -12,8 +12,8 @@ from sqlalchemy import create_engine, text
 from sqlmodel import SQLModel
 
 from matchmaker import create_app
-from matchmaker.db import alembic_config
-from matchmaker.ops import backup_sqlite
+from matchmaker.commands.backup import backup_sqlite
+from matchmaker.web.db import alembic_config
 from support import database_url, schema_name
 
 

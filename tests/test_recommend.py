@@ -14,8 +14,8 @@ from posting_data import (
 )
 from sqlmodel import select
 
-from matchmaker import recommend
-from matchmaker.db import session_scope
+from matchmaker.pairing import recommend
+from matchmaker.web.db import session_scope
 from models import (
     Capability,
     CapabilityStatus,

@@ -6,8 +6,8 @@ from pathlib import Path
 from sqlalchemy import func
 from sqlmodel import select
 
-from matchmaker.creditcode import is_valid
-from matchmaker.reference import CENTRAL_DISTRICTS, DISTRICTS, FIELDS
+from matchmaker.auth.creditcode import is_valid
+from matchmaker.entries.reference import CENTRAL_DISTRICTS, DISTRICTS, FIELDS
 from models import Capability, Organisation, Scenario, User
 
 SEED = Path(__file__).resolve().parent.parent / "seed" / "data"

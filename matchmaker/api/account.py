@@ -17,10 +17,10 @@ from flask_wtf import FlaskForm
 from wtforms import StringField
 from wtforms.validators import DataRequired, Length, Regexp
 
-from matchmaker.access import signed_in
 from matchmaker.api import tokens as api_tokens
 from matchmaker.api.schemas import PRINTABLE
-from matchmaker.db import get_session
+from matchmaker.web.access import signed_in
+from matchmaker.web.db import get_session
 
 bp = Blueprint("account", __name__, url_prefix="/account")
 

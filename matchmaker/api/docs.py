@@ -6,10 +6,10 @@ from typing import Any
 from flask import current_app, render_template, url_for
 from pydantic import BaseModel, ConfigDict
 
-from matchmaker.access import public
 from matchmaker.api import bp, openapi, registry
 from matchmaker.api.problems import Problem
 from matchmaker.api.schemas import NON_BLANK, PRINTABLE
+from matchmaker.web.access import public
 
 API_VERSION = "1.0"
 PATTERN_NAMES = {PRINTABLE: "printable", NON_BLANK: "printable, not blank"}

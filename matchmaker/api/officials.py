@@ -4,8 +4,6 @@ Decisions go through `pairings.decide`, the function behind the review page, so 
 (a rejection needs a note, the first decision stands, versions must match) are the same.
 """
 
-from matchmaker import pairings
-from matchmaker.access import STAFF
 from matchmaker.api import registry
 from matchmaker.api.problems import ApiProblem
 from matchmaker.api.reads import entry_ref, explanation
@@ -16,7 +14,9 @@ from matchmaker.api.schemas import (
     RecommendationPage,
 )
 from matchmaker.api.spec import roles, viewer
-from matchmaker.db import get_session
+from matchmaker.pairing import pairings
+from matchmaker.web.access import STAFF
+from matchmaker.web.db import get_session
 from models import Recommendation as RecommendationRow
 
 OFFICIALS = roles(*STAFF)

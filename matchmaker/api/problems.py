@@ -12,7 +12,7 @@ from pydantic_core import ErrorDetails
 from werkzeug.exceptions import HTTPException, MethodNotAllowed, NotFound
 from werkzeug.routing import RequestRedirect
 
-from matchmaker.errors import Conflict, NotAllowed
+from matchmaker.web.errors import Conflict, NotAllowed
 
 MEDIA_TYPE = "application/problem+json"
 PREFIX = "/api/v1"

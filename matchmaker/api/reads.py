@@ -6,8 +6,6 @@ from typing import Any
 from sqlalchemy import func
 from sqlmodel import Session, col, select
 
-from matchmaker import docking, listing, pairings
-from matchmaker.access import STAFF
 from matchmaker.api import registry
 from matchmaker.api.problems import ApiProblem
 from matchmaker.api.schemas import (
@@ -35,7 +33,11 @@ from matchmaker.api.schemas import (
     Term,
 )
 from matchmaker.api.spec import TOKEN, viewer
-from matchmaker.db import get_session
+from matchmaker.docking import followup
+from matchmaker.entries import listing
+from matchmaker.pairing import pairings
+from matchmaker.web.access import STAFF
+from matchmaker.web.db import get_session
 from models import (
     Batch,
     BatchStatus,
@@ -309,7 +311,7 @@ def list_pairings(*, params: PairingListParams) -> PairingPage:
         page=params.page,
     )
     page = pairings.queue(session, query, page_size=params.per_page)
-    last = docking.latest_events(session, [p.recommendation.id for p in page.items])
+    last = followup.latest_events(session, [p.recommendation.id for p in page.items])
     items = [pairing_public(p, last.get(p.recommendation.id)) for p in page.items]
     return PairingPage.of(items, page, params.per_page)
 
@@ -333,7 +335,7 @@ def published_pairing_or_404(pairing_id: int) -> pairings.Pairing:
 def get_pairing(*, pairing_id: int) -> PairingPublic:
     """One published pairing, with its explanation and latest docking step."""
     pairing = published_pairing_or_404(pairing_id)
-    last = docking.latest_events(get_session(), [pairing_id]).get(pairing_id)
+    last = followup.latest_events(get_session(), [pairing_id]).get(pairing_id)
     return pairing_public(pairing, last)
 
 

@@ -15,8 +15,8 @@ from pydantic import (
 )
 from pydantic_core import PydanticCustomError
 
-from matchmaker.docking import MAX_CONTRACT_WAN
-from matchmaker.reference import DISTRICTS, FIELDS, QUALIFICATIONS
+from matchmaker.docking.followup import MAX_CONTRACT_WAN
+from matchmaker.entries.reference import DISTRICTS, FIELDS, QUALIFICATIONS
 from models.capability import CapabilityBase
 from models.scenario import ScenarioBase
 

@@ -21,8 +21,8 @@ from pydantic_core import InitErrorDetails, PydanticCustomError
 from matchmaker.api import tokens
 from matchmaker.api.problems import ApiProblem, api_locale, from_validation_error
 from matchmaker.api.schemas import MAX_ID
-from matchmaker.db import get_session
 from matchmaker.extensions import login_manager
+from matchmaker.web.db import get_session
 from models import Organisation, OrgKind, Role, User
 
 JSON = "application/json"

@@ -8,7 +8,7 @@ from typing import NamedTuple
 from sqlalchemy.exc import OperationalError
 from sqlmodel import Session, col, select
 
-from matchmaker import audit
+from matchmaker.records import audit
 from models import ApiToken, User
 from models._types import utcnow
 

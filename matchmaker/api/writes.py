@@ -11,7 +11,6 @@ import pydantic
 from flask import url_for
 from flask_babel import gettext as _
 
-from matchmaker import docking, posting
 from matchmaker.api import registry
 from matchmaker.api.problems import ApiProblem, FieldProblem, from_validation_error
 from matchmaker.api.reads import present
@@ -28,8 +27,10 @@ from matchmaker.api.schemas import (
     Submit,
 )
 from matchmaker.api.spec import TOKEN, side, viewer
-from matchmaker.dates import local_today
-from matchmaker.db import get_session
+from matchmaker.docking import followup
+from matchmaker.entries import posting
+from matchmaker.web.dates import local_today
+from matchmaker.web.db import get_session
 from models import DockingStage, Organisation, OrgKind
 
 DEMAND = side(OrgKind.demand)
@@ -213,15 +214,15 @@ def record_docking_step(*, pairing_id: int, data: DockingStepCreate) -> DockingS
     The other party is notified.
     """
     session = get_session()
-    pairing = docking.published_pairing(session, pairing_id)
+    pairing = followup.published_pairing(session, pairing_id)
     if pairing is None:
         raise ApiProblem(404)
     user = viewer()
-    if user.organisation_id not in docking.party_ids(pairing):
+    if user.organisation_id not in followup.party_ids(pairing):
         raise ApiProblem(403, _("Only the two parties of a pairing record its docking steps."))
     step = data.root
     try:
-        event = docking.record_step(
+        event = followup.record_step(
             session,
             pairing=pairing,
             user=user,
@@ -234,7 +235,7 @@ def record_docking_step(*, pairing_id: int, data: DockingStepCreate) -> DockingS
             ),
             reason=getattr(step, "reason", ""),
         )
-    except docking.StepRefused as refused:
+    except followup.StepRefused as refused:
         if refused.order:
             raise ApiProblem(409, str(refused)) from None
         problem = FieldProblem(

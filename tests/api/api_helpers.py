@@ -7,7 +7,7 @@ from flask.testing import FlaskClient
 from sqlmodel import Session
 
 from matchmaker.api import tokens
-from matchmaker.entries import index_entry
+from matchmaker.entries.indexing import index_entry
 from models import (
     Batch,
     BatchStatus,

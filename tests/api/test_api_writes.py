@@ -14,7 +14,7 @@ from api_helpers import (
 )
 from sqlmodel import select
 
-from matchmaker.dates import local_today
+from matchmaker.web.dates import local_today
 from models import (
     AuditEntry,
     Capability,

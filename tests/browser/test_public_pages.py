@@ -4,7 +4,7 @@ import re
 
 from playwright.sync_api import Page, expect
 
-from matchmaker.entries import index_entry
+from matchmaker.entries.indexing import index_entry
 from models import OrgKind, Scenario, ScenarioStatus
 from support import PASSWORD, make_org, make_user
 

@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
+from matchmaker.commands.evaluation import cli, register
 from matchmaker.matching import evaluate
-from matchmaker.matching_cli import cli, register
 
 SEED_EVAL = Path(__file__).resolve().parents[2] / "seed" / "eval"
 

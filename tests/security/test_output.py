@@ -10,7 +10,7 @@ from sqlalchemy import text
 from sqlmodel import select
 from world import build, client_for
 
-from matchmaker.security import CSP
+from matchmaker.web.security import CSP
 from models import (
     Capability,
     Organisation,
@@ -132,7 +132,7 @@ def story(app, session):  # type: ignore[no-untyped-def]
     session.refresh(rec)
     assert rec.status == RecommendationStatus.published
     step = {"stage": "contacted", "occurred_on": "", "note": SCRIPT}
-    from matchmaker.dates import local_today
+    from matchmaker.web.dates import local_today
 
     with app.app_context():
         step["occurred_on"] = local_today().isoformat()

@@ -8,7 +8,7 @@ import pytest
 from sqlmodel import select
 from world import build, client_for
 
-from matchmaker import imports
+from matchmaker.spreadsheets import imports
 from models import (
     Batch,
     BatchStatus,

@@ -20,8 +20,8 @@ import pytest
 from flask import Flask
 from world import ACTORS, Actor, World, build, client_for
 
-from matchmaker.access import STAFF
 from matchmaker.api import registry
+from matchmaker.web.access import STAFF
 from models import OrgKind
 from support import csrf_token
 

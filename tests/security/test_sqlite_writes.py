@@ -13,7 +13,7 @@ from sqlalchemy import event, text
 from sqlmodel import func, select
 from world import build
 
-from matchmaker.db import get_session, session_scope
+from matchmaker.web.db import get_session, session_scope
 from models import Notification, Recommendation, RecommendationStatus
 from models._types import utcnow
 

@@ -15,10 +15,10 @@ from flask.testing import FlaskClient
 from sqlmodel import Session, SQLModel
 from werkzeug.security import generate_password_hash
 
-from matchmaker import imports
 from matchmaker.api import tokens
-from matchmaker.entries import index_entry
-from matchmaker.spreadsheets import LAYOUTS, ORGANISATION_COLUMN, Table
+from matchmaker.entries.indexing import index_entry
+from matchmaker.spreadsheets import imports
+from matchmaker.spreadsheets.files import LAYOUTS, ORGANISATION_COLUMN, Table
 from models import (
     Batch,
     BatchStatus,

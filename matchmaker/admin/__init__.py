@@ -1,0 +1,1 @@
+"""Officials verify organisations; admins disable and re-enable accounts."""

@@ -1,0 +1,1 @@
+"""Browsing and exporting the audit trail (officials and admins)."""

@@ -1,0 +1,167 @@
+"""Reading the audit trail: filters, labels for the objects it names, and a CSV export that is
+safe to open in a spreadsheet. The trail is append-only: nothing here edits or deletes its rows.
+"""
+
+import csv
+import io
+import json
+from collections import defaultdict
+from collections.abc import Iterable, Iterator, Mapping
+from datetime import date, timedelta
+from typing import NamedTuple
+
+from flask_babel import gettext as _
+from sqlmodel import Session, col, select
+
+from matchmaker.web.dates import local_midnight_utc, local_zone
+from matchmaker.web.security import parse_int
+from models import (
+    AuditEntry,
+    Batch,
+    Capability,
+    Organisation,
+    Recommendation,
+    Scenario,
+    User,
+)
+
+# Cells a spreadsheet would read as a formula (OWASP "CSV injection"): = + - @, and tab or
+# carriage return, which some spreadsheets strip before looking at the first character.
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+EXPORT_CHUNK = 500
+
+
+class AuditQuery(NamedTuple):
+    object_type: str
+    action: str
+    user: str
+    date_from: date | None
+    date_to: date | None
+    page: int
+
+
+def _parse_date(value: str, label: str, errors: list[str]) -> date | None:
+    if not value:
+        return None
+    try:
+        day = date.fromisoformat(value)
+    except ValueError:
+        day = None
+    # Far-off years cannot be turned into UTC bounds (and no entry is from them anyway).
+    if day is None or not 2000 <= day.year <= 2999:
+        errors.append(_("%(label)s is not a date (YYYY-MM-DD); it was ignored.", label=label))
+        return None
+    return day
+
+
+def parse_query(args: Mapping[str, str]) -> tuple[AuditQuery, list[str]]:
+    """Read the filters leniently: a bad value is ignored and explained, never an error page."""
+    errors: list[str] = []
+    page = args.get("page", "1")
+    query = AuditQuery(
+        object_type=args.get("object_type", "").strip()[:40],
+        action=args.get("action", "").strip()[:60],
+        user=args.get("user", "").strip()[:254],
+        date_from=_parse_date(args.get("date_from", "").strip(), _("From"), errors),
+        date_to=_parse_date(args.get("date_to", "").strip(), _("To"), errors),
+        page=max(1, min(parse_int(page) or 1, 100_000)),
+    )
+    if query.date_from and query.date_to and query.date_from > query.date_to:
+        errors.append(_("The start date is after the end date, so nothing can match."))
+    return query, errors
+
+
+def filtered(query: AuditQuery):  # type: ignore[no-untyped-def]
+    """The audit rows (with their user, if any) matching `query`, newest first."""
+    stmt = select(AuditEntry, User).outerjoin(User, col(AuditEntry.user_id) == col(User.id))
+    if query.object_type:
+        stmt = stmt.where(AuditEntry.object_type == query.object_type)
+    if query.action:
+        stmt = stmt.where(AuditEntry.action == query.action)
+    if query.user:
+        needle = query.user.lower().replace("\\", "\\\\").replace("%", r"\%").replace("_", r"\_")
+        stmt = stmt.where(col(User.email).like(f"%{needle}%", escape="\\"))
+    if query.date_from:
+        stmt = stmt.where(col(AuditEntry.at) >= local_midnight_utc(query.date_from))
+    if query.date_to:
+        stmt = stmt.where(
+            col(AuditEntry.at) < local_midnight_utc(query.date_to + timedelta(days=1))
+        )
+    return stmt.order_by(col(AuditEntry.at).desc(), col(AuditEntry.id).desc())
+
+
+# What a person recognises an object by, per audited table.
+LABELS = {
+    "scenario": (Scenario, lambda o: o.title),
+    "capability": (Capability, lambda o: o.title),
+    "organisation": (Organisation, lambda o: o.name),
+    "user": (User, lambda o: o.email),
+    "batch": (Batch, lambda o: o.name),
+}
+
+
+def object_labels(session: Session, entries: Iterable[AuditEntry]) -> dict[tuple[str, int], str]:
+    """Labels for the objects the entries are about, fetched with one query per table."""
+    ids: dict[str, set[int]] = defaultdict(set)
+    for entry in entries:
+        if entry.object_id is not None:
+            ids[entry.object_type].add(entry.object_id)
+    labels: dict[tuple[str, int], str] = {}
+    for object_type, wanted in ids.items():
+        if object_type == "recommendation":
+            rows = session.exec(
+                select(Recommendation.id, Scenario.title, Capability.title)
+                .join(Scenario, col(Scenario.id) == col(Recommendation.scenario_id))
+                .join(Capability, col(Capability.id) == col(Recommendation.capability_id))
+                .where(col(Recommendation.id).in_(wanted))
+            ).all()
+            labels.update({(object_type, i): f"{s} ↔ {c}" for i, s, c in rows})
+        elif object_type in LABELS:
+            model, label = LABELS[object_type]
+            for obj in session.exec(select(model).where(col(model.id).in_(wanted))):
+                labels[(object_type, obj.id)] = label(obj)
+    return labels
+
+
+def filter_choices(session: Session) -> dict[str, list[str]]:
+    """The object types and actions that occur, for the filter menus."""
+    return {
+        "object_types": list(
+            session.exec(select(AuditEntry.object_type).distinct().order_by(AuditEntry.object_type))
+        ),
+        "actions": list(
+            session.exec(select(AuditEntry.action).distinct().order_by(AuditEntry.action))
+        ),
+    }
+
+
+def safe_cell(value: object) -> str:
+    """A CSV cell a spreadsheet shows as text: formula-like values get a leading apostrophe."""
+    text = "" if value is None else str(value)
+    return "'" + text if text.startswith(FORMULA_STARTS) else text
+
+
+def csv_rows(session: Session, stmt) -> Iterator[str]:  # type: ignore[no-untyped-def]
+    """The export, a few hundred rows at a time, each cell made formula-safe."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    zone = local_zone()
+    header = [_("Time"), _("User"), _("Action"), _("Object type"), _("Object ID")]
+    writer.writerow([*header, _("Object"), _("Changes")])
+    yield "\ufeff" + buffer.getvalue()  # the BOM makes Excel read the file as UTF-8
+    for chunk in session.exec(stmt.execution_options(yield_per=EXPORT_CHUNK)).partitions():
+        labels = object_labels(session, (entry for entry, _user in chunk))
+        buffer.seek(0)
+        buffer.truncate()
+        for entry, user in chunk:
+            cells = [
+                entry.at.astimezone(zone).strftime("%Y-%m-%d %H:%M:%S"),
+                user.email if user else "",
+                entry.action,
+                entry.object_type,
+                entry.object_id,
+                labels.get((entry.object_type, entry.object_id), ""),
+                json.dumps(entry.changes, ensure_ascii=False, sort_keys=True),
+            ]
+            writer.writerow([safe_cell(cell) for cell in cells])
+        yield buffer.getvalue()

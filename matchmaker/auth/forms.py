@@ -1,0 +1,52 @@
+"""The sign-up, sign-in and password forms, with the checks that need no database."""
+
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import BooleanField, EmailField, PasswordField, SelectField, StringField
+from wtforms.fields.choices import SelectChoice
+from wtforms.validators import DataRequired, Email, EqualTo, Length, ValidationError
+
+from matchmaker.auth.creditcode import is_valid as credit_code_is_valid
+from matchmaker.entries.reference import DISTRICTS
+
+
+def _valid_credit_code(_form: FlaskForm, field: StringField) -> None:
+    field.data = (field.data or "").strip().upper()
+    if not credit_code_is_valid(field.data):
+        raise ValidationError(_("This is not a valid unified social credit code (18 characters)."))
+
+
+class RegisterForm(FlaskForm):
+    org_name = StringField(_l("Organisation name"), validators=[DataRequired(), Length(2, 120)])
+    org_kind = SelectField(
+        _l("We are"),
+        choices=[
+            SelectChoice("demand", _l("Demand side: we post application scenarios")),
+            SelectChoice("supply", _l("Supply side: we offer software capabilities")),
+        ],
+    )
+    credit_code = StringField(_l("Unified social credit code"), validators=[_valid_credit_code])
+    district = SelectField(_l("District"), choices=[SelectChoice(d) for d in DISTRICTS])
+    name = StringField(_l("Your name"), validators=[DataRequired(), Length(1, 60)])
+    email = EmailField(_l("E-mail"), validators=[DataRequired(), Email(), Length(max=254)])
+    password = PasswordField(_l("Password"), validators=[DataRequired(), Length(8, 128)])
+    confirm = PasswordField(
+        _l("Repeat password"),
+        validators=[EqualTo("password", message=_l("The passwords do not match."))],
+    )
+
+
+class LoginForm(FlaskForm):
+    email = EmailField(_l("E-mail"), validators=[DataRequired(), Email()])
+    password = PasswordField(_l("Password"), validators=[DataRequired()])
+    remember = BooleanField(_l("Keep me signed in on this device"))
+
+
+class PasswordForm(FlaskForm):
+    current = PasswordField(_l("Current password"), validators=[DataRequired()])
+    password = PasswordField(_l("New password"), validators=[DataRequired(), Length(8, 128)])
+    confirm = PasswordField(
+        _l("Repeat new password"),
+        validators=[EqualTo("password", message=_l("The passwords do not match."))],
+    )

@@ -1,0 +1,164 @@
+"""Sign-up of an organisation and its first user, sign-in, sign-out, password change."""
+
+from urllib.parse import urlsplit
+
+from flask import (
+    Blueprint,
+    Response,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user, login_user, logout_user
+from sqlmodel import select
+from werkzeug.security import check_password_hash, generate_password_hash
+
+from matchmaker.auth.forms import LoginForm, PasswordForm, RegisterForm
+from matchmaker.extensions import limiter, login_manager
+from matchmaker.records import audit
+from matchmaker.web.access import public, signed_in
+from matchmaker.web.db import get_session
+from models import Organisation, OrgKind, Role, User
+from models._types import utcnow
+
+bp = Blueprint("auth", __name__, url_prefix="/auth")
+
+login_manager.login_view = "auth.login"
+login_manager.login_message = _l("Please sign in to continue.")
+
+
+@login_manager.user_loader
+def load_user(session_id: str) -> User | None:
+    """Load a user from the session id `<id>:<session_version>`; stale versions fail."""
+    user_id, _sep, version = session_id.partition(":")
+    if not user_id.isdigit() or not version.isdigit():
+        return None
+    user = get_session().get(User, int(user_id))
+    if user is None or not user.is_active or user.session_version != int(version):
+        return None
+    return user
+
+
+def same_site_path(target: str) -> bool:
+    """True for a path on this site, so that ?next= is never an open redirect.
+
+    Browsers read "/\\host" as "//host" and drop tabs and newlines inside URLs, so those are
+    refused along with anything that has a scheme or a host.
+    """
+    if not target.startswith("/") or "\\" in target:
+        return False
+    if any(ord(char) < 0x20 or ord(char) == 0x7F for char in target):
+        return False
+    parts = urlsplit(target)
+    return not parts.scheme and not parts.netloc
+
+
+def _login_limit() -> str:
+    return current_app.config["LOGIN_RATE_LIMIT"]
+
+
+def _login_key() -> str:
+    """Rate-limit key for one account, whatever address it is tried from."""
+    return "login:" + (request.form.get("email") or "").strip().lower()
+
+
+@bp.route("/register", methods=["GET", "POST"])
+@public
+@limiter.limit("20 per hour", methods=["POST"])
+def register() -> str | Response:
+    """Register an organisation and its first user; both wait for an official's check."""
+    form = RegisterForm()
+    if form.validate_on_submit():
+        session = get_session()
+        email = form.email.data.strip().lower()
+        if session.exec(select(User).where(User.email == email)).first():
+            form.email.errors.append(_("An account with this e-mail already exists."))
+        elif session.exec(
+            select(Organisation).where(Organisation.credit_code == form.credit_code.data)
+        ).first():
+            form.credit_code.errors.append(_("This organisation is already registered."))
+        else:
+            org = Organisation(
+                name=form.org_name.data.strip(),
+                kind=OrgKind(form.org_kind.data),
+                credit_code=form.credit_code.data,
+                district=form.district.data,
+            )
+            session.add(org)
+            session.flush()
+            user = User(
+                email=email,
+                name=form.name.data.strip(),
+                role=Role.org_admin,
+                organisation_id=org.id,
+                password_hash=generate_password_hash(form.password.data),
+            )
+            session.add(user)
+            audit.record(session, "organisation.register", org, {"name": org.name})
+            session.commit()
+            flash(_("Registration received. An official will verify your organisation."), "info")
+            return redirect(url_for("auth.login"))
+    return render_template("auth/register.html", form=form)
+
+
+@bp.route("/login", methods=["GET", "POST"])
+@public
+@limiter.limit(_login_limit, methods=["POST"])
+@limiter.limit(_login_limit, key_func=_login_key, methods=["POST"])
+def login() -> str | Response:
+    """Sign in with e-mail and password."""
+    form = LoginForm()
+    if form.validate_on_submit():
+        session = get_session()
+        email = form.email.data.strip().lower()
+        user = session.exec(select(User).where(User.email == email)).first()
+        if user is None or not check_password_hash(user.password_hash, form.password.data):
+            form.password.errors.append(_("E-mail or password is wrong."))
+        elif not user.is_active:
+            form.email.errors.append(_("This account is disabled. Contact an administrator."))
+        else:
+            login_user(user, remember=form.remember.data)
+            user.last_login_at = utcnow()
+            session.commit()
+            target = request.args.get("next", "")
+            return redirect(target if same_site_path(target) else url_for("main.home"))
+    return render_template("auth/login.html", form=form)
+
+
+@bp.route("/logout", methods=["POST"])
+@signed_in
+def logout() -> Response:
+    """Sign out here and on every other device."""
+    session = get_session()
+    user = session.get(User, current_user.id)
+    user.session_version += 1
+    session.commit()
+    logout_user()
+    flash(_("You are signed out."), "info")
+    return redirect(url_for("main.home"))
+
+
+@bp.route("/password", methods=["GET", "POST"])
+@signed_in
+def change_password() -> str | Response:
+    """Change the password; other sessions are signed out."""
+    form = PasswordForm()
+    if form.validate_on_submit():
+        session = get_session()
+        user = session.get(User, current_user.id)
+        if not check_password_hash(user.password_hash, form.current.data):
+            form.current.errors.append(_("The current password is wrong."))
+        else:
+            user.password_hash = generate_password_hash(form.password.data)
+            user.session_version += 1
+            audit.record(session, "user.password", user)
+            session.commit()
+            login_user(user)  # keep this session, with the new version
+            flash(_("Your password has been changed."), "info")
+            return redirect(url_for("main.home"))
+    return render_template("auth/password.html", form=form)

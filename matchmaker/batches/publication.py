@@ -1,0 +1,272 @@
+"""Numbered batches (2023年第一批): approved pairings and published entries, published together."""
+
+from collections.abc import Iterable
+from typing import NamedTuple
+
+from flask import url_for
+from flask_babel import gettext as _
+from sqlalchemy import func, update
+from sqlmodel import Session, col, select
+
+from matchmaker.pairing import pairings
+from matchmaker.pairing.pairings import Pairing
+from matchmaker.records import audit, notify
+from matchmaker.records.versions import claim
+from matchmaker.web.errors import NotAllowed
+from models import (
+    Batch,
+    BatchStatus,
+    Capability,
+    Recommendation,
+    RecommendationStatus,
+    Scenario,
+)
+from models._types import utcnow
+from models.batch import BatchBase
+
+_DIGITS = "零一二三四五六七八九"
+
+
+def chinese_number(n: int) -> str:
+    """1..99 in Chinese numerals, as batch names write them (一, 十, 十二, 二十一)."""
+    tens, ones = divmod(n, 10)
+    if tens == 0:
+        return _DIGITS[ones]
+    return f"{_DIGITS[tens] if tens > 1 else ''}十{_DIGITS[ones] if ones else ''}"
+
+
+def default_name(year: int, number: int) -> str:
+    """The usual name of a batch, e.g. 2023年第一批."""
+    return f"{year}年第{chinese_number(number)}批"
+
+
+class Taken(ValueError):
+    """A batch of that name, or of that year and number, exists already."""
+
+    def __init__(self, field: str, message: str):
+        super().__init__(message)
+        self.field = field
+
+
+def create_batch(
+    session: Session, *, name: str, year: int, number: int, note: str, user_id: int
+) -> Batch:
+    """Open a draft batch; its name and its (year, number) must both be new."""
+    clean = BatchBase.model_validate(
+        {"name": name or default_name(year, number), "year": year, "number": number, "note": note}
+    )
+    if session.exec(select(Batch).where(Batch.name == clean.name)).first():
+        raise Taken("name", _("A batch named %(name)s exists already.", name=clean.name))
+    if session.exec(select(Batch).where(Batch.year == year, Batch.number == number)).first():
+        raise Taken(
+            "number", _("Batch %(number)d of %(year)d exists already.", number=number, year=year)
+        )
+    batch = Batch.model_validate({**clean.model_dump(), "created_by_id": user_id})
+    session.add(batch)
+    audit.record(session, "batch.create", batch, clean.model_dump())
+    return batch
+
+
+class Contents(NamedTuple):
+    """What a batch holds (or, for candidates, could hold)."""
+
+    pairings: list[Pairing]
+    scenarios: list[Scenario]
+    capabilities: list[Capability]
+
+    def __bool__(self) -> bool:
+        return bool(self.pairings or self.scenarios or self.capabilities)
+
+
+def contents(session: Session, batch: Batch) -> Contents:
+    """The batch's pairings and entries."""
+    return Contents(
+        pairings.in_batch(session, batch.id),
+        *(
+            list(session.exec(select(m).where(m.batch_id == batch.id).order_by(m.id)))
+            for m in (Scenario, Capability)
+        ),
+    )
+
+
+def candidates(session: Session, limit: int = 200) -> Contents:
+    """Approved pairings and published entries that no batch holds yet."""
+    loose = select(Recommendation.id).where(
+        Recommendation.status == RecommendationStatus.approved,
+        col(Recommendation.batch_id).is_(None),
+    )
+    return Contents(
+        pairings.by_ids(session, session.exec(loose.limit(limit)).all()),
+        *(
+            list(
+                session.exec(
+                    select(m)
+                    .where(m.status == "published", col(m.batch_id).is_(None))
+                    .order_by(col(m.published_at).desc(), m.id)
+                    .limit(limit)
+                )
+            )
+            for m in (Scenario, Capability)
+        ),
+    )
+
+
+def _draft(batch: Batch) -> None:
+    if batch.status != BatchStatus.draft:
+        raise NotAllowed(_("This batch is published and can no longer change."))
+
+
+def _conflict() -> str:
+    return _("Another official changed this batch first. Reload it and try again.")
+
+
+def add_items(
+    session: Session,
+    batch: Batch,
+    *,
+    version: int | None,
+    pairing_ids: Iterable[int] = (),
+    scenario_ids: Iterable[int] = (),
+    capability_ids: Iterable[int] = (),
+) -> int:
+    """Put approved pairings and published entries into a draft batch; returns how many.
+
+    A pairing goes in only if both its entries are published, since publishing the batch
+    makes it public; anything already in a batch, or not in the right state, is skipped.
+    """
+    _draft(batch)
+    claim(session, batch, version, _conflict())
+    published_scenarios = select(Scenario.id).where(Scenario.status == "published")
+    published_capabilities = select(Capability.id).where(Capability.status == "published")
+    added = session.exec(
+        update(Recommendation)
+        .where(
+            col(Recommendation.id).in_(list(pairing_ids)),
+            Recommendation.status == RecommendationStatus.approved,
+            col(Recommendation.batch_id).is_(None),
+            col(Recommendation.scenario_id).in_(published_scenarios),
+            col(Recommendation.capability_id).in_(published_capabilities),
+        )
+        .values(batch_id=batch.id)
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    for model, ids in ((Scenario, scenario_ids), (Capability, capability_ids)):
+        added += session.exec(
+            update(model)
+            .where(
+                col(model.id).in_(list(ids)),
+                model.status == "published",
+                col(model.batch_id).is_(None),
+            )
+            .values(batch_id=batch.id)
+            .execution_options(synchronize_session=False)
+        ).rowcount
+    audit.record(
+        session,
+        "batch.add",
+        batch,
+        {
+            "pairings": list(pairing_ids),
+            "scenarios": list(scenario_ids),
+            "capabilities": list(capability_ids),
+        },
+    )
+    return added
+
+
+REMOVABLE = {"pairing": Recommendation, "scenario": Scenario, "capability": Capability}
+
+
+def remove_item(
+    session: Session, batch: Batch, *, version: int | None, item: str, item_id: int
+) -> bool:
+    """Take one pairing or entry out of a draft batch; False if the batch did not hold it."""
+    _draft(batch)
+    model = REMOVABLE[item]
+    claim(session, batch, version, _conflict())
+    removed = session.exec(
+        update(model)
+        .where(model.id == item_id, model.batch_id == batch.id)
+        .values(batch_id=None)
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    audit.record(session, "batch.remove", batch, {item: item_id})
+    return bool(removed)
+
+
+def publish_batch(session: Session, batch: Batch, *, version: int | None) -> Contents:
+    """Publish a draft batch: its pairings become public, both sides of each are told."""
+    _draft(batch)
+    held = contents(session, batch)
+    if not held:
+        raise NotAllowed(_("The batch is empty: add pairings or entries first."))
+    unpublished = [
+        p
+        for p in held.pairings
+        if p.scenario.status != "published" or p.capability.status != "published"
+    ]
+    if unpublished:
+        raise NotAllowed(
+            _(
+                "Both sides of a pairing must be published first: %(titles)s",
+                titles="; ".join(f"{p.scenario.title} ↔ {p.capability.title}" for p in unpublished),
+            )
+        )
+    claim(session, batch, version, _conflict())
+    now = utcnow()
+    for pairing in held.pairings:
+        rec = pairing.recommendation
+        rec.status = RecommendationStatus.published
+        rec.version += 1
+        rec.updated_at = now
+        for entry in (pairing.scenario, pairing.capability):
+            if entry.batch_id is None:
+                entry.batch_id = batch.id
+    batch.status = BatchStatus.published
+    batch.published_at = now
+    audit.record(
+        session,
+        "batch.publish",
+        batch,
+        {
+            "pairings": [p.recommendation.id for p in held.pairings],
+            "scenarios": [s.id for s in held.scenarios],
+            "capabilities": [c.id for c in held.capabilities],
+        },
+    )
+    for pairing in held.pairings:
+        params = {
+            "scenario": pairing.scenario.title,
+            "capability": pairing.capability.title,
+            "batch": batch.name,
+        }
+        notify.notify_org(
+            session,
+            pairing.scenario.organisation_id,
+            "pairing.published",
+            params,
+            url_for("scenarios.detail", scenario_id=pairing.scenario.id),
+        )
+        notify.notify_org(
+            session,
+            pairing.capability.organisation_id,
+            "pairing.published",
+            params,
+            url_for("capabilities.detail", capability_id=pairing.capability.id),
+        )
+    return held
+
+
+def sizes(session: Session, batch_ids: Iterable[int]) -> dict[int, tuple[int, int, int]]:
+    """(pairings, scenarios, capabilities) per batch, for the batch list."""
+    ids = list(batch_ids)
+    counts: dict[int, list[int]] = {i: [0, 0, 0] for i in ids}
+    for n, model in enumerate((Recommendation, Scenario, Capability)):
+        rows = session.exec(
+            select(model.batch_id, func.count())
+            .where(col(model.batch_id).in_(ids))
+            .group_by(model.batch_id)
+        )
+        for batch_id, number in rows:
+            counts[batch_id][n] = number
+    return {i: (c[0], c[1], c[2]) for i, c in counts.items()}

@@ -1,0 +1,131 @@
+"""The `matchmaker` command: init-db, seed, serve, match, remind, backup, eval and rank."""
+
+import click
+from flask import Flask, current_app
+from flask.cli import FlaskGroup, with_appcontext
+from sqlalchemy import func
+from sqlmodel import col, select
+from werkzeug.serving import run_simple
+
+from matchmaker.commands import backup, evaluation, seeding
+from matchmaker.docking.followup import send_reminders, stale_pairings
+from matchmaker.pairing.recommend import MATCHABLE, rematch_all
+from matchmaker.web.dates import local_today
+from matchmaker.web.db import session_scope, upgrade_schema
+from models import Capability, Scenario
+
+
+def _create_app() -> Flask:
+    from matchmaker import create_app
+
+    return create_app()
+
+
+@click.group(cls=FlaskGroup, create_app=_create_app, add_default_commands=False)
+def main() -> None:
+    """matchmaker: the scenario supply-demand matching platform (场景供需对接平台)."""
+
+
+@click.command("seed")
+@with_appcontext
+@click.option(
+    "--dir",
+    "seed_dir",
+    type=click.Path(exists=True, file_okay=False),
+    default=str(seeding.SEED_DIR),
+    show_default=True,
+    help="Folder with the seed lists.",
+)
+def seed_command(seed_dir: str) -> None:
+    """Load the seed lists (organisations, demo accounts, 458 scenarios, 1000 capabilities)."""
+    from pathlib import Path
+
+    with session_scope() as session:
+        counts = seeding.load(session, Path(seed_dir), progress=True)
+    click.echo(
+        f"Seeded {counts.organisations} organisations, {counts.users} demo accounts, "
+        f"{counts.scenarios} scenarios, {counts.capabilities} capabilities."
+    )
+
+
+@click.command("serve")
+@with_appcontext
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=5000, show_default=True, type=int)
+@click.option("--no-seed", is_flag=True, help="Do not load the seed lists into an empty database.")
+def serve_command(host: str, port: int, no_seed: bool) -> None:
+    """Upgrade the schema, seed an empty database, and serve the app (threaded server)."""
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
+    upgrade_schema(app.config["DATABASE_URL"])
+    with session_scope() as session:
+        empty = session.exec(select(func.count()).select_from(Scenario)).one() == 0
+    if empty and not no_seed:
+        context = click.get_current_context()
+        context.invoke(seed_command)
+        context.invoke(match_command)  # so the demo opens with recommendations to review
+    click.echo(f"Serving on http://{host}:{port}/  (Ctrl+C to stop)")
+    # app.run() refuses to start inside the flask CLI; run_simple is what `flask run` uses.
+    run_simple(host, port, app, threaded=True)
+
+
+@click.command("init-db")
+@with_appcontext
+def init_db_command() -> None:
+    """Create or upgrade the database schema (Alembic migrations)."""
+    url = current_app.config["DATABASE_URL"]
+    upgrade_schema(url)
+    click.echo(f"Database schema is up to date: {current_app.extensions['engine'].url!r}")
+
+
+@click.command("match")
+@with_appcontext
+def match_command() -> None:
+    """Re-match the whole database: refit the matcher and store every recommendation."""
+    with session_scope() as session:
+        total = sum(
+            session.exec(
+                select(func.count()).select_from(model).where(col(model.status).in_(MATCHABLE))
+            ).one()
+            for model in (Scenario, Capability)
+        )
+        with click.progressbar(length=total, label="Matching") as bar:
+            counts = rematch_all(session, progress=bar.update)
+    click.echo(
+        f"{counts.created} new, {counts.updated} rescored, {counts.removed} removed, "
+        f"{counts.decided} already decided (left as they were)."
+    )
+
+
+@click.command("remind")
+@with_appcontext
+def remind_command() -> None:
+    """List pairings without progress for 30 days and remind both parties (once per 30 days)."""
+    # A request context gives url_for its site-relative links and the notifications their
+    # language (the default one), as they would have in a request. Safe to run daily.
+    with current_app.test_request_context(), session_scope() as session:
+        stale = stale_pairings(session, today=local_today())
+        sent = send_reminders(session, stale)
+        reminded = {item.pairing.recommendation.id for item in sent}
+        for item in stale:
+            rec, scenario, capability = item.pairing
+            state = "reminded now" if rec.id in reminded else f"reminded {item.reminded_on}"
+            stage = item.stage.value if item.stage else "published"
+            click.echo(
+                f"#{rec.id} {scenario.title} ↔ {capability.title}: {item.days} days since "
+                f"{item.last_activity} ({stage}); {state}"
+            )
+        click.echo(f"{len(stale)} pairings without progress; {len(sent)} reminded now.")
+
+
+def init_app(app: Flask) -> None:
+    """Register the commands on the app's CLI."""
+    for command in (
+        init_db_command,
+        seed_command,
+        serve_command,
+        match_command,
+        remind_command,
+        backup.backup_command,
+    ):
+        app.cli.add_command(command)
+    evaluation.register(app.cli)  # eval and rank: the matcher on any labelled directory

@@ -1,0 +1,119 @@
+"""The officials' dashboard (filters by batch, field, district) and the public statistics."""
+
+from flask import Blueprint, Response, request
+from flask_babel import gettext as _
+from markupsafe import Markup
+
+from matchmaker.dashboard import aggregates, charts
+from matchmaker.dashboard.aggregates import Figures, Scope
+from matchmaker.entries import listing
+from matchmaker.entries.reference import DISTRICTS, FIELDS
+from matchmaker.spreadsheets import exports
+from matchmaker.spreadsheets.downloads import send_sheets
+from matchmaker.web import htmx
+from matchmaker.web.access import STAFF, public, roles_required
+from matchmaker.web.db import get_session
+from matchmaker.web.labels import status_label
+
+bp = Blueprint("dashboard", __name__)
+FORMAT = "<any(xlsx, csv):fmt>"
+
+
+def _counts(rows: list[aggregates.Row]) -> list[tuple[str, list[int]]]:
+    """The series a breakdown chart shows: entries and published pairings per row."""
+    return [
+        (_("Scenarios"), [r.scenarios for r in rows]),
+        (_("Capabilities"), [r.capabilities for r in rows]),
+        (_("Published pairings"), [r.pairings for r in rows]),
+    ]
+
+
+def chart_set(data: Figures) -> dict[str, Markup]:
+    """The SVG charts for `data`; the template's table beside each holds the same numbers."""
+    with_contracts = [r for r in data.by_field if r.amount]
+    batches = [r for r in data.by_batch if r.key is not None]  # a trend runs over batches
+    return {
+        "funnel": charts.bars(
+            _("Pairings at each stage"),
+            [status_label(s) for s, _n in data.funnel],
+            [(_("Pairings"), [n for _s, n in data.funnel])],
+            horizontal=True,
+        ),
+        "field": charts.bars(
+            _("By field"),
+            [r.label for r in data.by_field],
+            _counts(data.by_field),
+            horizontal=True,
+        ),
+        "district": charts.bars(
+            _("By district"),
+            [r.label for r in data.by_district],
+            _counts(data.by_district),
+            horizontal=True,
+        ),
+        "batch": charts.lines(
+            _("By batch"),
+            [r.label for r in batches],
+            [*_counts(batches), (_("Signed"), [r.signed for r in batches])],
+        ),
+        "contracts": charts.bars(
+            _("Signed contract value by field (10,000 yuan)"),
+            [r.label for r in with_contracts],
+            [(_("Contract value"), [r.amount for r in with_contracts])],
+            horizontal=True,
+        ),
+    }
+
+
+def _page(template: str, scope: Scope, **context: object) -> Response:
+    data = aggregates.figures(get_session(), scope)
+    return htmx.render(
+        template,
+        "dashboard/_figures.html",
+        target="figures",
+        figures=data,
+        charts=chart_set(data),
+        filters=scope.filters,
+        export_endpoint=(
+            "dashboard.statistics_export" if scope.public else "dashboard.officials_export"
+        ),
+        export_args={k: v for k, v in scope.filters._asdict().items() if v not in (None, "")},
+        **context,
+    )
+
+
+@bp.route("/dashboard/")
+@roles_required(*STAFF)
+def officials() -> Response:
+    """Every figure, filterable by batch, field and district."""
+    filters = aggregates.parse_filters(request.args)
+    batches = [(b.id, b.name) for b in listing.batches(get_session(), include_drafts=True)]
+    choices = [
+        ("batch", _("Batch"), _("All batches"), batches),
+        ("field", _("Field"), _("All fields"), [(f, f) for f in FIELDS]),
+        ("district", _("District"), _("All districts"), [(d, d) for d in DISTRICTS]),
+    ]
+    return _page("dashboard/officials.html", Scope(public=False, filters=filters), choices=choices)
+
+
+@bp.route(f"/dashboard/export.{FORMAT}")
+@roles_required(*STAFF)
+def officials_export(fmt: str) -> Response:
+    """The officials' figures (with the same filters) as .xlsx or .csv."""
+    scope = Scope(public=False, filters=aggregates.parse_filters(request.args))
+    return send_sheets(exports.figures(aggregates.figures(get_session(), scope)), fmt, "dashboard")
+
+
+@bp.route("/statistics/")
+@public
+def statistics() -> Response:
+    """Published figures for everyone: no drafts, no reviews in progress, no contacts."""
+    return _page("dashboard/public.html", Scope(public=True))
+
+
+@bp.route(f"/statistics/export.{FORMAT}")
+@public
+def statistics_export(fmt: str) -> Response:
+    """The public figures as .xlsx or .csv."""
+    data = aggregates.figures(get_session(), Scope(public=True))
+    return send_sheets(exports.figures(data), fmt, "statistics")

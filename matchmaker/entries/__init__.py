@@ -1,0 +1,1 @@
+"""Scenarios and capabilities: posting, editing, public lists and search, reference data."""

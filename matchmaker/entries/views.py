@@ -1,0 +1,292 @@
+"""Scenarios and capabilities: the public lists and pages, and the owners' posting pages.
+
+Both kinds go through the same pages, written once and called with the kind's `Kind`; each
+kind has its own blueprint (``/scenarios``, ``/capabilities``), built by `_blueprint`.
+"""
+
+from typing import Any
+
+import pydantic
+from flask import Blueprint, Response, abort, current_app, flash, redirect, render_template, request
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user
+from sqlalchemy import func
+from sqlmodel import col, select
+
+from matchmaker.entries import listing, posting
+from matchmaker.entries.forms import FORMS, EntryForm
+from matchmaker.entries.posting import CAPABILITY, SCENARIO, Kind
+from matchmaker.entries.reference import DISTRICTS, FIELDS
+from matchmaker.pairing import pairings
+from matchmaker.web import htmx
+from matchmaker.web.access import current_org, is_staff, owned_or_404, public, side, side_required
+from matchmaker.web.db import get_session
+from matchmaker.web.errors import Conflict, NotAllowed
+from matchmaker.web.security import parse_int
+from models import (
+    Capability,
+    CapabilityStatus,
+    Organisation,
+    Recommendation,
+    Scenario,
+    ScenarioStatus,
+)
+
+
+def _blueprint(kind: Kind, public_statuses: tuple[str, ...]) -> Blueprint:
+    """The routes of one kind of entry; the owners' pages are for the kind's side only."""
+    bp = Blueprint(kind.area, __name__, url_prefix=f"/{kind.area}")
+    owners = side_required(kind.side)
+    entry_id = f"<int:{kind.name}_id>"
+
+    @bp.route("/")
+    @public
+    def index() -> Response:
+        """Published entries with live search, filters, sorting and pages."""
+        return list_page(kind.model, kind.area, public_statuses)
+
+    @bp.route(f"/{entry_id}")
+    @public
+    def detail(**ids: int) -> str:
+        """One entry, with its pairings (published ones for the public, all for its owner)."""
+        return detail_page(kind, ids[f"{kind.name}_id"], public_statuses)
+
+    @bp.route("/mine")
+    @owners
+    def mine() -> str:
+        """My organisation's entries of this kind, drafts included."""
+        return mine_page(kind)
+
+    @bp.route("/new", methods=["GET", "POST"])
+    @owners
+    def new() -> Any:
+        """Post an entry: saved as a draft, or submitted for review at once."""
+        return new_page(kind)
+
+    @bp.route(f"/{entry_id}/edit", methods=["GET", "POST"])
+    @owners
+    def edit(**ids: int) -> Any:
+        """Edit a draft or submitted entry of my organisation."""
+        return edit_page(kind, ids[f"{kind.name}_id"])
+
+    @bp.route(f"/{entry_id}/submit", methods=["POST"])
+    @owners
+    def submit(**ids: int) -> Response:
+        """Submit a draft for review."""
+        return submit_action(kind, ids[f"{kind.name}_id"])
+
+    return bp
+
+
+HEADINGS = {"scenarios": _l("Application scenarios"), "capabilities": _l("Capabilities")}
+SORT_LABELS = {
+    "newest": _l("Newest"),
+    "title": _l("Title"),
+    "deadline": _l("Deadline soonest"),
+    "budget": _l("Largest budget"),
+}
+
+
+def list_page(
+    model: type[Scenario] | type[Capability], area: str, public_statuses: tuple[str, ...]
+) -> Response:
+    """Render the list page, or just its results fragment for htmx live search."""
+    session = get_session()
+    query = listing.parse_query(request.args, model)
+    # Officials see every status but draft: a draft is its organisation's own business.
+    statuses = (
+        tuple(s.value for s in model.model_fields["status"].annotation if s.value != "draft")
+        if is_staff()
+        else public_statuses
+    )
+    page = listing.search(
+        session,
+        model,
+        query,
+        visible_statuses=statuses,
+        page_size=current_app.config["PAGE_SIZE"],
+    )
+    return htmx.render(
+        "browse/list.html",
+        "browse/_results.html",
+        target="results",
+        heading=HEADINGS[area],
+        card_template=f"{area}/_card.html",
+        sort_options=[(key, SORT_LABELS[key]) for key in listing.sorts_for(model)],
+        query=query,
+        page=page,
+        statuses=statuses,
+        fields=FIELDS,
+        districts=DISTRICTS,
+        batches=listing.batches(session, include_drafts=is_staff()),
+    )
+
+
+def visible_or_404(
+    model: type[Scenario] | type[Capability], entry_id: int, public_statuses: tuple[str, ...]
+) -> Scenario | Capability:
+    """The entry if this visitor may see it: public statuses, own organisation, or staff."""
+    entry = get_session().get(model, entry_id)
+    if entry is None:
+        abort(404)
+    own = current_user.is_authenticated and entry.organisation_id == current_user.organisation_id
+    if entry.status not in public_statuses and not own and not is_staff():
+        abort(404)
+    return entry
+
+
+def owner_of(entry: Scenario | Capability) -> Organisation:
+    """The organisation that posted the entry."""
+    return get_session().get(Organisation, entry.organisation_id)
+
+
+def _form_data(kind: Kind, form: EntryForm) -> dict[str, Any]:
+    data = {name: form[name].data for name in kind.editable_fields()}
+    # A field missing from the post (None) takes the model's default: "", [] or None.
+    return {k: v.strip() if isinstance(v, str) else v for k, v in data.items() if v is not None}
+
+
+def _attach(form: EntryForm, error: pydantic.ValidationError) -> None:
+    """Put the model's objections next to the fields (a net under the form's own checks)."""
+    for problem in error.errors():
+        name = problem["loc"][0] if problem["loc"] else "description"
+        target = form._fields.get(name) or form.description
+        target.errors = [*target.errors, _("Please check this value.")]
+
+
+def _render_form(kind: Kind, form: EntryForm, entry: Any = None, status: int = 200, **extra: Any):
+    hints = posting.thin_hints(kind, form.data) if request.method == "POST" or entry else []
+    return (
+        render_template(
+            "posting/form.html", kind=kind, form=form, entry=entry, hints=hints, **extra
+        ),
+        status,
+    )
+
+
+def mine_page(kind: Kind) -> str:
+    """The organisation's own entries of `kind`, every status, with their pairing counts."""
+    session = get_session()
+    model = kind.model
+    own = Recommendation.scenario_id if kind is posting.SCENARIO else Recommendation.capability_id
+    rows = session.exec(
+        select(model, func.count(col(Recommendation.id)))
+        .outerjoin(Recommendation, own == model.id)
+        .where(model.organisation_id == current_user.organisation_id)
+        .group_by(model.id)
+        .order_by(col(model.updated_at).desc(), col(model.id).desc())
+    ).all()
+    return render_template("posting/mine.html", kind=kind, rows=rows)
+
+
+def new_page(kind: Kind) -> Any:
+    """A blank form; on a valid post the draft is saved (or submitted) and its page shown."""
+    org = current_org()
+    form = FORMS[kind.name]()
+    if request.method == "GET":
+        form.district.data = org.district
+    if not form.validate_on_submit():
+        return _render_form(kind, form, status=422 if form.is_submitted() else 200)
+    session = get_session()
+    try:
+        entry = posting.create_entry(
+            session,
+            kind,
+            organisation_id=org.id,
+            data=_form_data(kind, form),
+            submit=bool(form.send.data),
+        )
+    except pydantic.ValidationError as error:
+        _attach(form, error)
+        return _render_form(kind, form, status=422)
+    session.commit()
+    _flash_saved(entry)
+    return redirect(kind.detail_url(entry))
+
+
+def edit_page(kind: Kind, entry_id: int) -> Any:
+    """The owner's form for a draft or submitted entry; a stale version answers 409."""
+    entry = owned_or_404(kind.model, entry_id)
+    if entry.status not in posting.EDITABLE:
+        raise NotAllowed(_("A published entry can no longer be edited."))
+    form = FORMS[kind.name](obj=entry if request.method == "GET" else None)
+    form.allow_stored(entry)
+    if not form.validate_on_submit():
+        return _render_form(kind, form, entry, status=422 if form.is_submitted() else 200)
+    session = get_session()
+    try:
+        posting.update_entry(
+            session,
+            entry,
+            data=_form_data(kind, form),
+            version=form.version.data,
+            submit=bool(form.send.data),
+        )
+    except pydantic.ValidationError as error:
+        session.rollback()
+        _attach(form, error)
+        return _render_form(kind, form, entry, status=422)
+    except Conflict as conflict:
+        session.rollback()
+        session.refresh(entry)
+        # The user's text stays as typed; saving again now knowingly replaces the latest.
+        form.version.data, form.version.raw_data = entry.version, [str(entry.version)]
+        return _render_form(kind, form, entry, status=409, conflict=str(conflict))
+    session.commit()
+    _flash_saved(entry)
+    return redirect(kind.detail_url(entry))
+
+
+def submit_action(kind: Kind, entry_id: int) -> Response:
+    """Submit a draft from its page; the recommendations are on the page it returns to."""
+    entry = owned_or_404(kind.model, entry_id)
+    session = get_session()
+    posting.submit_entry(session, entry, version=_version())
+    session.commit()
+    _flash_saved(entry)
+    return redirect(kind.detail_url(entry))
+
+
+def detail_page(kind: Kind, entry_id: int, public_statuses: tuple[str, ...]) -> str:
+    """An entry's page: the public sees published pairings; its owner and officials see more."""
+    entry = visible_or_404(kind.model, entry_id, public_statuses)
+    own = current_user.is_authenticated and entry.organisation_id == current_user.organisation_id
+    if entry.status == "draft" and not own:
+        abort(404)  # a draft is its organisation's own business, officials' included
+    session = get_session()
+    if own:
+        # Counterparts not yet published stay out of sight: only officials see those.
+        found = pairings.for_entry(session, entry, published_counterpart=True)
+    elif is_staff():
+        found = pairings.for_entry(session, entry)
+    else:
+        found = pairings.for_entry(session, entry, statuses=["published"])
+    return render_template(
+        f"{kind.area}/detail.html",
+        **{kind.name: entry},
+        entry=entry,
+        kind=kind,
+        owner=owner_of(entry),
+        own=own,
+        hints=posting.thin_hints(kind, entry.model_dump()) if own else [],
+        pairings=found,
+    )
+
+
+def _version() -> int | None:
+    value = request.form.get("version", "")
+    return parse_int(value)
+
+
+def _flash_saved(entry: Any) -> None:
+    if entry.status == "submitted":
+        flash(_("Submitted for review. The recommendations below were found for it."), "info")
+    else:
+        flash(_("Draft saved. Only your organisation can see it."), "info")
+
+
+scenarios_bp = _blueprint(SCENARIO, (ScenarioStatus.published.value, ScenarioStatus.closed.value))
+capabilities_bp = _blueprint(CAPABILITY, (CapabilityStatus.published.value,))
+# The navigation asks which side the signed-in user acts for, to offer "My scenarios" etc.
+scenarios_bp.add_app_template_global(side, "user_side")

@@ -1,0 +1,1 @@
+"""The inbox: each user's notifications."""

@@ -1,0 +1,203 @@
+"""Interest (揭榜): a verified firm raises its hand for a published scenario; the owner decides.
+
+Accepting makes the pairing an approved recommendation (source=interest) that officials
+publish in a batch; declining tells the firm why. The scenario page shows how many firms, and
+with which qualifications, already expressed interest, so a firm can judge its chances.
+"""
+
+from collections import Counter
+from typing import NamedTuple
+
+from flask import url_for
+from flask_babel import gettext as _
+from sqlmodel import Session, col, select
+
+from matchmaker.records import audit
+from matchmaker.records.notify import notify_org
+from models import (
+    Capability,
+    CapabilityStatus,
+    Interest,
+    InterestStatus,
+    Organisation,
+    Recommendation,
+    RecommendationSource,
+    RecommendationStatus,
+    Scenario,
+    ScenarioStatus,
+    User,
+)
+from models._types import utcnow
+
+
+class InterestRefused(Exception):
+    """An interest action the current state does not allow; answered with 409 and the reason."""
+
+
+class InterestSummary(NamedTuple):
+    firms: int
+    qualifications: list[tuple[str, int]]  # (qualification, how many interested firms hold it)
+
+
+# --- domain ---------------------------------------------------------------------------------
+
+
+def summary(session: Session, scenario_id: int) -> InterestSummary:
+    """How many firms expressed interest in a scenario, and which qualifications they hold."""
+    rows = session.exec(
+        select(Organisation.qualifications, Capability.qualifications)
+        .select_from(Interest)
+        .join(Organisation, col(Organisation.id) == col(Interest.organisation_id))
+        .outerjoin(Capability, col(Capability.id) == col(Interest.capability_id))
+        .where(Interest.scenario_id == scenario_id)
+    ).all()
+    held: Counter[str] = Counter()
+    for org_quals, capability_quals in rows:
+        held.update(set(org_quals or []) | set(capability_quals or []))  # a firm counts once
+    return InterestSummary(len(rows), sorted(held.items(), key=lambda item: (-item[1], item[0])))
+
+
+def published_capabilities(session: Session, organisation_id: int) -> list[Capability]:
+    """A firm's published capabilities, the ones it can put forward."""
+    return list(
+        session.exec(
+            select(Capability)
+            .where(
+                Capability.organisation_id == organisation_id,
+                Capability.status == CapabilityStatus.published,
+            )
+            .order_by(col(Capability.title))
+        )
+    )
+
+
+def express(
+    session: Session,
+    *,
+    scenario: Scenario,
+    user: User,
+    capability: Capability,
+    message: str = "",
+) -> Interest:
+    """Record a firm's interest in a published scenario and tell the scenario's owner."""
+    if scenario.status != ScenarioStatus.published:
+        raise InterestRefused(_("This scenario is not open for interest."))
+    if capability.organisation_id != user.organisation_id:
+        raise InterestRefused(_("Choose one of your own published capabilities."))
+    existing = session.exec(
+        select(Interest).where(
+            Interest.scenario_id == scenario.id, Interest.organisation_id == user.organisation_id
+        )
+    ).first()
+    if existing is not None:
+        raise InterestRefused(_("Your organisation has already expressed interest here."))
+    interest = Interest(
+        scenario_id=scenario.id,
+        organisation_id=user.organisation_id,
+        capability_id=capability.id,
+        user_id=user.id,
+        message=message.strip(),
+    )
+    session.add(interest)
+    audit.record(
+        session,
+        "interest.express",
+        interest,
+        {"scenario": scenario.title, "capability_id": capability.id},
+        user_id=user.id,
+    )
+    firm = session.get(Organisation, user.organisation_id)
+    notify_org(
+        session,
+        scenario.organisation_id,
+        "interest.received",
+        {"scenario": scenario.title, "org": firm.name if firm else ""},
+        link=url_for("interest.received", scenario=scenario.id),
+    )
+    return interest
+
+
+def _tell_firm(
+    session: Session, interest: Interest, scenario: Scenario, kind: str, **params: str
+) -> None:
+    """Tell the firm what the scenario's owner decided (no black hole)."""
+    owner = session.get(Organisation, scenario.organisation_id)
+    notify_org(
+        session,
+        interest.organisation_id,
+        kind,
+        {"scenario": scenario.title, "org": owner.name if owner else "", **params},
+        link=url_for("interest.mine"),
+    )
+
+
+def _decidable(session: Session, interest: Interest) -> Interest:
+    """The interest, locked for the decision; only a pending one can be decided."""
+    locked = session.exec(
+        select(Interest).where(Interest.id == interest.id).with_for_update()
+    ).one()
+    if locked.status != InterestStatus.pending:
+        raise InterestRefused(_("This interest has already been decided."))
+    return locked
+
+
+def accept(
+    session: Session, *, interest: Interest, scenario: Scenario, user: User
+) -> Recommendation:
+    """Accept a firm's interest: its pairing becomes an approved recommendation for a batch."""
+    interest = _decidable(session, interest)
+    capability = session.get(Capability, interest.capability_id) if interest.capability_id else None
+    if capability is None or capability.status != CapabilityStatus.published:
+        raise InterestRefused(
+            _("The firm's capability is no longer published, so the pairing cannot be made.")
+        )
+    now = utcnow()
+    pairing = session.exec(
+        select(Recommendation).where(
+            Recommendation.scenario_id == scenario.id,
+            Recommendation.capability_id == capability.id,
+        )
+    ).first()
+    if pairing is None:
+        pairing = Recommendation(
+            scenario_id=scenario.id,
+            capability_id=capability.id,
+            source=RecommendationSource.interest,
+            status=RecommendationStatus.approved,
+            decided_at=now,
+        )
+        session.add(pairing)
+    elif pairing.status in (RecommendationStatus.recommended, RecommendationStatus.rejected):
+        # The owner's own acceptance outweighs the matcher's ranking or an earlier rejection.
+        pairing.status = RecommendationStatus.approved
+        pairing.source = RecommendationSource.interest
+        pairing.decided_at = now
+        pairing.updated_at = now
+        pairing.version += 1
+    interest.status = InterestStatus.accepted
+    interest.decided_at = now
+    session.flush()
+    audit.record(
+        session,
+        "interest.accept",
+        interest,
+        {"recommendation_id": pairing.id, "pairing_status": pairing.status.value},
+        user_id=user.id,
+    )
+    _tell_firm(session, interest, scenario, "interest.accepted")
+    return pairing
+
+
+def decline(
+    session: Session, *, interest: Interest, scenario: Scenario, user: User, reason: str
+) -> Interest:
+    """Decline a firm's interest and tell it why (no black hole)."""
+    interest = _decidable(session, interest)
+    interest.status = InterestStatus.declined
+    interest.reason = reason.strip()
+    interest.decided_at = utcnow()
+    audit.record(
+        session, "interest.decline", interest, {"reason": interest.reason}, user_id=user.id
+    )
+    _tell_firm(session, interest, scenario, "interest.declined", reason=interest.reason)
+    return interest

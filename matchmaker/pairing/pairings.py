@@ -1,0 +1,249 @@
+"""Stored pairings: reading them for pages and the review queue, and officials' decisions."""
+
+import math
+from collections.abc import Iterable, Mapping
+from typing import Any, NamedTuple
+
+from flask import url_for
+from flask_babel import gettext as _
+from sqlalchemy import Select, func, or_
+from sqlalchemy.orm import aliased
+from sqlmodel import Session, col, select
+
+from matchmaker.records import audit, notify
+from matchmaker.records.versions import claim
+from matchmaker.web.errors import Conflict, NotAllowed
+from matchmaker.web.security import parse_int
+from models import (
+    Capability,
+    Organisation,
+    Recommendation,
+    RecommendationStatus,
+    Scenario,
+)
+from models._types import utcnow
+
+DECISIONS = {"approve": RecommendationStatus.approved, "reject": RecommendationStatus.rejected}
+STATUSES = tuple(s.value for s in RecommendationStatus)
+
+
+class Pairing(NamedTuple):
+    """A stored recommendation with both sides and their organisations."""
+
+    recommendation: Recommendation
+    scenario: Scenario
+    capability: Capability
+    scenario_org: Organisation
+    capability_org: Organisation
+
+
+def _select() -> Select:
+    scenario_org, capability_org = aliased(Organisation), aliased(Organisation)
+    return (
+        select(Recommendation, Scenario, Capability, scenario_org, capability_org)
+        .join(Scenario, Scenario.id == Recommendation.scenario_id)
+        .join(Capability, Capability.id == Recommendation.capability_id)
+        .join(scenario_org, scenario_org.id == Scenario.organisation_id)
+        .join(capability_org, capability_org.id == Capability.organisation_id)
+    )
+
+
+def _best_first(stmt: Select) -> Select:
+    return stmt.order_by(col(Recommendation.score).desc(), col(Recommendation.id))
+
+
+def for_entry(
+    session: Session,
+    entry: Scenario | Capability,
+    *,
+    statuses: Iterable[str] | None = None,
+    published_counterpart: bool = False,
+    limit: int = 20,
+) -> list[Pairing]:
+    """An entry's pairings, best first; optionally only those whose other side is public."""
+    stmt = _select()
+    if isinstance(entry, Scenario):
+        stmt = stmt.where(Recommendation.scenario_id == entry.id)
+        if published_counterpart:
+            stmt = stmt.where(Capability.status == "published")
+    else:
+        stmt = stmt.where(Recommendation.capability_id == entry.id)
+        if published_counterpart:
+            stmt = stmt.where(col(Scenario.status).in_(["published", "closed"]))
+    if statuses is not None:
+        stmt = stmt.where(col(Recommendation.status).in_(list(statuses)))
+    return [Pairing(*row) for row in session.exec(_best_first(stmt).limit(limit))]
+
+
+def in_batch(session: Session, batch_id: int) -> list[Pairing]:
+    """The pairings of a batch, best first."""
+    stmt = _select().where(Recommendation.batch_id == batch_id)
+    return [Pairing(*row) for row in session.exec(_best_first(stmt))]
+
+
+def by_ids(session: Session, ids: Iterable[int]) -> list[Pairing]:
+    """The pairings with these ids (unknown ids are left out)."""
+    stmt = _select().where(col(Recommendation.id).in_(list(ids)))
+    return [Pairing(*row) for row in session.exec(_best_first(stmt))]
+
+
+# ----- the review queue --------------------------------------------------------------------
+
+
+class QueueQuery(NamedTuple):
+    field: str
+    district: str
+    batch: int | None
+    min_score: float | None
+    max_score: float | None
+    status: str  # "" for any
+    page: int
+
+
+class QueuePage(NamedTuple):
+    items: list[Pairing]
+    total: int
+    page: int
+    pages: int
+
+
+def _number(text: str | None) -> float | None:
+    try:
+        value = float(text or "")
+    except ValueError:
+        return None
+    return value if math.isfinite(value) else None
+
+
+def parse_queue_query(args: Mapping[str, str]) -> QueueQuery:
+    """Read the queue's filters leniently: unknown values fall back to defaults, never error."""
+    batch, page = args.get("batch", ""), args.get("page", "1")
+    status = args.get("status", RecommendationStatus.recommended.value)
+    return QueueQuery(
+        field=args.get("field", "")[:40],
+        district=args.get("district", "")[:40],
+        batch=parse_int(batch),
+        min_score=_number(args.get("min_score")),
+        max_score=_number(args.get("max_score")),
+        status=status if status in STATUSES else "",
+        page=max(1, min(parse_int(page) or 1, 10_000)),
+    )
+
+
+def queue(session: Session, query: QueueQuery, *, page_size: int = 20) -> QueuePage:
+    """The page of pairings matching the officials' filters, best score first."""
+    stmt = _select()
+    if query.field:
+        stmt = stmt.where(or_(Scenario.field == query.field, Capability.field == query.field))
+    if query.district:
+        stmt = stmt.where(
+            or_(Scenario.district == query.district, Capability.district == query.district)
+        )
+    if query.batch is not None:
+        stmt = stmt.where(Recommendation.batch_id == query.batch)
+    if query.min_score is not None:
+        stmt = stmt.where(Recommendation.score >= query.min_score)
+    if query.max_score is not None:
+        stmt = stmt.where(Recommendation.score <= query.max_score)
+    if query.status:
+        stmt = stmt.where(Recommendation.status == query.status)
+    total = session.exec(select(func.count()).select_from(stmt.subquery())).one()
+    pages = max(1, math.ceil(total / page_size))
+    page = min(query.page, pages)
+    rows = session.exec(_best_first(stmt).offset((page - 1) * page_size).limit(page_size))
+    return QueuePage([Pairing(*row) for row in rows], total, page, pages)
+
+
+# ----- decisions ---------------------------------------------------------------------------
+
+
+def decide(
+    session: Session,
+    rec: Recommendation,
+    *,
+    decision: str,
+    note: str,
+    version: int | None,
+    reviewer_id: int,
+) -> None:
+    """Approve or reject one recommended pairing; a rejected firm is told why.
+
+    Raises Conflict when someone decided it after the official's page was drawn (the first
+    decision stands), NotAllowed when it is not awaiting a decision, ValueError on a
+    decision other than approve/reject or a rejection without a reason.
+    """
+    status = DECISIONS.get(decision)
+    if status is None:
+        raise ValueError(decision)
+    if status is RecommendationStatus.rejected and not note:
+        raise ValueError("a rejection needs a reason")
+    if rec.version != version:
+        raise Conflict(_decided_first())
+    if rec.status != RecommendationStatus.recommended:
+        raise NotAllowed(_("This pairing is not awaiting a decision."))
+    claim(session, rec, version, _decided_first())
+    rec.status = status
+    rec.note = note
+    rec.reviewer_id = reviewer_id
+    rec.decided_at = rec.updated_at = utcnow()
+    audit.record(session, f"recommendation.{decision}", rec, {"status": status.value, "note": note})
+    if status is RecommendationStatus.rejected:
+        scenario = session.get(Scenario, rec.scenario_id)
+        capability = session.get(Capability, rec.capability_id)
+        notify.notify_org(
+            session,
+            capability.organisation_id,
+            "recommendation.rejected",
+            {"scenario": scenario.title, "capability": capability.title, "reason": note},
+            url_for("capabilities.detail", capability_id=capability.id),
+        )
+
+
+class BulkResult(NamedTuple):
+    decided: list[int]
+    conflicts: list[int]  # decided by someone else first
+    skipped: list[int]  # unknown, or not awaiting a decision
+
+
+def decide_many(
+    session: Session,
+    versions: Mapping[int, int],
+    *,
+    decision: str,
+    note: str,
+    reviewer_id: int,
+) -> BulkResult:
+    """Decide several pairings with one note; conflicting ones are reported, the rest apply."""
+    rows = {
+        r.id: r
+        for r in session.exec(
+            select(Recommendation).where(col(Recommendation.id).in_(list(versions)))
+        )
+    }
+    result = BulkResult([], [], [])
+    for rec_id, version in versions.items():
+        rec = rows.get(rec_id)
+        try:
+            if rec is None:
+                raise NotAllowed(rec_id)
+            decide(
+                session, rec, decision=decision, note=note, version=version, reviewer_id=reviewer_id
+            )
+        except Conflict:
+            result.conflicts.append(rec_id)
+        except NotAllowed:
+            result.skipped.append(rec_id)
+        else:
+            result.decided.append(rec_id)
+    return result
+
+
+def _decided_first() -> str:
+    return _(
+        "Another official decided this pairing first. Their decision stands; yours was not saved."
+    )
+
+
+def describe(pairing: Pairing) -> dict[str, Any]:
+    """The plain facts of a pairing, for notifications and audit."""
+    return {"scenario": pairing.scenario.title, "capability": pairing.capability.title}

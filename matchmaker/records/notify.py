@@ -1,0 +1,72 @@
+"""Notifications: an in-app inbox row per user, and e-mail when SMTP is configured."""
+
+import smtplib
+from email.message import EmailMessage
+from typing import Any
+
+from flask import current_app, has_app_context
+from sqlalchemy import event
+from sqlmodel import Session, col, select
+
+from matchmaker.web.links import absolute
+from models import Notification, User
+
+
+def notify_users(
+    session: Session, users: list[User], kind: str, params: dict[str, Any], link: str = ""
+) -> list[Notification]:
+    """Put a message of `kind` in each active user's inbox (committed with the caller)."""
+    notes = [
+        Notification(user_id=u.id, kind=kind, params=params, link=link)
+        for u in users
+        if u.is_active
+    ]
+    session.add_all(notes)
+    if notes and has_app_context() and current_app.config.get("SMTP_HOST"):
+        _queue_mail(session, ([u.email for u in users if u.is_active], kind, params, link))
+    return notes
+
+
+def notify_org(
+    session: Session, organisation_id: int, kind: str, params: dict[str, Any], link: str = ""
+) -> list[Notification]:
+    """Notify every active user of an organisation."""
+    users = session.exec(
+        select(User).where(User.organisation_id == organisation_id, col(User.is_active))
+    ).all()
+    return notify_users(session, list(users), kind, params, link)
+
+
+Mail = tuple[list[str], str, dict[str, Any], str]
+
+
+def _queue_mail(session: Session, mail: Mail) -> None:
+    """Send `mail` once the caller's transaction commits; a rollback drops it unsent."""
+    if not session.info.get("mail_hooks"):
+        event.listen(session, "after_commit", _send_queued)
+        event.listen(session, "after_rollback", lambda s: s.info.pop("mail_queue", None))
+        session.info["mail_hooks"] = True
+    session.info.setdefault("mail_queue", []).append(mail)
+
+
+def _send_queued(session: Session) -> None:
+    for mail in session.info.pop("mail_queue", []):
+        _send_mail(*mail)
+
+
+def _send_mail(recipients: list[str], kind: str, params: dict[str, Any], link: str) -> None:
+    """Send one plain-text mail; failures are logged, never raised into the request."""
+    from matchmaker.records.wording import render_notification
+
+    config = current_app.config
+    message = EmailMessage()
+    message["From"] = config["SMTP_SENDER"]
+    message["Bcc"] = ", ".join(recipients)
+    message["Subject"] = render_notification(kind, params)
+    link = absolute(link)
+    message.set_content(f"{render_notification(kind, params)}\n\n{link}")
+    try:
+        with smtplib.SMTP(config["SMTP_HOST"], config["SMTP_PORT"], timeout=10) as smtp:
+            smtp.send_message(message)
+    except (OSError, smtplib.SMTPException):
+        current_app.logger.exception("Could not send notification mail")

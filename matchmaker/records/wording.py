@@ -1,0 +1,90 @@
+"""The wording of notifications: one translated sentence per kind, built when it is shown.
+
+Notifications store a kind and plain parameters, never a sentence, so the inbox speaks the
+reader's language at the time of reading. Parameters each kind expects:
+
+| kind | params |
+|---|---|
+| entry.published | title |
+| entry.returned | title, reason |
+| recommendation.rejected | scenario, capability, reason |
+| pairing.published | scenario, capability, batch |
+| docking.progress | scenario, capability, org, stage (a DockingStage code) |
+| docking.reminder | scenario, capability, days |
+| interest.received | scenario, org |
+| interest.accepted | scenario, org |
+| interest.declined | scenario, org, reason |
+"""
+
+from collections.abc import Callable
+from typing import Any
+
+from flask_babel import gettext as _
+
+from matchmaker.web.labels import status_label
+
+
+def _text(params: dict[str, Any], key: str) -> str:
+    """A parameter as text; a missing one reads as empty rather than breaking the inbox."""
+    value = params.get(key)
+    return "" if value is None else str(value)
+
+
+MESSAGES: dict[str, Callable[[dict[str, Any]], str]] = {
+    "entry.published": lambda p: _("“%(title)s” has been published.", title=_text(p, "title")),
+    "entry.returned": lambda p: _(
+        "“%(title)s” was returned for changes: %(reason)s",
+        title=_text(p, "title"),
+        reason=_text(p, "reason"),
+    ),
+    "recommendation.rejected": lambda p: _(
+        "The pairing of “%(scenario)s” with “%(capability)s” was not approved: %(reason)s",
+        scenario=_text(p, "scenario"),
+        capability=_text(p, "capability"),
+        reason=_text(p, "reason"),
+    ),
+    "pairing.published": lambda p: _(
+        "The pairing of “%(scenario)s” with “%(capability)s” has been published in %(batch)s.",
+        scenario=_text(p, "scenario"),
+        capability=_text(p, "capability"),
+        batch=_text(p, "batch"),
+    ),
+    "docking.progress": lambda p: _(
+        "%(org)s recorded “%(stage)s” for the pairing of “%(scenario)s” with “%(capability)s”.",
+        org=_text(p, "org"),
+        stage=status_label(_text(p, "stage")),
+        scenario=_text(p, "scenario"),
+        capability=_text(p, "capability"),
+    ),
+    "docking.reminder": lambda p: _(
+        "No progress has been recorded for %(days)s days on the pairing of “%(scenario)s” "
+        "with “%(capability)s”. Please record how the docking is going.",
+        days=_text(p, "days"),
+        scenario=_text(p, "scenario"),
+        capability=_text(p, "capability"),
+    ),
+    "interest.received": lambda p: _(
+        "%(org)s expressed interest in your scenario “%(scenario)s”.",
+        org=_text(p, "org"),
+        scenario=_text(p, "scenario"),
+    ),
+    "interest.accepted": lambda p: _(
+        "%(org)s accepted your interest in “%(scenario)s”; the pairing goes to the next batch.",
+        org=_text(p, "org"),
+        scenario=_text(p, "scenario"),
+    ),
+    "interest.declined": lambda p: _(
+        "%(org)s declined your interest in “%(scenario)s”: %(reason)s",
+        org=_text(p, "org"),
+        scenario=_text(p, "scenario"),
+        reason=_text(p, "reason"),
+    ),
+}
+
+
+def render_notification(kind: str, params: dict[str, Any]) -> str:
+    """The sentence for a notification of `kind`; unknown kinds get a generic sentence."""
+    message = MESSAGES.get(kind)
+    if message is None:
+        return _("You have a new notification.")
+    return message(params or {})

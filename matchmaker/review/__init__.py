@@ -1,0 +1,1 @@
+"""Officials' review: submitted entries (publish or send back) and the pairing queue."""

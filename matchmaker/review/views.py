@@ -1,0 +1,239 @@
+"""Officials' review: submitted entries (publish or send back) and the pairing queue."""
+
+from typing import Any
+from urllib.parse import parse_qsl
+
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
+from flask_babel import gettext as _
+from flask_babel import ngettext
+from flask_login import current_user
+from sqlmodel import col, select
+
+from matchmaker.entries import listing, posting
+from matchmaker.entries.reference import DISTRICTS, FIELDS
+from matchmaker.pairing import pairings
+from matchmaker.web import htmx
+from matchmaker.web.access import STAFF, roles_required
+from matchmaker.web.db import get_session
+from matchmaker.web.errors import Conflict, NotAllowed, render_error
+from matchmaker.web.labels import status_label
+from matchmaker.web.security import parse_int
+from models import Organisation, Recommendation, User
+
+bp = Blueprint("review", __name__, url_prefix="/review")
+NOTE_MAX = 500
+
+
+def _version(text: str | None) -> int | None:
+    return parse_int(text)
+
+
+# ----- submitted entries -------------------------------------------------------------------
+
+
+def _submissions_page(errors: dict[str, str] | None = None, status: int = 200) -> Any:
+    session = get_session()
+    lists = []
+    for kind in posting.KINDS.values():
+        rows = session.exec(
+            select(kind.model, Organisation)
+            .join(Organisation, Organisation.id == kind.model.organisation_id)
+            .where(kind.model.status == "submitted")
+            .order_by(col(kind.model.updated_at), col(kind.model.id))
+        ).all()
+        lists.append((kind, [(e, o, posting.thin_hints(kind, e.model_dump())) for e, o in rows]))
+    return render_template("review/submissions.html", lists=lists, errors=errors or {}), status
+
+
+def _entry_or_404(area: str, entry_id: int) -> posting.Entry:
+    return get_session().get(posting.KINDS[area].model, entry_id) or abort(404)
+
+
+@bp.route("/submissions")
+@roles_required(*STAFF)
+def submissions() -> Any:
+    """Submitted scenarios and capabilities waiting to be published or sent back."""
+    return _submissions_page()
+
+
+@bp.route("/<any(scenarios, capabilities):area>/<int:entry_id>/publish", methods=["POST"])
+@roles_required(*STAFF)
+def publish(area: str, entry_id: int) -> Response:
+    """Publish a submitted entry; its organisation is told."""
+    session, entry = get_session(), _entry_or_404(area, entry_id)
+    posting.publish_entry(session, entry, version=_version(request.form.get("version")))
+    session.commit()
+    flash(_("“%(title)s” is published.", title=entry.title), "info")
+    return redirect(url_for("review.submissions"), 303)
+
+
+@bp.route("/<any(scenarios, capabilities):area>/<int:entry_id>/return", methods=["POST"])
+@roles_required(*STAFF)
+def send_back(area: str, entry_id: int) -> Any:
+    """Send a submitted entry back to its draft with a reason its organisation is told."""
+    session, entry = get_session(), _entry_or_404(area, entry_id)
+    reason = request.form.get("reason", "").strip()
+    if not reason or len(reason) > NOTE_MAX:
+        message = _("Say what should change (up to %(count)d characters).", count=NOTE_MAX)
+        return _submissions_page({f"{area}-{entry_id}": message}, 422)
+    posting.return_entry(
+        session, entry, version=_version(request.form.get("version")), reason=reason
+    )
+    session.commit()
+    flash(_("“%(title)s” was sent back to its owner.", title=entry.title), "info")
+    return redirect(url_for("review.submissions"), 303)
+
+
+# ----- the pairing queue -------------------------------------------------------------------
+
+
+def _reviewers(session: Any, items: list[pairings.Pairing]) -> dict[int, str]:
+    ids = {p.recommendation.reviewer_id for p in items} - {None}
+    if not ids:
+        return {}
+    return dict(session.exec(select(User.id, User.name).where(col(User.id).in_(list(ids)))).all())
+
+
+def _queue_page(query: pairings.QueueQuery, status: int = 200, **extra: Any) -> Response:
+    session = get_session()
+    page = pairings.queue(session, query, page_size=current_app.config["PAGE_SIZE"])
+    response = htmx.render(
+        "review/queue.html",
+        "review/_results.html",
+        target="results",
+        query=query,
+        page=page,
+        reviewers=_reviewers(session, page.items),
+        options={
+            "fields": [(f, f) for f in FIELDS],
+            "districts": [(d, d) for d in DISTRICTS],
+            "batches": [(b.id, b.name) for b in listing.batches(session, include_drafts=True)],
+            "statuses": [(s, status_label(s)) for s in pairings.STATUSES],
+        },
+        back=request.query_string.decode(),
+        **extra,
+    )
+    response.status_code = status
+    return response
+
+
+@bp.route("/")
+@roles_required(*STAFF)
+def queue() -> Response:
+    """Recommended pairings with both sides, scores and explanations; filters update live."""
+    return _queue_page(pairings.parse_queue_query(request.args))
+
+
+def _check_decision(decision: str, note: str) -> str | None:
+    """The reason a decision cannot be taken as posted, or None."""
+    if decision not in pairings.DECISIONS:
+        return _("Choose to approve or to reject.")
+    if decision == "reject" and not note:
+        return _("Say why the pairing is rejected: the firm will be told.")
+    if len(note) > NOTE_MAX:
+        return _("The note may have at most %(count)d characters.", count=NOTE_MAX)
+    return None
+
+
+@bp.route("/recommendations/<int:rec_id>/decision", methods=["POST"])
+@roles_required(*STAFF)
+def decide(rec_id: int) -> Any:
+    """Approve or reject one pairing; htmx gets the row back, a plain form the queue."""
+    session = get_session()
+    rec = session.get(Recommendation, rec_id) or abort(404)
+    decision = request.form.get("decision", "")
+    note = request.form.get("note", "").strip()
+    version = _version(request.form.get("version"))
+    message, status = _check_decision(decision, note), 422
+    if message is None and version is None:
+        message = _("The form is incomplete. Reload the page and decide again.")
+    if message is None:
+        try:
+            pairings.decide(
+                session,
+                rec,
+                decision=decision,
+                note=note,
+                version=version,
+                reviewer_id=current_user.id,
+            )
+            session.commit()
+            status = 200
+        except (Conflict, NotAllowed) as refused:
+            session.rollback()
+            session.refresh(rec)
+            message, status = str(refused), 409
+    if not htmx.wants_fragment():
+        if message:
+            return render_error(status, message)
+        flash(_("Decision saved."), "info")
+        return redirect(url_for("review.queue"), 303)
+    (pairing,) = pairings.by_ids(session, [rec.id])
+    response = Response(
+        render_template(
+            "review/_row.html",
+            p=pairing,
+            reviewers=_reviewers(session, [pairing]),
+            message=message,
+        ),
+        status,
+    )
+    response.headers["Vary"] = "HX-Request, HX-Target"
+    return response
+
+
+def _picked(values: list[str]) -> dict[int, int]:
+    """{recommendation id: version} from the bulk form's "id:version" check boxes."""
+    picked = {}
+    for value in values:
+        rec_id, _sep, version = value.partition(":")
+        if parse_int(rec_id) is not None and parse_int(version) is not None:
+            picked[int(rec_id)] = int(version)
+    return picked
+
+
+@bp.route("/recommendations/bulk", methods=["POST"])
+@roles_required(*STAFF)
+def bulk() -> Any:
+    """Decide the ticked pairings with one note; those decided by others first are reported."""
+    known = pairings.QueueQuery._fields
+    back = {k: v for k, v in parse_qsl(request.form.get("back", "")) if k in known}
+    query = pairings.parse_queue_query(back)
+    decision = request.form.get("decision", "")
+    note = request.form.get("note", "").strip()
+    picked = _picked(request.form.getlist("pick"))
+    message = _check_decision(decision, note)
+    if message is None and not picked:
+        message = _("Tick at least one pairing.")
+    if message:
+        return _queue_page(query, 422, error=message)
+    session = get_session()
+    result = pairings.decide_many(
+        session, picked, decision=decision, note=note, reviewer_id=current_user.id
+    )
+    session.commit()
+    done = len(result.decided)
+    if decision == "approve":
+        flash(ngettext("%(num)d pairing approved.", "%(num)d pairings approved.", done), "info")
+    else:
+        flash(ngettext("%(num)d pairing rejected.", "%(num)d pairings rejected.", done), "info")
+    for ids, text in (
+        (result.conflicts, _("Decided by another official first, left as they were:")),
+        (result.skipped, _("Not awaiting a decision, left as they were:")),
+    ):
+        if ids:
+            names = "; ".join(
+                f"{p.scenario.title} ↔ {p.capability.title}" for p in pairings.by_ids(session, ids)
+            )
+            flash(f"{text} {names}", "error")
+    return redirect(url_for("review.queue", **back), 303)

@@ -1,0 +1,1 @@
+"""Excel/CSV in and out: reading and writing files safely, the import preview, the exports."""
