@@ -2,7 +2,8 @@
 """Domain knowledge for the seed lists: fields, districts, organisation pools and phrasing.
 
 Everything here is data. The job catalogue (what buyers need and what vendors sell) lives in
-``seed/jobs.py``; ``seed/generate.py`` turns both into the published-looking lists.
+``seed/catalogue/*.json``, read by ``seed/jobs.py``; ``seed/generate.py`` turns both into the
+published-looking lists.
 """
 
 from __future__ import annotations
