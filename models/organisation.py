@@ -6,7 +6,7 @@ from enum import StrEnum
 from pydantic import field_validator
 from sqlmodel import Field, SQLModel
 
-from matchmaker.creditcode import is_valid as credit_code_is_valid
+from matchmaker.auth.creditcode import is_valid as credit_code_is_valid
 from models._types import enum_field, json_list_field, utcnow
 
 

@@ -23,7 +23,7 @@ if __package__ in (None, ""):  # allow ``python seed/check.py``
 import jieba
 import opencc
 
-from matchmaker.creditcode import is_valid
+from matchmaker.auth.creditcode import is_valid
 from seed import generate as G
 from seed import knowledge as K
 from seed.jobs import JOB_BY_KEY, PLATFORM_BY_KEY

@@ -20,7 +20,7 @@ if __package__ in (None, ""):  # allow ``python seed/generate.py``
 
 import opencc
 
-from matchmaker.creditcode import ALPHABET, is_valid, make
+from matchmaker.auth.creditcode import ALPHABET, is_valid, make
 from seed import knowledge as K
 from seed.jobs import JOB_BY_KEY, JOBS, PLATFORMS, Job, Platform
 
