@@ -24,6 +24,7 @@ import jieba
 import opencc
 
 from matchmaker.auth.creditcode import is_valid
+from matchmaker.entries.reference import CENTRAL_DISTRICTS
 from seed import generate as G
 from seed import knowledge as K
 from seed.jobs import JOB_BY_KEY, PLATFORM_BY_KEY
@@ -208,7 +209,7 @@ def sanity(world: dict) -> list[str]:
     assert all(80 <= len(r["description"]) <= 400 for r in scen + caps)
     fields = {f.name for f in K.FIELDS}
     assert {r["field"] for r in scen} == fields == {r["field"] for r in caps}
-    assert set(K.CENTRAL_DISTRICTS) <= {r["district"] for r in scen}
+    assert set(CENTRAL_DISTRICTS) <= {r["district"] for r in scen}
     codes = [o["credit_code"] for o in orgs]
     assert len(set(codes)) == len(codes) and all(map(is_valid, codes))
     sids, cids = {r["id"] for r in scen}, {r["id"] for r in caps}
@@ -237,7 +238,7 @@ def sanity(world: dict) -> list[str]:
         f"capability status {dict(Counter(r['status'] for r in caps))}",
         f"budget not stated: {sum(r['budget_max_wan'] is None for r in scen)} scenarios",
         f"districts outside the central area: "
-        f"{sum(r['district'] not in K.CENTRAL_DISTRICTS for r in scen)} scenarios",
+        f"{sum(r['district'] not in CENTRAL_DISTRICTS for r in scen)} scenarios",
     ]
 
 

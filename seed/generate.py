@@ -21,6 +21,7 @@ if __package__ in (None, ""):  # allow ``python seed/generate.py``
 import opencc
 
 from matchmaker.auth.creditcode import ALPHABET, is_valid, make
+from matchmaker.entries.reference import CENTRAL_DISTRICTS
 from seed import knowledge as K
 from seed.jobs import JOB_BY_KEY, JOBS, PLATFORMS, Job, Platform
 
@@ -898,7 +899,7 @@ def check(world: dict) -> None:
     fields = {f.name for f in K.FIELDS}
     assert {r["field"] for r in scenarios} == fields
     assert {r["field"] for r in capabilities} == fields
-    assert set(K.CENTRAL_DISTRICTS) <= {r["district"] for r in scenarios}
+    assert set(CENTRAL_DISTRICTS) <= {r["district"] for r in scenarios}
     codes = [o.credit_code for o in orgs]
     assert len(set(codes)) == len(codes) and all(is_valid(c) for c in codes)
     keys = {o.key for o in orgs}

@@ -33,22 +33,6 @@ def F(name: str, weight: float, *, who: str, jargon: str, bbg: str, vbg: str) ->
     return FieldInfo(name, weight, _split(who), _split(jargon), _split(bbg), _split(vbg))
 
 
-CENTRAL_DISTRICTS = (
-    "渝中区",
-    "大渡口区",
-    "江北区",
-    "沙坪坝区",
-    "九龙坡区",
-    "南岸区",
-    "北碚区",
-    "渝北区",
-    "巴南区",
-    "两江新区",
-    "西部科学城重庆高新区",
-    "重庆经开区",
-)
-OTHER_DISTRICTS = ("万州区", "涪陵区", "永川区", "江津区", "合川区", "璧山区", "长寿区")
-
 # 6-digit administrative division codes used in credit codes; the three development zones
 # register firms under the district they sit in.
 ADMIN_CODES = {
