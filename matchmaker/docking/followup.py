@@ -88,9 +88,6 @@ class StalePairing(NamedTuple):
         return self.reminded_on is None or self.reminded_on < self.window_start
 
 
-# --- domain ---------------------------------------------------------------------------------
-
-
 def published_pairings():  # type: ignore[no-untyped-def]
     return (
         select(Recommendation, Scenario, Capability)

@@ -61,8 +61,6 @@ from models import (
 bp = Blueprint("docking", __name__, url_prefix="/docking")
 
 
-# --- views ----------------------------------------------------------------------------------
-
 STAGE_LABELS = {
     DockingStage.contacted: _l("Contacted"),
     DockingStage.negotiating: _l("Negotiating"),

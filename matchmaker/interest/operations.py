@@ -39,9 +39,6 @@ class InterestSummary(NamedTuple):
     qualifications: list[tuple[str, int]]  # (qualification, how many interested firms hold it)
 
 
-# --- domain ---------------------------------------------------------------------------------
-
-
 def summary(session: Session, scenario_id: int) -> InterestSummary:
     """How many firms expressed interest in a scenario, and which qualifications they hold."""
     rows = session.exec(

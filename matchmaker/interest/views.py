@@ -39,9 +39,6 @@ from models import (
 bp = Blueprint("interest", __name__, url_prefix="/interest")
 
 
-# --- views ----------------------------------------------------------------------------------
-
-
 class InterestForm(FlaskForm):
     capability = SelectField(
         _l("Which of your capabilities answers this scenario?"), validators=[InputRequired()]

@@ -240,6 +240,3 @@ def rematch_all(session: Session, *, progress: Callable[[int], None] | None = No
             delete(Recommendation).where(col(Recommendation.id).in_(stale[start : start + 500]))
         )
     return counts._replace(removed=len(stale))
-
-
-# ----- the command -------------------------------------------------------------------------
