@@ -79,3 +79,57 @@ def test_two_officials_deciding_the_same_pairing_learn_who_was_first(
     expect(row.locator(".conflict")).to_contain_text("Another official decided this pairing first.")
     expect(row.locator(".pill.status")).to_have_text("Approved")
     expect(row.get_by_role("button", name="Reject")).to_have_count(0)
+
+
+def test_a_note_typed_into_a_row_stays_until_the_official_rejects(
+    new_page: Callable[..., Page], app, session
+):
+    matched_lists(app, session)
+    page = new_page(locale="en-GB")
+    sign_in(page, official(session))
+    page.goto("/review/")
+    row = page.locator("tr[id^=rec-]").first
+    listed = []
+    page.on("request", lambda r: "/review/?" in r.url and listed.append(r.url))
+
+    note = row.get_by_placeholder("Note (needed to reject)")
+    note.press_sequentially("与场景需求不符", delay=20)
+    page.wait_for_timeout(1_000)  # longer than the filters' 400 ms pause
+    expect(note).to_have_value("与场景需求不符")
+    assert listed == []  # typing a note refreshes nothing
+    row.get_by_role("button", name="Reject").click()
+    expect(row.locator(".pill.status")).to_have_text("Rejected")
+    expect(row.locator(".note")).to_contain_text("与场景需求不符")
+
+    # The filters themselves still refresh the list as the official types.
+    page.get_by_label("Score from").fill("50")
+    expect(page.locator("tr[id^=rec-]")).to_have_count(0)
+    assert listed != []
+
+
+def test_a_conflict_message_stays_while_the_official_types_elsewhere(
+    new_page: Callable[..., Page], app, session
+):
+    matched_lists(app, session)
+    mine, theirs = new_page(locale="en-GB"), new_page(locale="en-GB")
+    for page in (mine, theirs):
+        sign_in(page, official(session))
+        page.goto("/review/")
+    rows = mine.locator("tr[id^=rec-]")
+    first, second = rows.nth(0).get_attribute("id"), rows.nth(1).get_attribute("id")
+    theirs.locator(f"#{first}").get_by_role("button", name="Approve").click()
+    expect(theirs.locator(f"#{first} .pill.status")).to_have_text("Approved")
+
+    expect_refusal(mine, 409)
+    mine.locator(f"#{first}").get_by_role("button", name="Approve").click()
+    conflict = mine.locator(f"#{first} .conflict")
+    expect(conflict).to_contain_text("Another official decided this pairing first.")
+    mine.locator(f"#{second}").get_by_placeholder("Note (needed to reject)").press_sequentially(
+        "再看看", delay=20
+    )
+    mine.get_by_label("Note for the ticked pairings").press_sequentially("批量", delay=20)
+    mine.wait_for_timeout(1_000)
+    expect(conflict).to_contain_text("Another official decided this pairing first.")
+    expect(mine.locator(f"#{second}").get_by_placeholder("Note (needed to reject)")).to_have_value(
+        "再看看"
+    )
