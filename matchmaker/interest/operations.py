@@ -1,7 +1,8 @@
 """Interest (揭榜): a verified firm raises its hand for a published scenario; the owner decides.
 
-Accepting makes the pairing an approved recommendation (source=interest) that officials
-publish in a batch; declining tells the firm why. The scenario page shows how many firms, and
+Accepting puts the pairing in the officials' review queue, marked as asked for by both
+parties (source=interest); once approved, officials publish it in a batch. Declining tells
+the firm why. The scenario page shows how many firms, and
 with which qualifications, already expressed interest, so a firm can judge its chances.
 """
 
@@ -144,7 +145,12 @@ def _decidable(session: Session, interest: Interest) -> Interest:
 def accept(
     session: Session, *, interest: Interest, scenario: Scenario, user: User
 ) -> Recommendation:
-    """Accept a firm's interest: its pairing becomes an approved recommendation for a batch."""
+    """Accept a firm's interest: its pairing goes to the officials' review queue.
+
+    The buyer's acceptance is one signal, not a decision: the pairing is marked as asked
+    for by both parties (source=interest) and still needs an official's approval before
+    a batch can publish it.
+    """
     interest = _decidable(session, interest)
     capability = session.get(Capability, interest.capability_id) if interest.capability_id else None
     if capability is None or capability.status != CapabilityStatus.published:
@@ -163,17 +169,17 @@ def accept(
             scenario_id=scenario.id,
             capability_id=capability.id,
             source=RecommendationSource.interest,
-            status=RecommendationStatus.approved,
-            decided_at=now,
         )
         session.add(pairing)
-    elif pairing.status in (RecommendationStatus.recommended, RecommendationStatus.rejected):
-        # The owner's own acceptance outweighs the matcher's ranking or an earlier rejection.
-        pairing.status = RecommendationStatus.approved
+    elif pairing.status != RecommendationStatus.published:
         pairing.source = RecommendationSource.interest
-        pairing.decided_at = now
         pairing.updated_at = now
-        pairing.version += 1
+        if pairing.status is RecommendationStatus.rejected:
+            # Both parties now ask for it: the officials look again (the audit trail keeps
+            # the earlier rejection); the new version makes a page showing it stale.
+            pairing.status = RecommendationStatus.recommended
+            pairing.reviewer_id = pairing.decided_at = None
+            pairing.version += 1
     interest.status = InterestStatus.accepted
     interest.decided_at = now
     session.flush()

@@ -212,7 +212,7 @@ def _decided(session: Session, interest: Interest, message: str) -> Response:
 @bp.route("/<int:interest_id>/accept", methods=["POST"])
 @side_required(OrgKind.demand)
 def accept_view(interest_id: int) -> Response | tuple[Response, int]:
-    """Accept a firm's interest; the pairing goes to officials for the next batch."""
+    """Accept a firm's interest; the pairing goes to the officials' review."""
     session = get_session()
     interest, scenario = _owned_interest_or_404(session, interest_id)
     try:
@@ -224,7 +224,7 @@ def accept_view(interest_id: int) -> Response | tuple[Response, int]:
         session.rollback()
         return _render_received(session, interest.id, str(refused)), 409
     return _decided(
-        session, interest, _("Accepted. Officials will publish the pairing in a batch.")
+        session, interest, _("Accepted. Officials review the pairing before it is published.")
     )
 
 
