@@ -72,6 +72,30 @@ def published_capabilities(session: Session, organisation_id: int) -> list[Capab
     )
 
 
+class Offer(NamedTuple):
+    """One of a firm's published capabilities, with its stored pairing with a scenario."""
+
+    capability: Capability
+    pairing: Recommendation | None  # None: the matcher did not pair them
+
+
+def offers(session: Session, *, scenario_id: int, organisation_id: int) -> list[Offer]:
+    """A firm's published capabilities for a scenario, the best-scored pairing first."""
+    capabilities = published_capabilities(session, organisation_id)
+    scored = {
+        r.capability_id: r
+        for r in session.exec(
+            select(Recommendation).where(
+                Recommendation.scenario_id == scenario_id,
+                col(Recommendation.capability_id).in_([c.id for c in capabilities]),
+            )
+        )
+    }
+    found = [Offer(c, scored.get(c.id)) for c in capabilities]
+    # Stable: capabilities the matcher did not pair keep their title order, after the rest.
+    return sorted(found, key=lambda o: (o.pairing is None, -(o.pairing.score if o.pairing else 0)))
+
+
 def express(
     session: Session,
     *,

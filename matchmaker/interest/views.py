@@ -9,7 +9,7 @@ from flask_wtf import FlaskForm
 from sqlalchemy import func
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
-from wtforms import SelectField, TextAreaField
+from wtforms import RadioField, TextAreaField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, InputRequired, Length
 
@@ -18,7 +18,7 @@ from matchmaker.interest.operations import (
     accept,
     decline,
     express,
-    published_capabilities,
+    offers,
     summary,
 )
 from matchmaker.web import htmx
@@ -43,7 +43,7 @@ bp = Blueprint("interest", __name__, url_prefix="/interest")
 
 
 class InterestForm(FlaskForm):
-    capability = SelectField(
+    capability = RadioField(
         _l("Which of your capabilities answers this scenario?"), validators=[InputRequired()]
     )
     message = TextAreaField(
@@ -81,9 +81,12 @@ def express_view(scenario_id: int) -> str | Response | tuple[str, int]:
     """A firm expresses interest in a published scenario, naming one of its capabilities."""
     session = get_session()
     scenario = _published_scenario_or_404(scenario_id)
-    capabilities = published_capabilities(session, current_user.organisation_id)
+    choices = offers(session, scenario_id=scenario_id, organisation_id=current_user.organisation_id)
+    capabilities = [o.capability for o in choices]
     form = InterestForm()
     form.capability.choices = [SelectChoice(str(c.id), c.title) for c in capabilities]
+    if not form.is_submitted() and capabilities:
+        form.capability.data = str(capabilities[0].id)  # the one best paired with the scenario
     existing = _own_interest(session, scenario_id)
     status = 200
     if request.method == "POST":
@@ -121,7 +124,7 @@ def express_view(scenario_id: int) -> str | Response | tuple[str, int]:
         scenario=scenario,
         form=form,
         existing=existing,
-        capabilities=capabilities,
+        offers=choices,
         summary=summary(session, scenario_id),
     )
     return (page, status) if status != 200 else page
