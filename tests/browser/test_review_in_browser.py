@@ -42,7 +42,8 @@ def test_an_official_approves_inline_and_publishes_a_batch_the_public_can_see(
     ).check()
     page.get_by_role("button", name="Add the ticked items").click()
     expect(page.get_by_role("status").first).to_contain_text("1 item added.")
-    page.get_by_role("button", name="Publish 2023年第一批").click()
+    page.get_by_text("Publish 2023年第一批…").click()
+    page.get_by_role("button", name="Yes, publish 2023年第一批").click()
     expect(page.get_by_role("status").first).to_contain_text("published with 1 pairing")
 
     public = new_page(locale="en-GB")
