@@ -134,3 +134,44 @@ def test_a_conflict_message_stays_while_the_official_types_elsewhere(
     expect(mine.locator(f"#{second}").get_by_placeholder("Note (needed to reject)")).to_have_value(
         "再看看"
     )
+
+
+def test_an_official_searches_the_queue_ticks_the_page_and_sees_how_many_are_ticked(
+    new_page: Callable[..., Page], app, session
+):
+    lists = matched_lists(app, session)
+    page = new_page(locale="en-GB")
+    sign_in(page, official(session))
+    page.goto("/review/")
+    rows = page.locator("tr[id^=rec-]")
+    everything = rows.count()
+    assert everything > 2
+
+    # A firm's name narrows the queue to its pairings, and the URL keeps the search.
+    invoice_firm = lists.firms[2].name  # 重庆票通信息技术有限公司
+    page.get_by_label("Scenario, capability or organisation").fill("票通")
+    expect(page).to_have_url(re.compile(r"q=%E7%A5%A8%E9%80%9A"))
+    expect(rows).not_to_have_count(everything)
+    for n in range(rows.count()):
+        expect(rows.nth(n)).to_contain_text(invoice_firm)
+    found = rows.count()
+    assert found >= 2
+    # A capability's words find it too, and Traditional input alike.
+    page.get_by_label("Scenario, capability or organisation").fill("票據OCR")
+    expect(rows.first).to_contain_text("票据OCR识别与财务材料审核")
+
+    page.get_by_label("Scenario, capability or organisation").fill("票通")
+    expect(rows).to_have_count(found)
+    count = page.locator("#picked-count")
+    expect(count).to_have_text("0")
+    page.get_by_label("Tick every pairing on this page").check()
+    expect(count).to_have_text(str(found))
+    for n in range(found):
+        expect(rows.nth(n).locator("input[name=pick]")).to_be_checked()
+    rows.first.locator("input[name=pick]").uncheck()
+    expect(count).to_have_text(str(found - 1))
+    expect(page.get_by_label("Tick every pairing on this page")).not_to_be_checked()
+
+    page.get_by_role("button", name="Approve ticked").click()
+    expect(page.get_by_role("status").first).to_contain_text(f"{found - 1} pairing")
+    expect(page.get_by_label("Scenario, capability or organisation")).to_have_value("票通")
