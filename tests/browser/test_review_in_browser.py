@@ -11,6 +11,16 @@ from posting_data import matched_lists, official
 from in_browser import expect_refusal, sign_in
 
 
+def two_officials_on_the_queue(new_page: Callable[..., Page], app, session) -> tuple[Page, Page]:
+    """Two officials, each in a browser of their own, looking at the same review queue."""
+    matched_lists(app, session)
+    pages = new_page(locale="en-GB"), new_page(locale="en-GB")
+    for page in pages:
+        sign_in(page, official(session))
+        page.goto("/review/")
+    return pages
+
+
 def test_an_official_approves_inline_and_publishes_a_batch_the_public_can_see(
     new_page: Callable[..., Page], app, session
 ):
@@ -62,11 +72,7 @@ def test_an_official_approves_inline_and_publishes_a_batch_the_public_can_see(
 def test_two_officials_deciding_the_same_pairing_learn_who_was_first(
     new_page: Callable[..., Page], app, session
 ):
-    matched_lists(app, session)
-    mine, theirs = new_page(locale="en-GB"), new_page(locale="en-GB")
-    for page in (mine, theirs):
-        sign_in(page, official(session))
-        page.goto("/review/")
+    mine, theirs = two_officials_on_the_queue(new_page, app, session)
     row_id = mine.locator("tr[id^=rec-]").nth(1).get_attribute("id")
 
     # Both see the pairing undecided; the colleague approves it first.
@@ -111,11 +117,7 @@ def test_a_note_typed_into_a_row_stays_until_the_official_rejects(
 def test_a_conflict_message_stays_while_the_official_types_elsewhere(
     new_page: Callable[..., Page], app, session
 ):
-    matched_lists(app, session)
-    mine, theirs = new_page(locale="en-GB"), new_page(locale="en-GB")
-    for page in (mine, theirs):
-        sign_in(page, official(session))
-        page.goto("/review/")
+    mine, theirs = two_officials_on_the_queue(new_page, app, session)
     rows = mine.locator("tr[id^=rec-]")
     first, second = rows.nth(0).get_attribute("id"), rows.nth(1).get_attribute("id")
     theirs.locator(f"#{first}").get_by_role("button", name="Approve").click()
