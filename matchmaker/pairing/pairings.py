@@ -97,7 +97,6 @@ def by_ids(session: Session, ids: Iterable[int]) -> list[Pairing]:
 
 
 class QueueQuery(NamedTuple):
-    q: str  # words to find in either entry or either organisation's name
     field: str
     district: str
     batch: int | None
@@ -105,6 +104,7 @@ class QueueQuery(NamedTuple):
     max_score: float | None
     status: str  # "" for any
     page: int
+    q: str = ""  # words to find in either entry or either organisation's name
 
 
 class QueuePage(NamedTuple):
@@ -127,7 +127,6 @@ def parse_queue_query(args: Mapping[str, str]) -> QueueQuery:
     batch, page = args.get("batch", ""), args.get("page", "1")
     status = args.get("status", RecommendationStatus.recommended.value)
     return QueueQuery(
-        q=args.get("q", "").strip()[:100],
         field=args.get("field", "")[:40],
         district=args.get("district", "")[:40],
         batch=parse_int(batch),
@@ -135,6 +134,7 @@ def parse_queue_query(args: Mapping[str, str]) -> QueueQuery:
         max_score=_number(args.get("max_score")),
         status=status if status in STATUSES else "",
         page=max(1, min(parse_int(page) or 1, 10_000)),
+        q=args.get("q", "").strip()[:100],
     )
 
 
