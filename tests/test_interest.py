@@ -12,6 +12,7 @@ from models import (
     Recommendation,
     RecommendationSource,
     RecommendationStatus,
+    Role,
     ScenarioStatus,
 )
 from pairings import make_capability, make_scenario
@@ -104,7 +105,7 @@ def test_the_owner_declines_with_a_reason_and_the_firm_is_told_why(app, session)
     assert actions.count("interest.decline") == 1 and "interest.accept" not in actions
 
 
-def test_accepting_creates_an_approved_pairing_for_the_next_batch(app, session):
+def test_the_buyers_acceptance_sends_the_pairing_to_the_officials_not_past_them(app, session):
     scenario, capability, owner, seller = a_scenario_and_a_firm(session)
     firm = signed_in(app, seller)
     express(firm, scenario, capability)
@@ -114,22 +115,41 @@ def test_accepting_creates_an_approved_pairing_for_the_next_batch(app, session):
     assert response.status_code == 302
     pairing = session.exec(select(Recommendation)).one()
     assert (pairing.scenario_id, pairing.capability_id) == (scenario.id, capability.id)
-    assert pairing.status is RecommendationStatus.approved
-    assert pairing.source is RecommendationSource.interest
+    assert pairing.status is RecommendationStatus.recommended  # awaiting the officials
+    assert pairing.source is RecommendationSource.interest and pairing.decided_at is None
     session.refresh(interest)
     assert interest.status == InterestStatus.accepted
-    assert "accepted your interest" in firm.get("/inbox/").get_data(as_text=True)
+    inbox = firm.get("/inbox/").get_data(as_text=True)
+    assert "accepted your interest" in inbox and "officials review" in inbox
     audit = session.exec(select(AuditEntry).where(AuditEntry.action == "interest.accept")).one()
     assert audit.changes["recommendation_id"] == pairing.id
 
+    # The official finds it in the queue, marked as asked for by both parties ...
+    desk = signed_in(
+        app, make_user(session, make_org(session, OrgKind.authority), role=Role.official)
+    )
+    row = desk.get("/review/").get_data(as_text=True)
+    assert f'id="rec-{pairing.id}"' in row and "Requested by both parties" in row
+    # ... and no batch can take it before an official approves it.
+    batch_page = desk.get(post(desk, "/batches/new", {"year": "2030", "number": "1"}).location)
+    assert "急救调度语音智能识别 ↔" not in batch_page.get_data(as_text=True)
+    post(
+        desk,
+        f"/review/recommendations/{pairing.id}/decision",
+        {"decision": "approve", "note": "", "version": pairing.version},
+    )
+    batch_page = desk.get(batch_page.request.path)
+    assert "急救调度语音智能识别 ↔ 语音识别与调度辅助平台" in batch_page.get_data(as_text=True)
 
-def test_accepting_reuses_the_matchers_pairing_of_the_same_two_entries(app, session):
+
+def test_an_earlier_rejection_is_reopened_for_the_officials_by_the_buyers_acceptance(app, session):
     scenario, capability, owner, seller = a_scenario_and_a_firm(session)
     earlier = Recommendation(
         scenario_id=scenario.id,
         capability_id=capability.id,
         score=0.42,
         status=RecommendationStatus.rejected,
+        note="场景已有供应商",
     )
     session.add(earlier)
     session.commit()
@@ -139,7 +159,8 @@ def test_accepting_reuses_the_matchers_pairing_of_the_same_two_entries(app, sess
     session.expire_all()  # the app changed the row this session already holds
     pairing = session.exec(select(Recommendation)).one()
     assert pairing.id == earlier.id and pairing.score == 0.42
-    assert pairing.status is RecommendationStatus.approved and pairing.version == 2
+    assert pairing.status is RecommendationStatus.recommended and pairing.version == 2
+    assert pairing.source is RecommendationSource.interest
 
 
 def test_accepting_a_withdrawn_capability_is_refused_with_a_message(app, session):

@@ -13,6 +13,7 @@ from matchmaker.pairing.pairings import Pairing
 from matchmaker.records import audit, notify
 from matchmaker.records.versions import claim
 from matchmaker.web.errors import NotAllowed
+from matchmaker.web.labels import status_label
 from models import (
     Batch,
     BatchStatus,
@@ -120,6 +121,48 @@ def _conflict() -> str:
     return _("Another official changed this batch first. Reload it and try again.")
 
 
+class Refused(NamedTuple):
+    """A ticked item that did not go into the batch, and why."""
+
+    title: str
+    reason: str
+
+
+class Added(NamedTuple):
+    """What `add_items` put into the batch, and what it left out."""
+
+    count: int
+    refused: list[Refused]
+
+
+def _held_by(session: Session, batch: Batch, batch_id: int) -> str:
+    if batch_id == batch.id:
+        return _("already in this batch")
+    other = session.get(Batch, batch_id)
+    return _("already in %(batch)s", batch=other.name if other else batch_id)
+
+
+def _pairing_refusal(session: Session, batch: Batch, pairing: Pairing) -> str | None:
+    """Why a ticked pairing cannot go into the batch, or None when it can."""
+    rec = pairing.recommendation
+    if rec.batch_id is not None:
+        return _held_by(session, batch, rec.batch_id)
+    if rec.status != RecommendationStatus.approved:
+        return _("not approved (%(status)s)", status=status_label(rec.status))
+    if pairing.scenario.status != "published" or pairing.capability.status != "published":
+        return _("an entry is not yet published")
+    return None
+
+
+def _entry_refusal(session: Session, batch: Batch, entry: Scenario | Capability) -> str | None:
+    """Why a ticked scenario or capability cannot go into the batch, or None when it can."""
+    if entry.batch_id is not None:
+        return _held_by(session, batch, entry.batch_id)
+    if entry.status != "published":
+        return _("not published (%(status)s)", status=status_label(entry.status))
+    return None
+
+
 def add_items(
     session: Session,
     batch: Batch,
@@ -128,36 +171,53 @@ def add_items(
     pairing_ids: Iterable[int] = (),
     scenario_ids: Iterable[int] = (),
     capability_ids: Iterable[int] = (),
-) -> int:
-    """Put approved pairings and published entries into a draft batch; returns how many.
+) -> Added:
+    """Put approved pairings and published entries into a draft batch; say what was left out.
 
     A pairing goes in only if both its entries are published, since publishing the batch
-    makes it public; anything already in a batch, or not in the right state, is skipped.
+    makes it public; anything already in a batch, or not in the right state, is left out
+    with its reason.
     """
     _draft(batch)
     claim(session, batch, version, _conflict())
-    published_scenarios = select(Scenario.id).where(Scenario.status == "published")
-    published_capabilities = select(Capability.id).where(Capability.status == "published")
-    added = session.exec(
-        update(Recommendation)
-        .where(
-            col(Recommendation.id).in_(list(pairing_ids)),
-            Recommendation.status == RecommendationStatus.approved,
-            col(Recommendation.batch_id).is_(None),
-            col(Recommendation.scenario_id).in_(published_scenarios),
-            col(Recommendation.capability_id).in_(published_capabilities),
+    pairing_ids, scenario_ids, capability_ids = map(
+        list, (pairing_ids, scenario_ids, capability_ids)
+    )
+    refused: list[Refused] = []
+    found = {p.recommendation.id: p for p in pairings.by_ids(session, pairing_ids)}
+    chosen: dict[type, list[int]] = {Recommendation: []}
+    for rec_id in pairing_ids:
+        pairing = found.get(rec_id)
+        reason = (
+            _("no longer exists") if pairing is None else _pairing_refusal(session, batch, pairing)
         )
-        .values(batch_id=batch.id)
-        .execution_options(synchronize_session=False)
-    ).rowcount
+        if reason is None:
+            chosen[Recommendation].append(rec_id)
+        else:
+            title = (
+                f"{pairing.scenario.title} ↔ {pairing.capability.title}"
+                if pairing
+                else f"#{rec_id}"
+            )
+            refused.append(Refused(title, reason))
     for model, ids in ((Scenario, scenario_ids), (Capability, capability_ids)):
+        chosen[model] = []
+        for entry_id in ids:
+            entry = session.get(model, entry_id)
+            reason = (
+                _("no longer exists") if entry is None else _entry_refusal(session, batch, entry)
+            )
+            if reason is None:
+                chosen[model].append(entry_id)
+            else:
+                refused.append(Refused(entry.title if entry else f"#{entry_id}", reason))
+    added = 0
+    for model, ids in chosen.items():
+        # The batch's new version, claimed above, keeps a second official from adding the
+        # same items at once; unbatched-only still guards against a race with another batch.
         added += session.exec(
             update(model)
-            .where(
-                col(model.id).in_(list(ids)),
-                model.status == "published",
-                col(model.batch_id).is_(None),
-            )
+            .where(col(model.id).in_(ids), col(model.batch_id).is_(None))
             .values(batch_id=batch.id)
             .execution_options(synchronize_session=False)
         ).rowcount
@@ -166,12 +226,12 @@ def add_items(
         "batch.add",
         batch,
         {
-            "pairings": list(pairing_ids),
-            "scenarios": list(scenario_ids),
-            "capabilities": list(capability_ids),
+            "pairings": pairing_ids,
+            "scenarios": scenario_ids,
+            "capabilities": capability_ids,
         },
     )
-    return added
+    return Added(added, refused)
 
 
 REMOVABLE = {"pairing": Recommendation, "scenario": Scenario, "capability": Capability}

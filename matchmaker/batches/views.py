@@ -136,9 +136,15 @@ def add(batch_id: int) -> Response:
     }
     added = publication.add_items(session, batch, version=_version(), **wanted)
     session.commit()
-    flash(ngettext("%(num)d item added.", "%(num)d items added.", added), "info")
-    if added < sum(map(len, wanted.values())):
-        flash(_("Some ticked items were not added: already in a batch, or not published."), "error")
+    flash(ngettext("%(num)d item added.", "%(num)d items added.", added.count), "info")
+    if added.refused:
+        flash(
+            _(
+                "Some ticked items were not added: %(items)s",
+                items="; ".join(f"{r.title} ({r.reason})" for r in added.refused),
+            ),
+            "error",
+        )
     return redirect(url_for("batches.edit", batch_id=batch.id), 303)
 
 

@@ -1,7 +1,8 @@
 """Interest (揭榜): a verified firm raises its hand for a published scenario; the owner decides.
 
-Accepting makes the pairing an approved recommendation (source=interest) that officials
-publish in a batch; declining tells the firm why. The scenario page shows how many firms, and
+Accepting puts the pairing in the officials' review queue, marked as asked for by both
+parties (source=interest); once approved, officials publish it in a batch. Declining tells
+the firm why. The scenario page shows how many firms, and
 with which qualifications, already expressed interest, so a firm can judge its chances.
 """
 
@@ -66,6 +67,30 @@ def published_capabilities(session: Session, organisation_id: int) -> list[Capab
             .order_by(col(Capability.title))
         )
     )
+
+
+class Offer(NamedTuple):
+    """One of a firm's published capabilities, with its stored pairing with a scenario."""
+
+    capability: Capability
+    pairing: Recommendation | None  # None: the matcher did not pair them
+
+
+def offers(session: Session, *, scenario_id: int, organisation_id: int) -> list[Offer]:
+    """A firm's published capabilities for a scenario, the best-scored pairing first."""
+    capabilities = published_capabilities(session, organisation_id)
+    scored = {
+        r.capability_id: r
+        for r in session.exec(
+            select(Recommendation).where(
+                Recommendation.scenario_id == scenario_id,
+                col(Recommendation.capability_id).in_([c.id for c in capabilities]),
+            )
+        )
+    }
+    found = [Offer(c, scored.get(c.id)) for c in capabilities]
+    # Stable: capabilities the matcher did not pair keep their title order, after the rest.
+    return sorted(found, key=lambda o: (o.pairing is None, -(o.pairing.score if o.pairing else 0)))
 
 
 def express(
@@ -141,7 +166,12 @@ def _decidable(session: Session, interest: Interest) -> Interest:
 def accept(
     session: Session, *, interest: Interest, scenario: Scenario, user: User
 ) -> Recommendation:
-    """Accept a firm's interest: its pairing becomes an approved recommendation for a batch."""
+    """Accept a firm's interest: its pairing goes to the officials' review queue.
+
+    The buyer's acceptance is one signal, not a decision: the pairing is marked as asked
+    for by both parties (source=interest) and still needs an official's approval before
+    a batch can publish it.
+    """
     interest = _decidable(session, interest)
     capability = session.get(Capability, interest.capability_id) if interest.capability_id else None
     if capability is None or capability.status != CapabilityStatus.published:
@@ -160,17 +190,17 @@ def accept(
             scenario_id=scenario.id,
             capability_id=capability.id,
             source=RecommendationSource.interest,
-            status=RecommendationStatus.approved,
-            decided_at=now,
         )
         session.add(pairing)
-    elif pairing.status in (RecommendationStatus.recommended, RecommendationStatus.rejected):
-        # The owner's own acceptance outweighs the matcher's ranking or an earlier rejection.
-        pairing.status = RecommendationStatus.approved
+    elif pairing.status != RecommendationStatus.published:
         pairing.source = RecommendationSource.interest
-        pairing.decided_at = now
         pairing.updated_at = now
-        pairing.version += 1
+        if pairing.status is RecommendationStatus.rejected:
+            # Both parties now ask for it: the officials look again (the audit trail keeps
+            # the earlier rejection); the new version makes a page showing it stale.
+            pairing.status = RecommendationStatus.recommended
+            pairing.reviewer_id = pairing.decided_at = None
+            pairing.version += 1
     interest.status = InterestStatus.accepted
     interest.decided_at = now
     session.flush()

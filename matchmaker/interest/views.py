@@ -9,7 +9,7 @@ from flask_wtf import FlaskForm
 from sqlalchemy import func
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
-from wtforms import SelectField, TextAreaField
+from wtforms import RadioField, TextAreaField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, InputRequired, Length
 
@@ -18,7 +18,7 @@ from matchmaker.interest.operations import (
     accept,
     decline,
     express,
-    published_capabilities,
+    offers,
     summary,
 )
 from matchmaker.web import htmx
@@ -40,7 +40,7 @@ bp = Blueprint("interest", __name__, url_prefix="/interest")
 
 
 class InterestForm(FlaskForm):
-    capability = SelectField(
+    capability = RadioField(
         _l("Which of your capabilities answers this scenario?"), validators=[InputRequired()]
     )
     message = TextAreaField(
@@ -78,9 +78,12 @@ def express_view(scenario_id: int) -> str | Response | tuple[str, int]:
     """A firm expresses interest in a published scenario, naming one of its capabilities."""
     session = get_session()
     scenario = _published_scenario_or_404(scenario_id)
-    capabilities = published_capabilities(session, current_user.organisation_id)
+    choices = offers(session, scenario_id=scenario_id, organisation_id=current_user.organisation_id)
+    capabilities = [o.capability for o in choices]
     form = InterestForm()
     form.capability.choices = [SelectChoice(str(c.id), c.title) for c in capabilities]
+    if not form.is_submitted() and capabilities:
+        form.capability.data = str(capabilities[0].id)  # the one best paired with the scenario
     existing = _own_interest(session, scenario_id)
     status = 200
     if request.method == "POST":
@@ -118,7 +121,7 @@ def express_view(scenario_id: int) -> str | Response | tuple[str, int]:
         scenario=scenario,
         form=form,
         existing=existing,
-        capabilities=capabilities,
+        offers=choices,
         summary=summary(session, scenario_id),
     )
     return (page, status) if status != 200 else page
@@ -209,7 +212,7 @@ def _decided(session: Session, interest: Interest, message: str) -> Response:
 @bp.route("/<int:interest_id>/accept", methods=["POST"])
 @side_required(OrgKind.demand)
 def accept_view(interest_id: int) -> Response | tuple[Response, int]:
-    """Accept a firm's interest; the pairing goes to officials for the next batch."""
+    """Accept a firm's interest; the pairing goes to the officials' review."""
     session = get_session()
     interest, scenario = _owned_interest_or_404(session, interest_id)
     try:
@@ -221,7 +224,7 @@ def accept_view(interest_id: int) -> Response | tuple[Response, int]:
         session.rollback()
         return _render_received(session, interest.id, str(refused)), 409
     return _decided(
-        session, interest, _("Accepted. Officials will publish the pairing in a batch.")
+        session, interest, _("Accepted. Officials review the pairing before it is published.")
     )
 
 

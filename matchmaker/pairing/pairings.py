@@ -1,6 +1,7 @@
 """Stored pairings: reading them for pages and the review queue, and officials' decisions."""
 
 import math
+import re
 from collections.abc import Iterable, Mapping
 from typing import Any, NamedTuple
 
@@ -10,6 +11,7 @@ from sqlalchemy import Select, func, or_
 from sqlalchemy.orm import aliased
 from sqlmodel import Session, col, select
 
+from matchmaker.entries.indexing import normalize_for_search
 from matchmaker.records import audit, notify
 from matchmaker.records.versions import claim
 from matchmaker.web.errors import Conflict, NotAllowed
@@ -37,14 +39,18 @@ class Pairing(NamedTuple):
     capability_org: Organisation
 
 
+# Both sides' organisations, named so that the queue's text search can reach them.
+_SCENARIO_ORG = aliased(Organisation, name="scenario_org")
+_CAPABILITY_ORG = aliased(Organisation, name="capability_org")
+
+
 def _select() -> Select:
-    scenario_org, capability_org = aliased(Organisation), aliased(Organisation)
     return (
-        select(Recommendation, Scenario, Capability, scenario_org, capability_org)
+        select(Recommendation, Scenario, Capability, _SCENARIO_ORG, _CAPABILITY_ORG)
         .join(Scenario, Scenario.id == Recommendation.scenario_id)
         .join(Capability, Capability.id == Recommendation.capability_id)
-        .join(scenario_org, scenario_org.id == Scenario.organisation_id)
-        .join(capability_org, capability_org.id == Capability.organisation_id)
+        .join(_SCENARIO_ORG, _SCENARIO_ORG.id == Scenario.organisation_id)
+        .join(_CAPABILITY_ORG, _CAPABILITY_ORG.id == Capability.organisation_id)
     )
 
 
@@ -98,6 +104,7 @@ class QueueQuery(NamedTuple):
     max_score: float | None
     status: str  # "" for any
     page: int
+    q: str = ""  # words to find in either entry or either organisation's name
 
 
 class QueuePage(NamedTuple):
@@ -127,12 +134,25 @@ def parse_queue_query(args: Mapping[str, str]) -> QueueQuery:
         max_score=_number(args.get("max_score")),
         status=status if status in STATUSES else "",
         page=max(1, min(parse_int(page) or 1, 10_000)),
+        q=args.get("q", "").strip()[:100],
     )
 
 
 def queue(session: Session, query: QueueQuery, *, page_size: int = 20) -> QueuePage:
     """The page of pairings matching the officials' filters, best score first."""
     stmt = _select()
+    for word in normalize_for_search(query.q).split():
+        # Every word somewhere in the scenario, the capability or either organisation's name;
+        # LIKE wildcards typed by the official are matched literally.
+        pattern = "%" + re.sub(r"([\\%_])", r"\\\1", word) + "%"
+        stmt = stmt.where(
+            or_(
+                col(Scenario.search_text).like(pattern, escape="\\"),
+                col(Capability.search_text).like(pattern, escape="\\"),
+                func.lower(_SCENARIO_ORG.name).like(pattern, escape="\\"),
+                func.lower(_CAPABILITY_ORG.name).like(pattern, escape="\\"),
+            )
+        )
     if query.field:
         stmt = stmt.where(or_(Scenario.field == query.field, Capability.field == query.field))
     if query.district:

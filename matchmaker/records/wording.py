@@ -69,7 +69,8 @@ MESSAGES: dict[str, Callable[[dict[str, Any]], str]] = {
         scenario=_text(p, "scenario"),
     ),
     "interest.accepted": lambda p: _(
-        "%(org)s accepted your interest in “%(scenario)s”; the pairing goes to the next batch.",
+        "%(org)s accepted your interest in “%(scenario)s”; officials review the pairing "
+        "before it is published.",
         org=_text(p, "org"),
         scenario=_text(p, "scenario"),
     ),

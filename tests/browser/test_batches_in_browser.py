@@ -1,0 +1,60 @@
+"""An official assembles and publishes a batch in a real browser: items left out are named
+with the reason, and publishing first says what goes public and who is told."""
+
+from collections.abc import Callable
+
+from platform_data import decide, ranked
+from playwright.sync_api import Page, expect
+from posting_data import matched_lists, official
+from posting_data import sign_in as client_signed_in
+
+from in_browser import sign_in
+from models import Capability, CapabilityStatus, Organisation
+
+
+def test_publishing_a_batch_says_what_goes_public_and_who_is_told_first(
+    new_page: Callable[..., Page], app, session
+):
+    lists = matched_lists(app, session)
+    desk_user = official(session)
+    desk = client_signed_in(app, desk_user)
+    best, second = ranked(session, lists.scenarios[0].id)[:2]
+    decide(desk, best, "approve")
+    decide(desk, second, "approve")
+    # The second pairing's capability went back for changes after it was approved.
+    held_back = session.get(Capability, second.capability_id)
+    held_back.status = CapabilityStatus.submitted
+    session.add(held_back)
+    session.commit()
+    scenario = lists.scenarios[0]
+    chosen = session.get(Capability, best.capability_id)
+    firm = session.get(Organisation, chosen.organisation_id)
+
+    page = new_page(locale="en-GB")
+    sign_in(page, desk_user)
+    page.goto("/batches/new")
+    page.get_by_label("Year", exact=True).fill("2023")
+    page.get_by_label("Number within the year").fill("1")
+    page.get_by_role("button", name="Open the batch").click()
+    pairings = page.get_by_role("group", name="Approved pairings")
+    pairings.get_by_label(f"{scenario.title} ↔ {chosen.title}").check()
+    pairings.get_by_label(f"{scenario.title} ↔ {held_back.title}").check()
+    page.get_by_role("group", name="Published scenarios").get_by_label(
+        lists.scenarios[1].title
+    ).check()
+    page.get_by_role("button", name="Add the ticked items").click()
+
+    expect(page.get_by_role("status").first).to_contain_text("2 items added.")
+    left_out = page.get_by_role("alert")
+    expect(left_out).to_contain_text(
+        f"{scenario.title} ↔ {held_back.title} (an entry is not yet published)"
+    )
+
+    confirm = page.locator("details.confirm")
+    expect(confirm.get_by_role("button", name="Yes, publish 2023年第一批")).to_be_hidden()
+    page.get_by_text("Publish 2023年第一批…").click()
+    expect(confirm).to_contain_text("makes public: 1 pairing, 1 scenario and 0 capabilities")
+    expect(confirm).to_contain_text("notified in their inbox and by e-mail: 2 organisations")
+    expect(confirm.locator(".notified li")).to_have_text([lists.government.name, firm.name])
+    confirm.get_by_role("button", name="Yes, publish 2023年第一批").click()
+    expect(page.get_by_role("status").first).to_contain_text("published with 1 pairing")
