@@ -160,9 +160,12 @@ def test_an_official_searches_the_queue_ticks_the_page_and_sees_how_many_are_tic
     assert found >= 2
     # A capability's words find it too, and Traditional input alike.
     page.get_by_label("Scenario, capability or organisation").fill("票據OCR")
+    # The pushed URL says the list on the page answers this search, not the one before.
+    expect(page).to_have_url(re.compile(r"q=%E7%A5%A8%E6%93%9AOCR"))
     expect(rows.first).to_contain_text("票据OCR识别与财务材料审核")
 
     page.get_by_label("Scenario, capability or organisation").fill("票通")
+    expect(page).to_have_url(re.compile(r"q=%E7%A5%A8%E9%80%9A(&|$)"))
     expect(rows).to_have_count(found)
     count = page.locator("#picked-count")
     expect(count).to_have_text("0")
@@ -175,5 +178,5 @@ def test_an_official_searches_the_queue_ticks_the_page_and_sees_how_many_are_tic
     expect(page.get_by_label("Tick every pairing on this page")).not_to_be_checked()
 
     page.get_by_role("button", name="Approve ticked").click()
-    expect(page.get_by_role("status").first).to_contain_text(f"{found - 1} pairing")
+    expect(page.locator("p.flash").first).to_contain_text(f"{found - 1} pairing")
     expect(page.get_by_label("Scenario, capability or organisation")).to_have_value("票通")
