@@ -78,7 +78,7 @@ def test_a_visitor_sees_published_scenarios_but_not_drafts(client, lists):
 def test_live_search_returns_only_the_results_fragment_to_htmx(client, lists):
     fragment = client.get("/scenarios/?q=预审", headers=HTMX)
     text = fragment.get_data(as_text=True)
-    assert "政务大厅材料智能预审" in text and "礦山" not in text
+    assert "政务大厅材料智能<mark>预审</mark>" in text and "礦山" not in text
     assert "<html" not in text and 'id="q"' not in text
     assert "HX-Request" in fragment.headers["Vary"]
     full = client.get("/scenarios/?q=预审").get_data(as_text=True)
@@ -91,9 +91,12 @@ def test_a_history_restore_gets_the_whole_page(client, lists):
 
 
 def test_search_treats_traditional_simplified_and_full_width_alike(client, lists):
-    assert "礦山邊坡位移監測" in client.get("/scenarios/?q=矿山边坡", headers=HTMX).get_data(True)
+    # The words found are marked in the text as written.
+    traditional = client.get("/scenarios/?q=矿山边坡", headers=HTMX).get_data(True)
+    assert "<mark>礦山邊坡</mark>位移監測" in traditional
     assert "政务大厅" in client.get("/scenarios/?q=ｏｃｒ", headers=HTMX).get_data(True)
-    assert "文字识别平台" in client.get("/capabilities/?q=ocr", headers=HTMX).get_data(True)
+    found = client.get("/capabilities/?q=ocr", headers=HTMX).get_data(True)
+    assert "<mark>ＯＣＲ</mark><mark>文字识别</mark>平台" in found  # 文字识别 names OCR too
 
 
 def test_filters_sorting_and_odd_parameters(client, lists):
@@ -143,3 +146,29 @@ def test_the_batch_filter_shows_only_published_batches_to_the_public(client, ses
     session.commit()
     page = client.get("/scenarios/").get_data(as_text=True)
     assert "2022年第一批" in page and "2023年第一批" not in page
+
+
+def test_a_search_marks_the_words_found_and_escapes_everything_else(client, session, lists):
+    row = Scenario(
+        title="票据<OCR>识别&核验",
+        field="智慧政务",
+        district="渝北区",
+        description="报销单据需要自动识别金额和抬头，<script>alert(1)</script> 不应被执行。",
+        status=ScenarioStatus.published,
+        organisation_id=lists[0].organisation_id,
+    )
+    index_entry(row)
+    session.add(row)
+    session.commit()
+    found = client.get("/scenarios/?q=ocr", headers=HTMX).get_data(as_text=True)
+    assert "票据&lt;<mark>OCR</mark>&gt;识别&amp;核验" in found
+    assert "<script>" not in found and "&lt;script&gt;" in found
+    # Best match first: the title that says OCR before the description that does.
+    assert found.index("票据&lt;") < found.index("政务大厅")
+
+
+def test_the_budget_filter_keeps_scenarios_whose_budget_reaches_into_the_range(client, lists):
+    cheap = client.get("/scenarios/?budget_max=200", headers=HTMX).get_data(True)
+    assert "政务大厅" in cheap and "礦山" not in cheap
+    dear = client.get("/scenarios/?budget_min=500&budget_max=x", headers=HTMX).get_data(True)
+    assert "礦山" in dear and "政务大厅" not in dear

@@ -16,7 +16,7 @@ from listdata import (
 )
 from sqlmodel import select
 
-from models import DockingEvent, DockingStage, OrgKind, Recommendation, Role
+from models import AuditEntry, DockingEvent, DockingStage, OrgKind, Recommendation, Role
 from models import RecommendationStatus as S
 from support import login, make_org, make_user
 
@@ -194,3 +194,43 @@ def test_the_figures_export_carries_the_same_numbers(client, world):
     public = client.get("/statistics/export.csv").get_data(as_text=True)
     assert public.startswith("\ufeff") and "王联系人" not in public
     assert world.firm_c.name not in public
+
+
+def test_a_funnel_where_one_stage_dwarfs_the_others_stays_readable(client, session, world):
+    # 8 pairings from the world, plus 292 recommended ones: 2 signed of 300, under 1%.
+    buyer_org = make_org(session, OrgKind.demand, name="重庆市某区大数据局")
+    scenarios = [make_scenario(session, buyer_org, title=f"园区能耗监测第{n}期") for n in range(4)]
+    firms = [make_org(session, name=f"重庆第{n}号软件有限公司") for n in range(73)]
+    capabilities = [make_capability(session, firm, title=f"{firm.name}能耗平台") for firm in firms]
+    session.add_all(
+        Recommendation(scenario_id=s.id, capability_id=c.id, score=0.3)
+        for s in scenarios
+        for c in capabilities
+    )
+    session.commit()
+    login(client, world.official)
+    page = client.get("/dashboard/").get_data(as_text=True)
+    signed = re.search(r'data-stage="signed">.*?</tr>', page, re.S).group(0)
+    # 2 of 300: one decimal, never a rounded "0%"; and 2 of the 3 contacted before them.
+    assert "0.7%" in signed and "66.7%" in signed and ">0%<" not in signed
+    assert "(logarithmic scale)" in page
+    assert "logarithmic" not in client.get("/statistics/").get_data(as_text=True)
+
+
+def test_the_audit_log_names_actions_and_objects_in_words(client, session, world):
+    login(client, world.official)
+    batch = world.first
+    session.add(
+        AuditEntry(
+            user_id=world.official.id,
+            action="batch.add",
+            object_type="batch",
+            object_id=batch.id,
+            changes={"pairings": [56, 57], "versions": {"56": 2}},
+        )
+    )
+    session.commit()
+    page = client.get("/audit/?lang=en").get_data(as_text=True)
+    assert "Items added to a batch" in page and ">batch.add<" not in page
+    assert f"Batch #{batch.id}" in page
+    assert "Pairings: 56, 57" in page and "#56: 2" in page and "{&#39;56&#39;" not in page

@@ -30,7 +30,7 @@ def test_the_seed_lists_read_like_the_2022_lists():
     assert len({o["credit_code"] for o in orgs}) == len(orgs)
 
 
-def test_seeding_twice_gives_the_same_counts(app, session):
+def test_seeding_twice_gives_the_same_counts_and_a_search_still_finds(app, session, client):
     runner = app.test_cli_runner()
     for _ in range(2):
         result = runner.invoke(args=["seed"])
@@ -45,3 +45,6 @@ def test_seeding_twice_gives_the_same_counts(app, session):
     assert count(Organisation) == len(json.loads((SEED / "organisations.json").read_text("utf-8")))
     tokens = session.exec(select(Scenario.tokens).limit(1)).one()
     assert tokens["title"], "entries are stored with their matcher tokens"
+    # The second run keeps the search text: OCR is said by seven capabilities.
+    found = client.get("/capabilities/?q=OCR&lang=en").get_data(as_text=True)
+    assert "7 results" in found

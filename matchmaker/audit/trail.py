@@ -11,6 +11,7 @@ from datetime import date, timedelta
 from typing import NamedTuple
 
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from sqlmodel import Session, col, select
 
 from matchmaker.web.dates import local_midnight_utc, local_zone
@@ -121,6 +122,92 @@ def object_labels(session: Session, entries: Iterable[AuditEntry]) -> dict[tuple
             for obj in session.exec(select(model).where(col(model.id).in_(wanted))):
                 labels[(object_type, obj.id)] = label(obj)
     return labels
+
+
+# The reader's words for what was done and to what; codes without one are shown as stored.
+ACTION_LABELS = {
+    "scenario.create": _l("Scenario created"),
+    "scenario.update": _l("Scenario edited"),
+    "scenario.submit": _l("Scenario submitted for review"),
+    "scenario.publish": _l("Scenario published"),
+    "scenario.return": _l("Scenario returned to its owner"),
+    "capability.create": _l("Capability created"),
+    "capability.update": _l("Capability edited"),
+    "capability.submit": _l("Capability submitted for review"),
+    "capability.publish": _l("Capability published"),
+    "capability.return": _l("Capability returned to its owner"),
+    "recommendation.approve": _l("Pairing approved"),
+    "recommendation.reject": _l("Pairing rejected"),
+    "batch.create": _l("Batch opened"),
+    "batch.add": _l("Items added to a batch"),
+    "batch.remove": _l("Item taken out of a batch"),
+    "batch.publish": _l("Batch published"),
+    "interest.express": _l("Interest expressed (揭榜)"),
+    "interest.accept": _l("Interest accepted"),
+    "interest.decline": _l("Interest declined"),
+    "docking.step": _l("Docking step recorded"),
+    "import.commit": _l("Spreadsheet imported"),
+    "organisation.register": _l("Organisation registered"),
+    "organisation.verify": _l("Organisation verified"),
+    "user.active": _l("Account enabled or disabled"),
+    "user.password": _l("Password changed"),
+    "api_token.create": _l("API token created"),
+    "api_token.revoke": _l("API token revoked"),
+    "notification.read": _l("Notification read"),
+    "notification.read_all": _l("All notifications read"),
+}
+OBJECT_LABELS = {
+    "scenario": _l("Scenario"),
+    "capability": _l("Capability"),
+    "recommendation": _l("Pairing"),
+    "batch": _l("Batch"),
+    "interest": _l("Interest"),
+    "dockingevent": _l("Docking step"),
+    "organisation": _l("Organisation"),
+    "user": _l("Account"),
+    "api_token": _l("API token"),
+    "notification": _l("Notification"),
+}
+CHANGE_LABELS = {
+    "status": _l("Status"),
+    "note": _l("Note"),
+    "reason": _l("Reason"),
+    "fields": _l("Fields changed"),
+    "pairings": _l("Pairings"),
+    "scenarios": _l("Scenarios"),
+    "capabilities": _l("Capabilities"),
+    "pairing": _l("Pairing"),
+    "scenario": _l("Scenario"),
+    "capability": _l("Capability"),
+    "count": _l("Count"),
+    "name": _l("Name"),
+}
+
+
+def action_label(code: str) -> str:
+    """The reader's words for an audited action, e.g. "Items added to a batch"."""
+    return str(ACTION_LABELS.get(code, code))
+
+
+def object_type_label(code: str) -> str:
+    """The reader's name for an audited table, e.g. "Pairing" for recommendation."""
+    return str(OBJECT_LABELS.get(code, code))
+
+
+def change_label(key: str) -> str:
+    """The reader's name for a key of an audit row's changes."""
+    return str(CHANGE_LABELS.get(key, key.replace("_", " ")))
+
+
+def change_value(value: object) -> str:
+    """A change as a sentence fragment: lists joined, mappings as "#id: value", no repr."""
+    if isinstance(value, dict):
+        return ", ".join(f"#{k}: {change_value(v)}" for k, v in value.items()) or "–"
+    if isinstance(value, list):
+        return ", ".join(change_value(v) for v in value) or "–"
+    if isinstance(value, bool):
+        return _("yes") if value else _("no")
+    return "–" if value in (None, "") else str(value)
 
 
 def filter_choices(session: Session) -> dict[str, list[str]]:

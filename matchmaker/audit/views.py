@@ -11,6 +11,7 @@ from flask import Blueprint, Response, current_app, request, stream_with_context
 from sqlalchemy import func
 from sqlmodel import Session, select
 
+from matchmaker.audit import trail
 from matchmaker.audit.trail import csv_rows, filter_choices, filtered, object_labels, parse_query
 from matchmaker.web import htmx
 from matchmaker.web.access import STAFF, roles_required
@@ -43,6 +44,10 @@ def index() -> Response:
         total=total,
         page=page,
         pages=pages,
+        action_label=trail.action_label,
+        object_type_label=trail.object_type_label,
+        change_label=trail.change_label,
+        change_value=trail.change_value,
         **filter_choices(session),
     )
 

@@ -8,6 +8,7 @@ from flask_babel import gettext as _
 from sqlalchemy import func, update
 from sqlmodel import Session, col, select
 
+from matchmaker.dashboard.aggregates import PUBLIC_CAPABILITY, PUBLIC_SCENARIO
 from matchmaker.pairing import pairings
 from matchmaker.pairing.pairings import Pairing
 from matchmaker.records import audit, notify
@@ -79,13 +80,27 @@ class Contents(NamedTuple):
         return bool(self.pairings or self.scenarios or self.capabilities)
 
 
+# What a batch publishes, for its page, the batch list and the statistics alike: its pairings
+# (approved ones wait in a draft batch, publishing it makes them public) and its entries the
+# public may see. An entry marked with the batch but still a draft or under review is not
+# published by it (the seed lists hold such entries), so it is neither shown nor counted.
+BATCH_PAIRING = (RecommendationStatus.approved, RecommendationStatus.published)
+BATCH_ENTRY = {Scenario: PUBLIC_SCENARIO, Capability: PUBLIC_CAPABILITY}
+
+
 def contents(session: Session, batch: Batch) -> Contents:
-    """The batch's pairings and entries."""
+    """The batch's pairings and the entries it publishes."""
     return Contents(
-        pairings.in_batch(session, batch.id),
+        pairings.in_batch(session, batch.id, statuses=BATCH_PAIRING),
         *(
-            list(session.exec(select(m).where(m.batch_id == batch.id).order_by(m.id)))
-            for m in (Scenario, Capability)
+            list(
+                session.exec(
+                    select(m)
+                    .where(m.batch_id == batch.id, col(m.status).in_(statuses))
+                    .order_by(m.id)
+                )
+            )
+            for m, statuses in BATCH_ENTRY.items()
         ),
     )
 
@@ -318,13 +333,14 @@ def publish_batch(session: Session, batch: Batch, *, version: int | None) -> Con
 
 
 def sizes(session: Session, batch_ids: Iterable[int]) -> dict[int, tuple[int, int, int]]:
-    """(pairings, scenarios, capabilities) per batch, for the batch list."""
+    """(pairings, scenarios, capabilities) each batch publishes, as `contents` holds them."""
     ids = list(batch_ids)
     counts: dict[int, list[int]] = {i: [0, 0, 0] for i in ids}
-    for n, model in enumerate((Recommendation, Scenario, Capability)):
+    counted = {Recommendation: BATCH_PAIRING, **BATCH_ENTRY}
+    for n, (model, statuses) in enumerate(counted.items()):
         rows = session.exec(
             select(model.batch_id, func.count())
-            .where(col(model.batch_id).in_(ids))
+            .where(col(model.batch_id).in_(ids), col(model.status).in_(statuses))
             .group_by(model.batch_id)
         )
         for batch_id, number in rows:

@@ -3,7 +3,17 @@
 from typing import Any
 
 import pydantic
-from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_babel import ngettext
@@ -14,6 +24,8 @@ from wtforms import IntegerField, StringField, TextAreaField
 from wtforms.validators import InputRequired, Length, NumberRange, Optional
 
 from matchmaker.batches import publication
+from matchmaker.entries import listing
+from matchmaker.pairing.pairings import published as published_pairings
 from matchmaker.web.access import STAFF, is_staff, public, roles_required
 from matchmaker.web.db import get_session
 from matchmaker.web.security import parse_int
@@ -64,6 +76,22 @@ def index() -> str:
     batches = session.exec(stmt).all()
     sizes = publication.sizes(session, [b.id for b in batches])
     return render_template("batches/index.html", batches=batches, sizes=sizes)
+
+
+@bp.route("/pairings")
+@public
+def pairings() -> str:
+    """Every published pairing, latest batch first, a page at a time."""
+    session = get_session()
+    rows, page, pages = published_pairings(
+        session,
+        page=parse_int(request.args.get("page", "1")) or 1,
+        page_size=current_app.config["PAGE_SIZE"],
+    )
+    batches = {b.id: b for b in listing.batches(session)}
+    return render_template(
+        "batches/pairings.html", rows=rows, page=page, pages=pages, batches=batches
+    )
 
 
 @bp.route("/new", methods=["GET", "POST"])

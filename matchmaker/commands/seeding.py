@@ -11,7 +11,7 @@ import click
 from sqlmodel import Session, select
 from werkzeug.security import generate_password_hash
 
-from matchmaker.entries.indexing import index_entry
+from matchmaker.entries.indexing import index_entry, search_text
 from models import Batch, BatchStatus, Capability, Organisation, Role, Scenario, User
 from models._types import utcnow
 
@@ -116,10 +116,15 @@ def _load_entry(
     if isinstance(fields.get("deadline"), str):
         fields["deadline"] = date.fromisoformat(fields["deadline"])
     entry = model.model_validate({**fields, "organisation_id": orgs[raw["org"]].id})
-    values = entry.model_dump(exclude={"id", "code", "created_at", "updated_at", "tokens"})
+    values = entry.model_dump(
+        exclude={"id", "code", "created_at", "updated_at", "tokens", "search_text"}
+    )
     values["batch_id"] = _batch(session, raw.get("batch"), batches)
     if raw.get("status") == "published":
         values["published_at"] = utcnow()
     row = _upsert(session, model, "code", raw["id"], values)
+    # The search text is cheap and follows the entry's text on every run; the matcher
+    # tokens (segmentation takes a while) only when missing.
+    row.search_text = search_text(row)
     if not row.tokens:
         index_entry(row)

@@ -85,16 +85,28 @@ def render(chart: Any) -> Markup:
     return Markup(svg)  # noqa: S704  (pygal's XML writer escapes all text)  # nosec B704
 
 
-def bars(title: str, labels: Sequence[str], series: Series, *, horizontal: bool = False) -> Markup:
-    """A bar chart, one bar group per label, one bar colour per series."""
+def bars(
+    title: str,
+    labels: Sequence[str],
+    series: Series,
+    *,
+    horizontal: bool = False,
+    logarithmic: bool = False,
+) -> Markup:
+    """A bar chart, one bar group per label, one bar colour per series; optionally on a
+    logarithmic scale, where 10 still shows beside 8,295 (a zero has no bar there)."""
+    config = _config(title, labels, series)
+    if logarithmic:
+        config["logarithmic"] = True
+        series = [(name, [value or None for value in values]) for name, values in series]
     if horizontal:
         # pygal stacks horizontal bars bottom-up; reversed, they read top-down like the table.
-        chart = pygal.HorizontalBar(**_config(title, labels, series))
+        chart = pygal.HorizontalBar(**config)
         chart.x_labels = list(reversed(labels))
         for name, values in series:
             chart.add(name, list(reversed(values)))
         return render(chart)
-    chart = pygal.Bar(**_config(title, labels, series))
+    chart = pygal.Bar(**config)
     chart.x_labels = list(labels)
     if len(labels) > 6:
         chart.x_label_rotation = 30

@@ -17,6 +17,7 @@ from matchmaker.web.labels import status_label
 
 bp = Blueprint("dashboard", __name__)
 FORMAT = "<any(xlsx, csv):fmt>"
+SPREAD = 20  # a funnel stage this many times another is drawn on a logarithmic scale
 
 
 def _counts(rows: list[aggregates.Row]) -> list[tuple[str, list[int]]]:
@@ -32,12 +33,19 @@ def chart_set(data: Figures) -> dict[str, Markup]:
     """The SVG charts for `data`; the template's table beside each holds the same numbers."""
     with_contracts = [r for r in data.by_field if r.amount]
     batches = [r for r in data.by_batch if r.key is not None]  # a trend runs over batches
+    counts = [n for _s, n in data.funnel]
+    # When the first stage dwarfs the others (8,295 recommended, 10 signed), a linear scale
+    # draws the later stages as nothing: a logarithmic one keeps every stage visible.
+    dwarfed = max(counts, default=0) > SPREAD * min([n for n in counts if n] or [1])
     return {
         "funnel": charts.bars(
-            _("Pairings at each stage"),
+            _("Pairings at each stage (logarithmic scale)")
+            if dwarfed
+            else _("Pairings at each stage"),
             [status_label(s) for s, _n in data.funnel],
-            [(_("Pairings"), [n for _s, n in data.funnel])],
+            [(_("Pairings"), counts)],
             horizontal=True,
+            logarithmic=dwarfed,
         ),
         "field": charts.bars(
             _("By field"),

@@ -1,6 +1,8 @@
 """Domain rules shared by scenarios and capabilities: indexing text for search and matching."""
 
-from matchmaker.matching.text import analyze, normalize
+from functools import cache
+
+from matchmaker.matching.text import analyze, concept_forms, normalize
 from models import Capability, Scenario
 
 
@@ -9,9 +11,54 @@ def normalize_for_search(text: str) -> str:
     return normalize(text)
 
 
+# Every text a reader can see on the entry's page is searchable, not only the description.
+SEARCHED = {
+    Scenario: ("summary", "description", "problem", "target_users", "current_state",
+               "expected_outcome", "tags", "field", "district"),
+    Capability: ("summary", "description", "products", "cases", "qualifications", "tags",
+                 "field", "district"),
+}  # fmt: skip
+
+
+def search_text(entry: Scenario | Capability) -> str:
+    """The title, a line break, then every other text on one line, all normalised.
+
+    The title alone comes before the only line break, so a search can weigh a word found in
+    the title (`LIKE '%word%' || char(10) || '%'`) above one found anywhere.
+    """
+    parts = []
+    for name in SEARCHED[type(entry)]:
+        value = getattr(entry, name)
+        parts.extend(value if isinstance(value, list) else [value])
+    body = " ".join(" ".join(str(part).split()) for part in parts if part)
+    return normalize_for_search(" ".join(entry.title.split()) + "\n" + body)
+
+
 def index_entry(entry: Scenario | Capability) -> None:
     """Store the matcher tokens and the normalised search text; call on every save."""
     entry.tokens = analyze(entry.title, f"{entry.summary}\n{entry.description}", entry.tags)
-    entry.search_text = normalize_for_search(
-        " ".join([entry.title, entry.summary, entry.description, " ".join(entry.tags)])
-    )
+    entry.search_text = search_text(entry)
+
+
+@cache
+def _concept_groups() -> dict[str, tuple[str, ...]]:
+    """Each concept group's id → every normalised name of it."""
+    groups: dict[str, list[str]] = {}
+    for form, (_display, ids) in concept_forms().items():
+        for group in ids:
+            groups.setdefault(group, []).append(form)
+    return {group: tuple(forms) for group, forms in groups.items()}
+
+
+def search_words(query: str) -> list[tuple[str, ...]]:
+    """Per word of a query, normalised: the word, then the other names of its concept.
+
+    光学字符识别 and OCR name one thing (matching/data/concepts.txt), so either finds both.
+    """
+    words = []
+    for word in dict.fromkeys(normalize_for_search(query).split()):
+        names = [word]
+        for group in concept_forms().get(word, ("", ()))[1]:
+            names += [name for name in _concept_groups()[group] if name not in names]
+        words.append(tuple(names))
+    return words

@@ -1,17 +1,24 @@
 """Search, filter, sort and paginate the published lists (scenarios and capabilities)."""
 
 import math
-from collections.abc import Mapping
-from typing import NamedTuple
+import re
+from collections.abc import Mapping, Sequence
+from typing import Any, NamedTuple
 
-from sqlalchemy import func
+from markupsafe import Markup, escape
+from sqlalchemy import case, func, literal, or_
 from sqlmodel import Session, col, select
 
-from matchmaker.entries.indexing import normalize_for_search
+from matchmaker.entries.indexing import normalize_for_search, search_words
 from matchmaker.web.security import parse_int
 from models import Batch, BatchStatus, Capability, Scenario
 
 Entry = type[Scenario] | type[Capability]
+MAX_BUDGET = 1_000_000  # 万元, the most a scenario's budget may state
+
+# Where a query word is found, and how much that counts towards an entry's relevance: the
+# word itself above any other name of its concept, in the title above anywhere else.
+WEIGHTS = {("word", "title"): 8, ("word", "text"): 4, ("alias", "title"): 2, ("alias", "text"): 1}
 
 SORTS = {
     "newest": lambda m: [col(m.published_at).desc(), col(m.id).desc()],
@@ -29,6 +36,8 @@ class ListQuery(NamedTuple):
     batch: int | None
     sort: str
     page: int
+    budget_min: int | None = None  # 万元; scenarios whose budget range reaches into this one
+    budget_max: int | None = None
 
 
 class Page(NamedTuple):
@@ -39,17 +48,26 @@ class Page(NamedTuple):
 
 
 def sorts_for(model: Entry) -> list[str]:
-    """The sort keys that make sense for `model` (capabilities have no deadline or budget)."""
-    return ["newest", "title"] + (["deadline", "budget"] if model is Scenario else [])
+    """The sort keys that make sense for `model` (capabilities have no deadline or budget).
+
+    "relevance", the default, puts the best match first; without words to match, every entry
+    is as relevant as the next and the newest come first.
+    """
+    return ["relevance", "newest", "title"] + (["deadline", "budget"] if model is Scenario else [])
 
 
 def parse_query(args: Mapping[str, str], model: Entry) -> ListQuery:
     """Read the list parameters leniently: unknown values fall back to defaults, never error."""
-    sort = args.get("sort", "newest")
+    sort = args.get("sort", "relevance")
     if sort not in sorts_for(model):
-        sort = "newest"
+        sort = "relevance"
     batch = args.get("batch", "")
     page = args.get("page", "1")
+    budget_min, budget_max = (
+        (parse_int(args.get(name), most=MAX_BUDGET) for name in ("budget_min", "budget_max"))
+        if model is Scenario
+        else (None, None)
+    )
     return ListQuery(
         q=args.get("q", "").strip()[:100],
         field=args.get("field", "")[:40],
@@ -58,7 +76,47 @@ def parse_query(args: Mapping[str, str], model: Entry) -> ListQuery:
         batch=parse_int(batch),
         sort=sort,
         page=max(1, min(parse_int(page) or 1, 10_000)),
+        budget_min=budget_min,
+        budget_max=budget_max,
     )
+
+
+def _like(text: str) -> str:
+    """`text` for a LIKE pattern: the wildcards a user types are matched literally."""
+    return text.replace("\\", "\\\\").replace("%", r"\%").replace("_", r"\_")
+
+
+def _found(column: Any, name: str, where: str) -> Any:
+    """The condition that `name` occurs in the entry's title, or anywhere in its text."""
+    tail = "%\n%" if where == "title" else "%"
+    return column.like("%" + _like(name) + tail, escape="\\")
+
+
+def _relevance(column: Any, words: list[tuple[str, ...]]) -> Any:
+    """How well an entry's search text answers the words, as a SQL sum of WEIGHTS.
+
+    A concept's other names count once however many are found (字符识别 is inside
+    光学字符识别), so an entry that says the word itself is never outranked by synonyms.
+    """
+    score: Any = literal(0)
+    for word, *aliases in words:
+        for where in ("title", "text"):
+            score = score + case((_found(column, word, where), WEIGHTS["word", where]), else_=0)
+            if aliases:
+                found = or_(*(_found(column, alias, where) for alias in aliases))
+                score = score + case((found, WEIGHTS["alias", where]), else_=0)
+    return score
+
+
+def _budget_conditions(query: ListQuery) -> list[Any]:
+    """Scenarios whose budget range reaches into the one asked for; none without a budget."""
+    conditions = []
+    if query.budget_min is not None:
+        conditions.append(col(Scenario.budget_max_wan) >= query.budget_min)
+    if query.budget_max is not None:
+        low = func.coalesce(Scenario.budget_min_wan, Scenario.budget_max_wan)
+        conditions.append(low <= query.budget_max)
+    return conditions
 
 
 def search(
@@ -72,11 +130,13 @@ def search(
     """The page of entries matching `query` among those in `visible_statuses`."""
     statuses = (query.status,) if query.status in visible_statuses else visible_statuses
     stmt = select(model).where(col(model.status).in_(statuses))
-    if query.q:
-        for word in normalize_for_search(query.q).split():
-            # LIKE wildcards typed by the user are matched literally.
-            pattern = "%" + word.replace("\\", "\\\\").replace("%", r"\%").replace("_", r"\_")
-            stmt = stmt.where(col(model.search_text).like(pattern + "%", escape="\\"))
+    words = search_words(query.q)
+    text = col(model.search_text)
+    for names in words:
+        # Every word must be found, itself or as another name of its concept.
+        stmt = stmt.where(or_(*(_found(text, name, "text") for name in names)))
+    if model is Scenario:
+        stmt = stmt.where(*_budget_conditions(query))
     if query.field:
         stmt = stmt.where(model.field == query.field)
     if query.district:
@@ -86,10 +146,35 @@ def search(
     total = session.exec(select(func.count()).select_from(stmt.subquery())).one()
     pages = max(1, math.ceil(total / page_size))
     page = min(query.page, pages)
+    order = SORTS["newest" if query.sort == "relevance" else query.sort](model)
+    if query.sort == "relevance" and words:
+        order = [_relevance(text, words).desc(), *order]
     items = session.exec(
-        stmt.order_by(*SORTS[query.sort](model)).offset((page - 1) * page_size).limit(page_size)
+        stmt.order_by(*order).offset((page - 1) * page_size).limit(page_size)
     ).all()
     return Page(list(items), total, page, pages)
+
+
+def highlight(text: str, terms: Sequence[str]) -> Markup:
+    """`text`, escaped, with each occurrence of a search term wrapped in <mark>.
+
+    Terms are normalised (Simplified, lower case) and the text may be Traditional, so the
+    text is normalised too; where that keeps its length (it does for t2s characters and
+    case), positions carry over to the original characters.
+    """
+    if not terms or not text:
+        return escape(text)
+    folded = normalize_for_search(text)
+    if len(folded) != len(text):
+        folded = text.lower()
+    pattern = re.compile("|".join(re.escape(t) for t in sorted(terms, key=len, reverse=True)))
+    out, last = [], 0
+    for found in pattern.finditer(folded):
+        out += [escape(text[last : found.start()]), Markup("<mark>")]
+        out += [escape(text[found.start() : found.end()]), Markup("</mark>")]
+        last = found.end()
+    out.append(escape(text[last:]))
+    return Markup("").join(out)
 
 
 def batches(session: Session, *, include_drafts: bool = False) -> list[Batch]:

@@ -16,6 +16,7 @@ from sqlmodel import col, select
 
 from matchmaker.entries import listing, posting
 from matchmaker.entries.forms import FORMS, EntryForm
+from matchmaker.entries.indexing import search_words
 from matchmaker.entries.posting import CAPABILITY, SCENARIO, Kind
 from matchmaker.entries.reference import DISTRICTS, FIELDS
 from matchmaker.pairing import pairings
@@ -39,6 +40,8 @@ def _blueprint(kind: Kind, public_statuses: tuple[str, ...]) -> Blueprint:
     bp = Blueprint(kind.area, __name__, url_prefix=f"/{kind.area}")
     owners = side_required(kind.side)
     entry_id = f"<int:{kind.name}_id>"
+    # Cards mark the words searched for, wherever a list of results shows them.
+    bp.add_app_template_filter(listing.highlight, "highlight")
 
     @bp.route("/")
     @public
@@ -81,6 +84,7 @@ def _blueprint(kind: Kind, public_statuses: tuple[str, ...]) -> Blueprint:
 
 HEADINGS = {"scenarios": _l("Application scenarios"), "capabilities": _l("Capabilities")}
 SORT_LABELS = {
+    "relevance": _l("Best match"),
     "newest": _l("Newest"),
     "title": _l("Title"),
     "deadline": _l("Deadline soonest"),
@@ -94,6 +98,7 @@ def list_page(
     """Render the list page, or just its results fragment for htmx live search."""
     session = get_session()
     query = listing.parse_query(request.args, model)
+    words = search_words(query.q)
     # Officials see every status but draft: a draft is its organisation's own business.
     statuses = (
         tuple(s.value for s in model.model_fields["status"].annotation if s.value != "draft")
@@ -114,6 +119,8 @@ def list_page(
         heading=HEADINGS[area],
         card_template=f"{area}/_card.html",
         sort_options=[(key, SORT_LABELS[key]) for key in listing.sorts_for(model)],
+        search_terms=[name for names in words for name in names],
+        budget_filter=model is Scenario,
         query=query,
         page=page,
         statuses=statuses,

@@ -81,10 +81,30 @@ def for_entry(
     return [Pairing(*row) for row in session.exec(_best_first(stmt).limit(limit))]
 
 
-def in_batch(session: Session, batch_id: int) -> list[Pairing]:
-    """The pairings of a batch, best first."""
-    stmt = _select().where(Recommendation.batch_id == batch_id)
+def in_batch(session: Session, batch_id: int, *, statuses: Iterable[str]) -> list[Pairing]:
+    """The pairings of a batch in one of `statuses`, best first."""
+    stmt = _select().where(
+        Recommendation.batch_id == batch_id, col(Recommendation.status).in_(list(statuses))
+    )
     return [Pairing(*row) for row in session.exec(_best_first(stmt))]
+
+
+def published(session: Session, *, page: int, page_size: int) -> tuple[list[Pairing], int, int]:
+    """One page of the published pairings, latest batch first: (pairings, page, pages)."""
+    stmt = _select().where(Recommendation.status == RecommendationStatus.published)
+    total = session.exec(select(func.count()).select_from(stmt.subquery())).one()
+    pages = max(1, -(-total // page_size))
+    page = min(max(page, 1), pages)
+    rows = session.exec(
+        stmt.order_by(
+            col(Recommendation.batch_id).desc(),
+            col(Recommendation.score).desc(),
+            col(Recommendation.id),
+        )
+        .offset((page - 1) * page_size)
+        .limit(page_size)
+    )
+    return [Pairing(*row) for row in rows], page, pages
 
 
 def by_ids(session: Session, ids: Iterable[int]) -> list[Pairing]:

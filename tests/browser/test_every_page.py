@@ -70,6 +70,7 @@ def test_every_main_page_is_accessible_and_fits_a_phone(
         "/auth/register",
         "/batches/",
         f"/batches/{world.batch.id}",
+        "/batches/pairings",
         "/statistics/",
         "/io/",
         "/api/v1/docs",

@@ -192,6 +192,7 @@ ROUTES: dict[str, Route] = {
         exception=lambda actor, relation, method, variant: _only(200) if actor.staff else None,
         why="officials preview a draft batch before they publish it",
     ),
+    "batches.pairings": Route("public"),
     "batches.new": Route("staff"),
     "batches.edit": Route("staff", own=DRAFT_BATCH),
     "batches.add": Route("staff", own=DRAFT_BATCH),
