@@ -17,6 +17,7 @@ import argparse
 import os
 import platform
 import resource
+import threading
 import time
 from collections import defaultdict
 from typing import Any
@@ -45,6 +46,23 @@ def _peak_rss_mib() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
+class MemoryWatch(threading.Thread):
+    """Each worker's largest resident memory, from the scheduler's heartbeat metrics.
+
+    (The workers' own ru_maxrss is no use here: a forked worker starts with the client's.)
+    """
+
+    def __init__(self, client: Client):
+        super().__init__(daemon=True)
+        self.client, self.peaks, self.done = client, defaultdict(float), threading.Event()
+
+    def run(self) -> None:
+        while not self.done.wait(0.5):
+            for address, worker in self.client.scheduler_info()["workers"].items():
+                memory = worker["metrics"]["memory"] / 2**20
+                self.peaks[address] = max(self.peaks[address], memory)
+
+
 def _stage_seconds(stream: list[dict[str, Any]]) -> dict[str, float]:
     """Compute seconds per stage, summed over the task stream's tasks."""
     seconds: dict[str, float] = defaultdict(float)
@@ -71,6 +89,8 @@ def run_on_cluster(
         Client(cluster) as client,
     ):
         figures: dict[str, Any] = {"sides": {}}
+        watch = MemoryWatch(client)
+        watch.start()
         for side in sides:
             client.get_task_stream()  # starts recording from here
             with dask.config.set({"distributed.diagnostics.computations.max-history": 0}):
@@ -97,7 +117,9 @@ def run_on_cluster(
                 "stages_s": dict(_stage_seconds(stream)),
                 "tasks": len(stream),
             }
-        figures["worker_peak_mib"] = sorted(client.run(_peak_rss_mib).values())
+        watch.done.set()
+        watch.join()
+        figures["worker_peak_mib"] = sorted(watch.peaks.values())
     return figures
 
 
@@ -160,7 +182,8 @@ def main() -> None:
     if len(walls) > 1:
         base = min(walls)
         for workers, wall in sorted(walls.items()):
-            print(f"speed-up with {workers} workers vs {base}: {walls[base] / wall:.2f}x")
+            if workers != base:
+                print(f"speed-up with {workers} workers vs {base}: {walls[base] / wall:.2f}x")
     print(f"client peak RSS {_peak_rss_mib():,.0f} MiB")
 
 
