@@ -12,7 +12,7 @@ from posting_data import (
     published,
     sign_in,
 )
-from sqlmodel import select
+from sqlmodel import delete, select
 
 from matchmaker.pairing import recommend
 from matchmaker.web.db import session_scope
@@ -114,3 +114,38 @@ def test_a_damaged_matcher_file_is_replaced_by_a_fresh_fit(app, session):
     assert post(browser, "/scenarios/new", {**OCR_SCENARIO, "send": "1"}).status_code == 302
     assert len(stored(session)) == 1
     assert path.read_bytes()[:4] == b"PK\x03\x04" and path.stat().st_size > 1000
+
+
+def pairs_stored(session) -> dict[tuple[int, int], tuple]:
+    """Each stored pairing's score and explanation, by (scenario, capability)."""
+    return {
+        (r.scenario_id, r.capability_id): (r.score, r.terms, r.matched_tags, r.reasons)
+        for r in stored(session).values()
+    }
+
+
+def test_a_rematch_on_a_dask_cluster_stores_what_the_local_one_stores(app, session):
+    matched_lists(app, session)  # `matchmaker match` on this machine
+    local = pairs_stored(session)
+    session.exec(delete(Recommendation))
+    session.commit()
+
+    result = app.test_cli_runner().invoke(args=["match", "--engine", "dask", "--workers", "1"])
+
+    assert result.exit_code == 0, result.output
+    assert pairs_stored(session) == local
+
+
+def test_an_unreachable_scheduler_is_named_and_nothing_is_stored(app, session):
+    matched_lists(app, session)
+    before = pairs_stored(session)
+    session.exec(delete(Recommendation))
+    session.commit()
+
+    result = app.test_cli_runner().invoke(
+        args=["match", "--engine", "dask", "--scheduler", "tcp://127.0.0.1:9"]
+    )
+
+    assert result.exit_code != 0
+    assert "No Dask scheduler answered at tcp://127.0.0.1:9" in result.output
+    assert pairs_stored(session) == {} != before

@@ -1,5 +1,8 @@
 """The `matchmaker` command: init-db, seed, serve, match, remind, backup, eval and rank."""
 
+from collections.abc import Callable, Iterator
+from contextlib import ExitStack, contextmanager
+
 import click
 from flask import Flask, current_app
 from flask.cli import FlaskGroup, with_appcontext
@@ -9,7 +12,9 @@ from werkzeug.serving import run_simple
 
 from matchmaker.commands import backup, evaluation, seeding
 from matchmaker.docking.followup import send_reminders, stale_pairings
-from matchmaker.pairing.recommend import MATCHABLE, rematch_all
+from matchmaker.matching import Matcher, Recommendation, Side
+from matchmaker.matching.distributed import ClusterFailed
+from matchmaker.pairing.recommend import MATCHABLE, TOP_K, Engine, on_this_machine, rematch_all
 from matchmaker.web.dates import local_today
 from matchmaker.web.db import session_scope, upgrade_schema
 from models import Capability, Scenario
@@ -79,21 +84,91 @@ def init_db_command() -> None:
 
 @click.command("match")
 @with_appcontext
-def match_command() -> None:
+@click.option(
+    "--engine",
+    type=click.Choice(["local", "dask"]),
+    default="local",
+    show_default=True,
+    help="Where the re-match is computed: this process, or a Dask cluster.",
+)
+@click.option(
+    "--scheduler",
+    metavar="ADDRESS",
+    help="A running Dask scheduler (tcp://host:8786); without it, a cluster on this machine.",
+)
+@click.option(
+    "--workers", default=2, show_default=True, help="Workers of the cluster on this machine."
+)
+@click.option(
+    "--memory-limit",
+    default="6GiB",
+    show_default=True,
+    help="Memory of each worker of the cluster on this machine.",
+)
+def match_command(engine: str, scheduler: str | None, workers: int, memory_limit: str) -> None:
     """Re-match the whole database: refit the matcher and store every recommendation."""
-    with session_scope() as session:
-        total = sum(
-            session.exec(
-                select(func.count()).select_from(model).where(col(model.status).in_(MATCHABLE))
-            ).one()
-            for model in (Scenario, Capability)
-        )
-        with click.progressbar(length=total, label="Matching") as bar:
-            counts = rematch_all(session, progress=bar.update)
+    with ExitStack() as stack:
+        compute = on_this_machine
+        if engine == "dask":
+            compute = stack.enter_context(dask_engine(scheduler, workers, memory_limit))
+        with session_scope() as session:
+            total = sum(
+                session.exec(
+                    select(func.count()).select_from(model).where(col(model.status).in_(MATCHABLE))
+                ).one()
+                for model in (Scenario, Capability)
+            )
+            with click.progressbar(length=total, label="Matching") as bar:
+                try:
+                    counts = rematch_all(session, progress=bar.update, engine=compute)
+                except ClusterFailed as failure:
+                    session.rollback()
+                    raise click.ClickException(
+                        f"The Dask cluster failed ({failure}); nothing was stored."
+                    ) from failure
     click.echo(
         f"{counts.created} new, {counts.updated} rescored, {counts.removed} removed, "
         f"{counts.decided} already decided (left as they were)."
     )
+
+
+@contextmanager
+def dask_engine(scheduler: str | None, workers: int, memory_limit: str) -> Iterator[Engine]:
+    """An engine computing on the Dask scheduler at ``scheduler``, or on a cluster of
+    ``workers`` processes on this machine, closed afterwards."""
+    try:
+        from distributed import Client, LocalCluster
+    except ImportError as missing:
+        raise click.ClickException("Dask is not installed: pip install 'matchmaker[dask]'.") from (
+            missing
+        )
+    from matchmaker.matching import distributed
+
+    with ExitStack() as stack:
+        if scheduler:
+            try:
+                client = stack.enter_context(Client(scheduler, timeout="10s"))
+            except OSError as unreachable:
+                raise click.ClickException(
+                    f"No Dask scheduler answered at {scheduler} ({unreachable})."
+                ) from unreachable
+        else:
+            cluster = stack.enter_context(
+                LocalCluster(
+                    n_workers=workers,
+                    threads_per_worker=1,
+                    memory_limit=memory_limit,
+                    dashboard_address=":0",  # any free port: no clash with another cluster here
+                )
+            )
+            client = stack.enter_context(Client(cluster))
+
+        def on_the_cluster(
+            matcher: Matcher, side: Side, progress: Callable[[int], None] | None
+        ) -> list[Recommendation]:
+            return distributed.rematch(matcher, client, k=TOP_K, side=side, progress=progress)
+
+        yield on_the_cluster
 
 
 @click.command("remind")

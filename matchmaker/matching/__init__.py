@@ -1,7 +1,7 @@
 """Matching scenarios with capabilities: pure Python, no web framework or database."""
 
 from .entries import Entry, Recommendation
-from .matcher import DEFAULT_CAP, Matcher, MatcherConfig
+from .matcher import DEFAULT_CAP, Matcher, MatcherConfig, Side
 from .text import analyze, normalize
 
 __all__ = [
@@ -10,6 +10,7 @@ __all__ = [
     "Matcher",
     "MatcherConfig",
     "Recommendation",
+    "Side",
     "analyze",
     "normalize",
 ]

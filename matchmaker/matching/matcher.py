@@ -280,6 +280,24 @@ class _Index:
     def __len__(self) -> int:
         return len(self.entries)
 
+    def take(self, rows: slice) -> _Index:
+        """The entries at ``rows``, as an index of their own (a block or shard of this side)."""
+        return dataclasses.replace(
+            self,
+            entries=self.entries[rows],
+            vectors=self.vectors[rows],
+            forms=self.forms[rows],
+            latent=self.latent[rows],
+            titles=self.titles[rows],
+            tag_text=self.tag_text[rows],
+            field_codes=self.field_codes[rows],
+            districts=self.districts[rows],
+            budgets=self.budgets[rows],
+            qualifications=self.qualifications[rows],
+            requires=self.requires[rows],
+            searchable=None if self.searchable is None else self.searchable[rows],
+        )
+
 
 @contextmanager
 def _no_cyclic_gc() -> Iterator[None]:
@@ -448,53 +466,59 @@ class Matcher:
             parts["budget"] = cfg.budget * fits
         return parts
 
-    def _candidates(self, searchable: sp.csr_matrix, side: Side) -> tuple[np.ndarray, np.ndarray]:
-        """(row of ``searchable``, other-side row) of each row's best candidates.
+    def candidates(
+        self, side: Side, block: _Index, other: _Index, transposed: sp.csr_matrix
+    ) -> tuple[_Pairs, np.ndarray]:
+        """Each ``block`` row's best candidates in ``other``, scored on every part but feedback.
 
-        Found on the searchable features only (see ``_searchable``); scored in full later.
+        ``transposed`` is ``other.searchable.T``. Candidates are found on the searchable
+        features only (see ``_searchable``) and scored in full; the search product that chose
+        each pair comes back beside the pairs, so that candidates found in several shards of
+        the other side can be narrowed to the same best ones (``narrowed``).
         """
         found = sp_matmul_topn(
-            searchable,
-            self._transposed_[side],
+            block.searchable,
+            transposed,
             top_n=self.config.candidates,
             n_threads=self.config.n_threads or None,
         )
         rows = np.repeat(np.arange(found.shape[0]), np.diff(found.indptr))
-        return rows, found.indices.astype(np.int64)
+        others = found.indices.astype(np.int64)
+        parts = self._parts(*_oriented(side, block, rows, other, others))
+        return _Pairs(rows, others, parts), found.data
+
+    def narrowed(self, pairs: _Pairs, search: np.ndarray) -> _Pairs:
+        """The pairs whose search products are each query's ``candidates`` largest."""
+        return pairs.take(rank.top_k(pairs.query, search, pairs.other, self.config.candidates))
+
+    def finished(self, pairs: _Pairs, queries: int, other_latent: np.ndarray) -> _Pairs:
+        """Add the feedback part and keep the pairs scoring at least ``min_score``.
+
+        ``queries`` is how many query rows ``pairs.query`` counts from 0, and
+        ``other_latent`` the whole other side's latent rows (``pairs.other`` indexes it).
+        """
+        cfg = self.config
+        if cfg.feedback:
+            pairs = self._with_feedback(queries, other_latent, pairs)
+        return pairs.take(np.flatnonzero(pairs.total >= cfg.min_score))
 
     def _scored(
         self, query: _Index, side: Side, progress: Callable[[int], None] | None = None
     ) -> _Pairs:
         """Each query's best ``candidates`` pairs scoring at least ``min_score``, with parts."""
-        cfg = self.config
-        other = self.capabilities_ if side == "scenario" else self.scenarios_
+        other = self.sides(side)[1]
+        if query.searchable is None:  # an entry from outside the index
+            query.searchable = self._searchable(query.vectors)
         kept = []
-        searchable = query.searchable
-        if searchable is None:  # an entry from outside the index
-            searchable = self._searchable(query.vectors)
         for start in range(0, len(query), _CHUNK):
-            rows = slice(start, min(start + _CHUNK, len(query)))
-            local, found = self._candidates(searchable[rows], side)
-            q_rows = local + start
-            pairs = _Pairs(
-                q_rows, found, self._parts(*_oriented(side, query, q_rows, other, found))
-            )
-            if cfg.feedback:
-                pairs = self._with_feedback(side, query, rows, other, pairs)
-            kept.append(pairs.take(np.flatnonzero(pairs.total >= cfg.min_score)))
+            block = query.take(slice(start, min(start + _CHUNK, len(query))))
+            pairs, _ = self.candidates(side, block, other, self._transposed_[side])
+            kept.append(self.finished(pairs, len(block), other.latent).shifted(start))
             if progress:
-                progress(rows.stop - rows.start)
-        if not kept:
-            return _Pairs(np.empty(0, np.int64), np.empty(0, np.int64), {})
-        return _Pairs(
-            np.concatenate([p.query for p in kept]),
-            np.concatenate([p.other for p in kept]),
-            {name: np.concatenate([p.parts[name] for p in kept]) for name in kept[0].parts},
-        )
+                progress(len(block))
+        return _Pairs.concat(kept)
 
-    def _with_feedback(
-        self, side: Side, query: _Index, rows: slice, other: _Index, pairs: _Pairs
-    ) -> _Pairs:
+    def _with_feedback(self, queries: int, other_latent: np.ndarray, pairs: _Pairs) -> _Pairs:
         """Pseudo-relevance feedback: what a query's best first matches have in common.
 
         The query's ``feedback_docs`` best first-stage matches speak the other side's own
@@ -504,17 +528,16 @@ class Matcher:
         little from it.
         """
         cfg = self.config
-        local = pairs.query - rows.start
-        best = rank.top_k(local, pairs.total, pairs.other, cfg.feedback_docs)
+        best = rank.top_k(pairs.query, pairs.total, pairs.other, cfg.feedback_docs)
         weights = sp.csr_matrix(
-            (pairs.total[best] / cfg.feedback_docs, (local[best], pairs.other[best])),
-            shape=(rows.stop - rows.start, len(other)),
+            (pairs.total[best] / cfg.feedback_docs, (pairs.query[best], pairs.other[best])),
+            shape=(queries, len(other_latent)),
             dtype=np.float32,
         )
         # Closeness in the latent space: as good on the seed as the TF-IDF closeness, at a
         # fraction of the cost (dense 64-wide rows instead of wide sparse centroids).
-        latent = weights @ other.latent
-        closeness = np.einsum("ij,ij->i", latent[local], other.latent[pairs.other])
+        latent = weights @ other_latent
+        closeness = np.einsum("ij,ij->i", latent[pairs.query], other_latent[pairs.other])
         return pairs._replace(
             parts={**pairs.parts, "feedback": cfg.feedback * closeness.astype(np.float64)}
         )
@@ -535,29 +558,26 @@ class Matcher:
         ``cap`` limits how often one entry of the other side is recommended in the batch
         (None: no cap). ``progress`` is called with the number of query entries done.
         """
-        query = self.scenarios_ if side == "scenario" else self.capabilities_
-        other = self.capabilities_ if side == "scenario" else self.scenarios_
+        query, other = self.sides(side)
         pairs = self._scored(query, side, progress)
-        if cap is None:
-            chosen = rank.top_k(pairs.query, pairs.total, pairs.other, k)
-        else:
-            chosen = rank.capped(pairs.query, pairs.total, pairs.other, k, cap)
-        return self._explain(side, query, other, pairs.take(chosen))
+        chosen = rank.chosen(pairs.query, pairs.total, pairs.other, k, cap)
+        return self.explain(side, query, other, pairs.take(chosen))
 
     @_no_cyclic_gc()
     def recommend_for(self, entry: Entry, *, side: Side, k: int = 10) -> list[Recommendation]:
         """Top-k for one entry (a scenario if ``side`` is "scenario") against the fitted index."""
         query = self._vectorized([entry])
-        other = self.capabilities_ if side == "scenario" else self.scenarios_
+        other = self.sides(side)[1]
         pairs = self._scored(query, side)
         chosen = rank.top_k(pairs.query, pairs.total, pairs.other, k)
-        return self._explain(side, query, other, pairs.take(chosen))
+        return self.explain(side, query, other, pairs.take(chosen))
 
     # ----- explanations --------------------------------------------------------------------
 
-    def _explain(
+    def explain(
         self, side: Side, query: _Index, other: _Index, pairs: _Pairs
     ) -> list[Recommendation]:
+        """The recommendations, each with its explanation, of ``pairs`` of the two indexes."""
         cfg = self.config
         s, s_rows, c, c_rows = _oriented(side, query, pairs.query, other, pairs.other)
         shared = s.vectors[s_rows].multiply(c.vectors[c_rows]).tocsr()
@@ -605,6 +625,19 @@ class Matcher:
                 reasons,
             )
         )
+
+    def without_index(self) -> Matcher:
+        """The fitted vocabulary, IDF and latent axes without the indexed entries: what
+        workers need beside their own blocks and shards (see ``distributed``)."""
+        fitted = Matcher(self.config)
+        fitted.vectorizer_, fitted.components_ = self.vectorizer_, self.components_
+        return fitted
+
+    def sides(self, side: Side) -> tuple[_Index, _Index]:
+        """(the query side's index, the other side's index) for queries of ``side``."""
+        if side == "scenario":
+            return self.scenarios_, self.capabilities_
+        return self.capabilities_, self.scenarios_
 
     # ----- persistence ---------------------------------------------------------------------
 
@@ -664,6 +697,21 @@ class _Pairs(NamedTuple):
             self.query[positions],
             self.other[positions],
             {name: values[positions] for name, values in self.parts.items()},
+        )
+
+    def shifted(self, queries: int = 0, others: int = 0) -> _Pairs:
+        """The same pairs with their rows counted from a block's or shard's first row."""
+        return self._replace(query=self.query + queries, other=self.other + others)
+
+    @staticmethod
+    def concat(pieces: Sequence[_Pairs]) -> _Pairs:
+        """One list of the pairs of ``pieces``, in that order."""
+        if not pieces:
+            return _Pairs(np.empty(0, np.int64), np.empty(0, np.int64), {})
+        return _Pairs(
+            np.concatenate([p.query for p in pieces]),
+            np.concatenate([p.other for p in pieces]),
+            {name: np.concatenate([p.parts[name] for p in pieces]) for name in pieces[0].parts},
         )
 
 

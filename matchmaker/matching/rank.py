@@ -40,3 +40,13 @@ def capped(
     chosen_arr = np.asarray(chosen, dtype=np.int64)
     # Hand them back grouped by query, best first, like top_k does.
     return chosen_arr[np.lexsort((items[chosen_arr], -scores[chosen_arr], queries[chosen_arr]))]
+
+
+def chosen(
+    queries: np.ndarray, scores: np.ndarray, items: np.ndarray, k: int, cap: int | None
+) -> np.ndarray:
+    """Positions of the recommendations: ``k`` per query, each item at most ``cap`` times
+    (no cap when None)."""
+    if cap is None:
+        return top_k(queries, scores, items, k)
+    return capped(queries, scores, items, k, cap)

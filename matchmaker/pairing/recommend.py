@@ -212,19 +212,39 @@ def forget_entry(session: Session, entry: Scenario | Capability) -> int:
     return result.rowcount
 
 
-def rematch_all(session: Session, *, progress: Callable[[int], None] | None = None) -> Counts:
+# How a full re-match is computed: (fitted matcher, side, progress) → recommendations.
+Engine = Callable[
+    [matching.Matcher, matching.Side, Callable[[int], None] | None], list[matching.Recommendation]
+]
+
+
+def on_this_machine(
+    matcher: matching.Matcher, side: matching.Side, progress: Callable[[int], None] | None
+) -> list[matching.Recommendation]:
+    """The default engine: the whole re-match in this process."""
+    return matcher.rematch(k=TOP_K, side=side, progress=progress)
+
+
+def rematch_all(
+    session: Session,
+    *,
+    progress: Callable[[int], None] | None = None,
+    engine: Engine = on_this_machine,
+) -> Counts:
     """Refit on the whole database, save the matcher, and store every recommendation.
 
     Both directions are stored (top capabilities per scenario and top scenarios per
     capability). Undecided matcher pairs the new run no longer finds are removed; decided
-    pairs and pairs born from interest are never touched.
+    pairs and pairs born from interest are never touched. ``engine`` computes the
+    recommendations (``on_this_machine``, or a cluster's, see ``matching.distributed``);
+    nothing is stored when it fails.
     """
     matcher = fit(session)
     found: list[matching.Recommendation] = []
     if matcher is not None:
         _keep(current_app._get_current_object(), matcher, save=True)  # type: ignore[attr-defined]
         for side in ("scenario", "capability"):
-            found += matcher.rematch(k=TOP_K, side=side, progress=progress)
+            found += engine(matcher, side, progress)
     existing = {(r.scenario_id, r.capability_id): r for r in session.exec(select(Recommendation))}
     counts = _store(session, found, existing)
     wanted = {(int(r.scenario_id), int(r.capability_id)) for r in found}
