@@ -124,6 +124,12 @@ def test_the_inbox_needs_an_account(client):
             {"scenario": "甲", "org": "丁医院", "reason": "预算不足"},
             "declined your interest in “甲”: 预算不足",
         ),
+        ("organisation.verified", {"name": "星河软件"}, "星河软件 has been verified"),
+        (
+            "organisation.rejected",
+            {"name": "星河软件", "reason": "代码不符"},
+            "refused to verify 星河软件: 代码不符",
+        ),
         ("no.such.kind", {}, "You have a new notification."),
         ("entry.returned", {}, "was returned for changes"),  # missing params never break it
     ],
@@ -144,6 +150,8 @@ def test_every_documented_kind_has_its_own_sentence():
         "interest.received",
         "interest.accepted",
         "interest.declined",
+        "organisation.verified",
+        "organisation.rejected",
     }
     assert set(MESSAGES) == documented
 

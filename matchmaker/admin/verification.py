@@ -3,13 +3,14 @@
 import math
 from typing import NamedTuple
 
+from flask import url_for
 from flask_babel import gettext as _
 from sqlalchemy import exists, func, or_
 from sqlmodel import Session, col, select
 
-from matchmaker.records import audit
+from matchmaker.records import audit, notify
 from matchmaker.web.errors import NotAllowed
-from models import Organisation, User
+from models import Organisation, OrgKind, User
 from models._types import utcnow
 
 REASON_MAX = 500  # characters; the column's length
@@ -85,6 +86,7 @@ def verify(session: Session, org: Organisation) -> bool:
     org.verified_at = utcnow()
     org.rejected_at, org.rejection_reason = None, ""
     audit.record(session, "organisation.verify", org, {"verified": True})
+    notify.notify_org(session, org.id, "organisation.verified", {"name": org.name}, _next(org))
     return True
 
 
@@ -95,3 +97,12 @@ def reject(session: Session, org: Organisation, *, reason: str) -> None:
     org.rejected_at = utcnow()
     org.rejection_reason = reason
     audit.record(session, "organisation.reject", org, {"reason": reason})
+    notify.notify_org(
+        session, org.id, "organisation.rejected", {"name": org.name, "reason": reason}, _next(org)
+    )
+
+
+def _next(org: Organisation) -> str:
+    """Where the organisation's members go from the message: their drafts."""
+    area = {OrgKind.demand: "scenarios", OrgKind.supply: "capabilities"}.get(org.kind)
+    return url_for(f"{area}.mine") if area else ""

@@ -14,6 +14,8 @@ reader's language at the time of reading. Parameters each kind expects:
 | interest.received | scenario, org |
 | interest.accepted | scenario, org |
 | interest.declined | scenario, org, reason |
+| organisation.verified | name |
+| organisation.rejected | name, reason |
 """
 
 from collections.abc import Callable
@@ -77,6 +79,15 @@ MESSAGES: dict[str, Callable[[dict[str, Any]], str]] = {
         "%(org)s declined your interest in “%(scenario)s”: %(reason)s",
         org=_text(p, "org"),
         scenario=_text(p, "scenario"),
+        reason=_text(p, "reason"),
+    ),
+    "organisation.verified": lambda p: _(
+        "%(name)s has been verified: you can now submit your drafts for review.",
+        name=_text(p, "name"),
+    ),
+    "organisation.rejected": lambda p: _(
+        "An official refused to verify %(name)s: %(reason)s",
+        name=_text(p, "name"),
         reason=_text(p, "reason"),
     ),
 }

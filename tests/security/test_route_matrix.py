@@ -86,7 +86,8 @@ class Route:
     """How to call one endpoint, and what differs from the expectation its mark implies."""
 
     # Who the route's guard lets in, as reviewed here: "public", "signed in", "staff"
-    # (officials and admins), "admin", "demand"/"supply" (verified members of that side), and
+    # (officials and admins), "admin", "demand"/"supply" (verified members of that side; with
+    # ", unverified too" also members still waiting for verification, who prepare drafts), and
     # for the JSON API "api" (anyone), "api token", "api staff", "api demand"/"api supply".
     # Relaxing a guard therefore shows up as a change to this file.
     who: str
@@ -199,20 +200,24 @@ ROUTES: dict[str, Route] = {
     "batches.remove": Route("staff", own=DRAFT_BATCH),
     "batches.publish": Route("staff", own=DRAFT_BATCH),
     "scenarios.index": Route("public"),
-    "scenarios.mine": Route("demand"),
-    "scenarios.new": Route("demand"),
+    "scenarios.mine": Route("demand, unverified too"),
+    "scenarios.new": Route("demand, unverified too"),
     "scenarios.detail": Route(
         "public", own=_own_or_published("scenario", OrgKind.demand), other=_scenario("b_draft")
     ),
-    "scenarios.edit": Route("demand", own=_scenario("a_draft"), other=_scenario("b_draft")),
+    "scenarios.edit": Route(
+        "demand, unverified too", own=_scenario("a_draft"), other=_scenario("b_draft")
+    ),
     "scenarios.submit": Route("demand", own=_scenario("a_draft"), other=_scenario("b_draft")),
     "capabilities.index": Route("public"),
-    "capabilities.mine": Route("supply"),
-    "capabilities.new": Route("supply"),
+    "capabilities.mine": Route("supply, unverified too"),
+    "capabilities.new": Route("supply, unverified too"),
     "capabilities.detail": Route(
         "public", own=_own_or_published("capability", OrgKind.supply), other=_capability("b_draft")
     ),
-    "capabilities.edit": Route("supply", own=_capability("a_draft"), other=_capability("b_draft")),
+    "capabilities.edit": Route(
+        "supply, unverified too", own=_capability("a_draft"), other=_capability("b_draft")
+    ),
     "capabilities.submit": Route(
         "supply", own=_capability("a_draft"), other=_capability("b_draft")
     ),
@@ -393,7 +398,7 @@ def declared(mark: tuple, endpoint: str) -> str:
     if kind == "roles":
         return "staff" if set(mark[1]) == set(STAFF) else "+".join(sorted(mark[1]))
     if kind == "side":
-        return str(mark[1])
+        return str(mark[1]) + (", unverified too" if "drafts" in mark[2:] else "")
     return {"public": "public", "signed_in": "signed in"}[kind]
 
 
