@@ -8,6 +8,7 @@ from models.docking import DockingEvent, DockingStage
 from models.interest import Interest, InterestStatus
 from models.notification import Notification
 from models.organisation import Organisation, OrgKind
+from models.password_reset import PasswordReset
 from models.recommendation import Recommendation, RecommendationSource, RecommendationStatus
 from models.scenario import Scenario, ScenarioStatus
 from models.user import Role, User
@@ -26,6 +27,7 @@ __all__ = [
     "Notification",
     "OrgKind",
     "Organisation",
+    "PasswordReset",
     "Recommendation",
     "RecommendationSource",
     "RecommendationStatus",

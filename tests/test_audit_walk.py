@@ -32,6 +32,7 @@ from sqlmodel import Session, SQLModel
 from test_import import SCENARIO_HEADERS, scenario_row
 
 from matchmaker.api import tokens
+from matchmaker.auth import resets
 from matchmaker.spreadsheets import imports
 from matchmaker.spreadsheets.files import read_table
 from models import (
@@ -137,6 +138,13 @@ def an_admin_and_a_member(app: Flask, session: Session) -> dict[str, Any]:
     authority = make_org(session, OrgKind.authority, name="重庆市经济和信息化委员会")
     member = make_user(session, make_org(session, OrgKind.supply), role=Role.member)
     return {"admin": make_user(session, authority, role=Role.admin), "member": member}
+
+
+def a_reset_link(app: Flask, session: Session) -> dict[str, Any]:
+    story = an_admin_and_a_member(app, session)
+    issued = resets.issue(session, user=story["member"], by_user_id=story["admin"].id)
+    session.commit()
+    return {**story, "secret": issued.secret}
 
 
 def a_buyers_draft(app: Flask, session: Session) -> dict[str, Any]:
@@ -282,6 +290,16 @@ WALK = [
     Walk("admin.toggle_active", "admin", an_admin_and_a_member,
          lambda s: Form(f"/admin/users/{s.member.id}/active", {}),
          [Audit("user.active", "member")]),
+    Walk("admin.change_role", "admin", an_admin_and_a_member,
+         lambda s: Form(f"/admin/users/{s.member.id}/role", {"role": "org_admin"}),
+         [Audit("user.role", "member")]),
+    Walk("admin.reset_password", "admin", an_admin_and_a_member,
+         lambda s: Form(f"/admin/users/{s.member.id}/reset", {}, status=200),
+         [Audit("user.reset_link", "member")]),
+    Walk("auth.reset_password", VISITOR, a_reset_link,
+         lambda s: Form(f"/auth/reset/{s.secret}",
+                        {"password": "new-pass-123", "confirm": "new-pass-123"}),
+         [Audit("user.password_reset", "member")]),
     Walk("account.tokens", "member", a_member,
          lambda s: Form("/account/tokens", {"name": "CRM 同步"}, status=200),
          [Audit("api_token.create", New(ApiToken))]),

@@ -130,6 +130,7 @@ def test_the_inbox_needs_an_account(client):
             {"name": "星河软件", "reason": "代码不符"},
             "refused to verify 星河软件: 代码不符",
         ),
+        ("account.reset_link", {"name": "李工", "until": "2030-01-01 10:00"}, "until 2030-01-01"),
         ("no.such.kind", {}, "You have a new notification."),
         ("entry.returned", {}, "was returned for changes"),  # missing params never break it
     ],
@@ -152,6 +153,7 @@ def test_every_documented_kind_has_its_own_sentence():
         "interest.declined",
         "organisation.verified",
         "organisation.rejected",
+        "account.reset_link",
     }
     assert set(MESSAGES) == documented
 

@@ -11,15 +11,19 @@ from flask import (
     request,
     url_for,
 )
+from flask_babel import format_datetime
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlmodel import col, select
 
-from matchmaker.admin import verification
+from matchmaker.admin import accounts, verification
 from matchmaker.admin.forms import RejectForm
-from matchmaker.records import audit
+from matchmaker.auth import resets
+from matchmaker.records import notify
 from matchmaker.web.access import STAFF, roles_required
 from matchmaker.web.db import get_session
+from matchmaker.web.labels import ROLE_LABELS
+from matchmaker.web.links import absolute
 from matchmaker.web.security import parse_int
 from models import Organisation, Role, User
 
@@ -90,11 +94,15 @@ def reject(org_id: int) -> Response | tuple[str, int]:
 
 @bp.route("/users")
 @roles_required(Role.admin)
-def users() -> str:
-    """All accounts, with their organisation."""
+def users() -> tuple[str, int]:
+    """All accounts, with their organisation, and what an admin may change on each."""
+    return _users_page()
+
+
+def _users_page(status: int = 200) -> tuple[str, int]:
     session = get_session()
     rows = session.exec(select(User, Organisation).join(Organisation).order_by(col(User.id))).all()
-    return render_template("admin/users.html", rows=rows)
+    return render_template("admin/users.html", rows=rows, roles_for=accounts.roles_for), status
 
 
 @bp.route("/users/<int:user_id>/active", methods=["POST"])
@@ -103,11 +111,50 @@ def toggle_active(user_id: int) -> Response:
     """Disable an account (locked out at once) or enable it again."""
     session = get_session()
     user = session.get(User, user_id) or abort(404)
-    if user.id == current_user.id:
-        flash(_("You cannot disable your own account."), "error")
+    accounts.toggle_active(session, user, acting_user_id=current_user.id)
+    session.commit()
+    if user.is_active:
+        flash(_("%(name)s can sign in again.", name=user.name), "info")
     else:
-        user.is_active = not user.is_active
-        user.session_version += 1  # a disabled user's open sessions end now
-        audit.record(session, "user.active", user, {"is_active": user.is_active})
-        session.commit()
+        flash(_("%(name)s is disabled and signed out everywhere.", name=user.name), "info")
     return redirect(url_for("admin.users"))
+
+
+@bp.route("/users/<int:user_id>/role", methods=["POST"])
+@roles_required(Role.admin)
+def change_role(user_id: int) -> Response | tuple[str, int]:
+    """Give an account another role its organisation may hold."""
+    session = get_session()
+    user = session.get(User, user_id) or abort(404)
+    org = session.get(Organisation, user.organisation_id)
+    try:
+        changed = accounts.change_role(
+            session, user, org, request.form.get("role", ""), acting_user_id=current_user.id
+        )
+    except accounts.RoleRefused as refused:
+        flash(str(refused), "error")
+        return _users_page(status=422)
+    session.commit()
+    if changed:
+        flash(_("%(name)s is now: %(role)s.", name=user.name, role=ROLE_LABELS[user.role]), "info")
+    return redirect(url_for("admin.users"))
+
+
+@bp.route("/users/<int:user_id>/reset", methods=["POST"])
+@roles_required(Role.admin)
+def reset_password(user_id: int) -> Response | str:
+    """A one-time password-reset link: mailed to the user, or shown here to hand over."""
+    session = get_session()
+    user = session.get(User, user_id) or abort(404)
+    issued = resets.issue(session, user=user, by_user_id=current_user.id)
+    link = url_for("auth.reset_password", token=issued.secret)
+    until = format_datetime(issued.reset.expires_at, "yyyy-MM-dd HH:mm")
+    mailed = notify.mail_only(
+        session, [user.email], "account.reset_link", {"name": user.name, "until": until}, link
+    )
+    session.commit()
+    if mailed:
+        flash(_("A one-time reset link was e-mailed to %(email)s.", email=user.email), "info")
+        return redirect(url_for("admin.users"))
+    # No mail configured: the admin hands the link over. It is shown once, never stored.
+    return render_template("admin/reset_link.html", user=user, link=absolute(link), until=until)

@@ -43,10 +43,17 @@ class LoginForm(FlaskForm):
     remember = BooleanField(_l("Keep me signed in on this device"))
 
 
-class PasswordForm(FlaskForm):
-    current = PasswordField(_l("Current password"), validators=[DataRequired()])
+class NewPasswordForm(FlaskForm):
+    """A new password, typed twice (set through a one-time reset link)."""
+
     password = PasswordField(_l("New password"), validators=[DataRequired(), Length(8, 128)])
     confirm = PasswordField(
         _l("Repeat new password"),
         validators=[EqualTo("password", message=_l("The passwords do not match."))],
     )
+
+
+class PasswordForm(NewPasswordForm):
+    """A new password, with the current one as proof (the signed-in user's own change)."""
+
+    current = PasswordField(_l("Current password"), validators=[DataRequired()])

@@ -18,11 +18,13 @@ from flask_login import current_user, login_user, logout_user
 from sqlmodel import select
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from matchmaker.auth.forms import LoginForm, PasswordForm, RegisterForm
+from matchmaker.auth import resets
+from matchmaker.auth.forms import LoginForm, NewPasswordForm, PasswordForm, RegisterForm
 from matchmaker.extensions import limiter, login_manager
 from matchmaker.records import audit
 from matchmaker.web.access import public, signed_in
 from matchmaker.web.db import get_session
+from matchmaker.web.errors import render_error
 from models import Organisation, OrgKind, Role, User
 from models._types import utcnow
 
@@ -162,3 +164,28 @@ def change_password() -> str | Response:
             flash(_("Your password has been changed."), "info")
             return redirect(url_for("main.home"))
     return render_template("auth/password.html", form=form)
+
+
+# ---- a one-time reset link, handed out by an admin (matchmaker.auth.resets) ----------------
+
+
+@bp.route("/reset/<token>", methods=["GET", "POST"])
+@public  # the link's secret is the credential: it works once, until it expires
+def reset_password(token: str) -> str | Response | tuple[str, int]:
+    """Set a new password with a one-time link; the link is spent, other sessions end."""
+    session = get_session()
+    found = resets.find(session, token)
+    if found is None:
+        return render_error(
+            404, _("This link has expired or was already used. Ask an administrator for a new one.")
+        )
+    reset, user = found
+    form = NewPasswordForm()
+    if not form.validate_on_submit():
+        return render_template("auth/reset.html", form=form, user=user), (
+            422 if form.is_submitted() else 200
+        )
+    resets.use(session, reset, user, password=form.password.data)
+    session.commit()
+    flash(_("Your new password is set. Please sign in with it."), "info")
+    return redirect(url_for("auth.login"))

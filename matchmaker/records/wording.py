@@ -16,6 +16,7 @@ reader's language at the time of reading. Parameters each kind expects:
 | interest.declined | scenario, org, reason |
 | organisation.verified | name |
 | organisation.rejected | name, reason |
+| account.reset_link | name, until (mailed only: the link is a secret) |
 """
 
 from collections.abc import Callable
@@ -89,6 +90,12 @@ MESSAGES: dict[str, Callable[[dict[str, Any]], str]] = {
         "An official refused to verify %(name)s: %(reason)s",
         name=_text(p, "name"),
         reason=_text(p, "reason"),
+    ),
+    "account.reset_link": lambda p: _(
+        "%(name)s, an administrator has given you a one-time link to set a new password. "
+        "It works once, until %(until)s (China Standard Time).",
+        name=_text(p, "name"),
+        until=_text(p, "until"),
     ),
 }
 

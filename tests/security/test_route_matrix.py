@@ -184,6 +184,23 @@ ROUTES: dict[str, Route] = {
     "admin.toggle_active": Route(
         "admin", own=lambda actor, world: {"user_id": world.users["demand_b"]}
     ),
+    "admin.change_role": Route(
+        "admin", own=lambda actor, world: {"user_id": world.users["demand_b"]}
+    ),
+    "admin.reset_password": Route(
+        "admin",
+        own=lambda actor, world: {"user_id": world.users["demand_b"]},
+        exception=lambda actor, relation, method, variant: _only(200),
+        why="the one-time link is shown on the page the POST answers (no mail is configured "
+        "here): it is the only copy, so it cannot travel through a redirect",
+    ),
+    "auth.reset_password": Route(
+        "public",
+        own=lambda actor, world: {"token": "x" * 43},
+        exception=lambda actor, relation, method, variant: _only(404),
+        why="no reset link exists in this world, so every token is unknown and answers 404; "
+        "a real link is walked in test_account_admin and test_audit_walk",
+    ),
     "audit.index": Route("staff"),
     "audit.export": Route("staff"),
     "batches.index": Route("public"),

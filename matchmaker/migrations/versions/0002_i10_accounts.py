@@ -1,4 +1,4 @@
-"""accounts: verification refusals
+"""accounts: verification refusals, password-reset links
 
 Revision ID: 0002_i10_accounts
 Revises: 0001
@@ -17,6 +17,24 @@ depends_on: str | Sequence[str] | None = None
 
 
 def upgrade() -> None:
+    op.create_table(
+        "password_reset",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("user_id", sa.Integer(), nullable=False),
+        sa.Column("token_hash", sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
+        sa.Column("created_by", sa.Integer(), nullable=True),
+        sa.Column("created_at", sqlmodel.sql.sqltypes.UTCDateTime(), nullable=False),
+        sa.Column("expires_at", sqlmodel.sql.sqltypes.UTCDateTime(), nullable=False),
+        sa.Column("used_at", sqlmodel.sql.sqltypes.UTCDateTime(), nullable=True),
+        sa.ForeignKeyConstraint(["created_by"], ["user.id"]),
+        sa.ForeignKeyConstraint(["user_id"], ["user.id"]),
+        sa.PrimaryKeyConstraint("id"),
+    )
+    with op.batch_alter_table("password_reset", schema=None) as batch_op:
+        batch_op.create_index(
+            batch_op.f("ix_password_reset_token_hash"), ["token_hash"], unique=True
+        )
+        batch_op.create_index(batch_op.f("ix_password_reset_user_id"), ["user_id"], unique=False)
     with op.batch_alter_table("organisation", schema=None) as batch_op:
         batch_op.add_column(
             sa.Column("rejected_at", sqlmodel.sql.sqltypes.UTCDateTime(), nullable=True)
@@ -35,3 +53,4 @@ def downgrade() -> None:
     with op.batch_alter_table("organisation", schema=None) as batch_op:
         batch_op.drop_column("rejection_reason")
         batch_op.drop_column("rejected_at")
+    op.drop_table("password_reset")
