@@ -6,6 +6,7 @@ from models.batch import Batch, BatchStatus
 from models.capability import Capability, CapabilityStatus
 from models.docking import DockingEvent, DockingStage
 from models.interest import Interest, InterestStatus
+from models.join_request import JoinRequest, JoinStatus
 from models.notification import Notification
 from models.organisation import Organisation, OrgKind
 from models.password_reset import PasswordReset
@@ -24,6 +25,8 @@ __all__ = [
     "DockingStage",
     "Interest",
     "InterestStatus",
+    "JoinRequest",
+    "JoinStatus",
     "Notification",
     "OrgKind",
     "Organisation",

@@ -42,6 +42,7 @@ from models import (
     Capability,
     DockingEvent,
     Interest,
+    JoinRequest,
     Notification,
     Organisation,
     OrgKind,
@@ -145,6 +146,20 @@ def a_reset_link(app: Flask, session: Session) -> dict[str, Any]:
     issued = resets.issue(session, user=story["member"], by_user_id=story["admin"].id)
     session.commit()
     return {**story, "secret": issued.secret}
+
+
+def a_registered_organisation(app: Flask, session: Session) -> dict[str, Any]:
+    return {"org": make_org(session, OrgKind.supply, name="重庆星河软件有限公司")}
+
+
+def a_request_to_join(app: Flask, session: Session) -> dict[str, Any]:
+    firm = make_org(session, OrgKind.supply, name="重庆星河软件有限公司")
+    request = JoinRequest(
+        organisation_id=firm.id, email="wang@xinghe.cn", name="王工", password_hash="x"
+    )
+    session.add(request)
+    session.commit()
+    return {"org_admin": make_user(session, firm, role=Role.org_admin), "request": request}
 
 
 def a_buyers_draft(app: Flask, session: Session) -> dict[str, Any]:
@@ -277,6 +292,17 @@ WALK = [
     Walk("auth.register", VISITOR, nobody,
          lambda s: Form("/auth/register", {**REGISTRATION, "credit_code": make_credit_code()}),
          [Audit("organisation.register", New(Organisation))]),
+    Walk("auth.join", VISITOR, a_registered_organisation,
+         lambda s: Form("/auth/join", {**REGISTRATION, "credit_code": s.org.credit_code}),
+         [Audit("membership.request", New(JoinRequest))]),
+    Walk("members.approve", "org_admin", a_request_to_join,
+         lambda s: Form(f"/members/requests/{s.request.id}/approve",
+                        {"version": s.request.version}),
+         [Audit("membership.approve", "request")]),
+    Walk("members.decline", "org_admin", a_request_to_join,
+         lambda s: Form(f"/members/requests/{s.request.id}/decline",
+                        {"version": s.request.version, "reason": "非本单位员工"}),
+         [Audit("membership.decline", "request")]),
     Walk("auth.change_password", "member", a_member,
          lambda s: Form("/auth/password", NEW_PASSWORD),
          [Audit("user.password", "member")]),

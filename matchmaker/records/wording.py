@@ -17,6 +17,9 @@ reader's language at the time of reading. Parameters each kind expects:
 | organisation.verified | name |
 | organisation.rejected | name, reason |
 | account.reset_link | name, until (mailed only: the link is a secret) |
+| membership.requested | name, org |
+| membership.approved | org |
+| membership.declined | org, reason (mailed only: the applicant has no inbox) |
 """
 
 from collections.abc import Callable
@@ -96,6 +99,19 @@ MESSAGES: dict[str, Callable[[dict[str, Any]], str]] = {
         "It works once, until %(until)s (China Standard Time).",
         name=_text(p, "name"),
         until=_text(p, "until"),
+    ),
+    "membership.requested": lambda p: _(
+        "%(name)s asks to join %(org)s. Approve or decline the request.",
+        name=_text(p, "name"),
+        org=_text(p, "org"),
+    ),
+    "membership.approved": lambda p: _(
+        "Welcome: your request to join %(org)s was approved.", org=_text(p, "org")
+    ),
+    "membership.declined": lambda p: _(
+        "Your request to join %(org)s was declined: %(reason)s",
+        org=_text(p, "org"),
+        reason=_text(p, "reason"),
     ),
 }
 

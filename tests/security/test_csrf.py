@@ -17,6 +17,7 @@ VISITOR = {
     "supply": "supply",
     "demand, unverified too": "demand",
     "supply, unverified too": "supply",
+    "admin+official+org_admin": "official",
 }
 WRITES = ("POST", "PUT", "PATCH", "DELETE")
 
@@ -48,6 +49,7 @@ WRITE_ENDPOINTS = [
     "admin.toggle_active",
     "admin.verify",
     "auth.change_password",
+    "auth.join",
     "auth.login",
     "auth.logout",
     "auth.register",
@@ -69,6 +71,8 @@ WRITE_ENDPOINTS = [
     "io.discard",
     "io.review",
     "io.upload",
+    "members.approve",
+    "members.decline",
     "review.bulk",
     "review.decide",
     "review.publish",

@@ -169,6 +169,16 @@ ROUTES: dict[str, Route] = {
         "forms from every visitor count against one (empty) account and reach it",
     ),
     "auth.register": Route("public", form_rerender=True),
+    "auth.join": Route("public", form_rerender=True),
+    "members.index": Route("admin+official+org_admin"),
+    "members.approve": Route(
+        "admin+official+org_admin",
+        own=lambda actor, world: {"request_id": world.join_requests["b"]},
+    ),
+    "members.decline": Route(
+        "admin+official+org_admin",
+        own=lambda actor, world: {"request_id": world.join_requests["b"]},
+    ),
     "auth.logout": Route("signed in"),
     "auth.change_password": Route("signed in", form_rerender=True),
     "account.tokens": Route("signed in", form_rerender=True),

@@ -1,4 +1,4 @@
-"""accounts: verification refusals, password-reset links
+"""accounts: verification refusals, password-reset links, requests to join
 
 Revision ID: 0002_i10_accounts
 Revises: 0001
@@ -17,6 +17,37 @@ depends_on: str | Sequence[str] | None = None
 
 
 def upgrade() -> None:
+    op.create_table(
+        "join_request",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("organisation_id", sa.Integer(), nullable=False),
+        sa.Column("email", sqlmodel.sql.sqltypes.AutoString(length=254), nullable=False),
+        sa.Column("name", sqlmodel.sql.sqltypes.AutoString(length=60), nullable=False),
+        sa.Column("password_hash", sqlmodel.sql.sqltypes.AutoString(length=255), nullable=False),
+        sa.Column("message", sqlmodel.sql.sqltypes.AutoString(length=500), nullable=False),
+        sa.Column(
+            "status",
+            sa.Enum(
+                "pending", "approved", "declined", name="joinstatus", native_enum=False, length=24
+            ),
+            nullable=False,
+        ),
+        sa.Column("reason", sqlmodel.sql.sqltypes.AutoString(length=500), nullable=False),
+        sa.Column("user_id", sa.Integer(), nullable=True),
+        sa.Column("decided_by", sa.Integer(), nullable=True),
+        sa.Column("created_at", sqlmodel.sql.sqltypes.UTCDateTime(), nullable=False),
+        sa.Column("decided_at", sqlmodel.sql.sqltypes.UTCDateTime(), nullable=True),
+        sa.Column("version", sa.Integer(), nullable=False),
+        sa.ForeignKeyConstraint(["decided_by"], ["user.id"]),
+        sa.ForeignKeyConstraint(["organisation_id"], ["organisation.id"]),
+        sa.ForeignKeyConstraint(["user_id"], ["user.id"]),
+        sa.PrimaryKeyConstraint("id"),
+    )
+    with op.batch_alter_table("join_request", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_join_request_email"), ["email"], unique=False)
+        batch_op.create_index(
+            batch_op.f("ix_join_request_organisation_id"), ["organisation_id"], unique=False
+        )
     op.create_table(
         "password_reset",
         sa.Column("id", sa.Integer(), nullable=False),
@@ -54,3 +85,4 @@ def downgrade() -> None:
         batch_op.drop_column("rejection_reason")
         batch_op.drop_column("rejected_at")
     op.drop_table("password_reset")
+    op.drop_table("join_request")
