@@ -52,6 +52,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     from matchmaker.inbox import views as inbox
     from matchmaker.interest import views as interest
     from matchmaker.main import views as main
+    from matchmaker.members import views as members
     from matchmaker.ops import views as ops
     from matchmaker.review import views as review
     from matchmaker.spreadsheets import views as spreadsheets
@@ -74,6 +75,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         api.account.bp,
         review.bp,
         batches.bp,
+        members.bp,
     ):
         app.register_blueprint(blueprint)
 

@@ -6,8 +6,10 @@ from models.batch import Batch, BatchStatus
 from models.capability import Capability, CapabilityStatus
 from models.docking import DockingEvent, DockingStage
 from models.interest import Interest, InterestStatus
+from models.join_request import JoinRequest, JoinStatus
 from models.notification import Notification
 from models.organisation import Organisation, OrgKind
+from models.password_reset import PasswordReset
 from models.recommendation import Recommendation, RecommendationSource, RecommendationStatus
 from models.scenario import Scenario, ScenarioStatus
 from models.user import Role, User
@@ -23,9 +25,12 @@ __all__ = [
     "DockingStage",
     "Interest",
     "InterestStatus",
+    "JoinRequest",
+    "JoinStatus",
     "Notification",
     "OrgKind",
     "Organisation",
+    "PasswordReset",
     "Recommendation",
     "RecommendationSource",
     "RecommendationStatus",

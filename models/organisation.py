@@ -38,4 +38,7 @@ class Organisation(OrganisationBase, table=True):
     key: str | None = Field(default=None, max_length=40, unique=True)  # stable seed reference
     verified: bool = Field(default=False)
     verified_at: datetime | None = None
+    # An official's refusal, with the reason the organisation is shown; verifying clears it.
+    rejected_at: datetime | None = None
+    rejection_reason: str = Field(default="", max_length=500)
     created_at: datetime = Field(default_factory=utcnow)

@@ -32,6 +32,7 @@ from sqlmodel import Session, SQLModel
 from test_import import SCENARIO_HEADERS, scenario_row
 
 from matchmaker.api import tokens
+from matchmaker.auth import resets
 from matchmaker.spreadsheets import imports
 from matchmaker.spreadsheets.files import read_table
 from models import (
@@ -41,6 +42,7 @@ from models import (
     Capability,
     DockingEvent,
     Interest,
+    JoinRequest,
     Notification,
     Organisation,
     OrgKind,
@@ -137,6 +139,27 @@ def an_admin_and_a_member(app: Flask, session: Session) -> dict[str, Any]:
     authority = make_org(session, OrgKind.authority, name="重庆市经济和信息化委员会")
     member = make_user(session, make_org(session, OrgKind.supply), role=Role.member)
     return {"admin": make_user(session, authority, role=Role.admin), "member": member}
+
+
+def a_reset_link(app: Flask, session: Session) -> dict[str, Any]:
+    story = an_admin_and_a_member(app, session)
+    issued = resets.issue(session, user=story["member"], by_user_id=story["admin"].id)
+    session.commit()
+    return {**story, "secret": issued.secret}
+
+
+def a_registered_organisation(app: Flask, session: Session) -> dict[str, Any]:
+    return {"org": make_org(session, OrgKind.supply, name="重庆星河软件有限公司")}
+
+
+def a_request_to_join(app: Flask, session: Session) -> dict[str, Any]:
+    firm = make_org(session, OrgKind.supply, name="重庆星河软件有限公司")
+    request = JoinRequest(
+        organisation_id=firm.id, email="wang@xinghe.cn", name="王工", password_hash="x"
+    )
+    session.add(request)
+    session.commit()
+    return {"org_admin": make_user(session, firm, role=Role.org_admin), "request": request}
 
 
 def a_buyers_draft(app: Flask, session: Session) -> dict[str, Any]:
@@ -269,15 +292,40 @@ WALK = [
     Walk("auth.register", VISITOR, nobody,
          lambda s: Form("/auth/register", {**REGISTRATION, "credit_code": make_credit_code()}),
          [Audit("organisation.register", New(Organisation))]),
+    Walk("auth.join", VISITOR, a_registered_organisation,
+         lambda s: Form("/auth/join", {**REGISTRATION, "credit_code": s.org.credit_code}),
+         [Audit("membership.request", New(JoinRequest))]),
+    Walk("members.approve", "org_admin", a_request_to_join,
+         lambda s: Form(f"/members/requests/{s.request.id}/approve",
+                        {"version": s.request.version}),
+         [Audit("membership.approve", "request")]),
+    Walk("members.decline", "org_admin", a_request_to_join,
+         lambda s: Form(f"/members/requests/{s.request.id}/decline",
+                        {"version": s.request.version, "reason": "非本单位员工"}),
+         [Audit("membership.decline", "request")]),
     Walk("auth.change_password", "member", a_member,
          lambda s: Form("/auth/password", NEW_PASSWORD),
          [Audit("user.password", "member")]),
     Walk("admin.verify", "official", an_unverified_organisation,
          lambda s: Form(f"/admin/organisations/{s.newcomer.id}/verify", {}),
          [Audit("organisation.verify", "newcomer")]),
+    Walk("admin.reject", "official", an_unverified_organisation,
+         lambda s: Form(f"/admin/organisations/{s.newcomer.id}/reject",
+                        {"reason": "信用代码与营业执照不符"}),
+         [Audit("organisation.reject", "newcomer")]),
     Walk("admin.toggle_active", "admin", an_admin_and_a_member,
          lambda s: Form(f"/admin/users/{s.member.id}/active", {}),
          [Audit("user.active", "member")]),
+    Walk("admin.change_role", "admin", an_admin_and_a_member,
+         lambda s: Form(f"/admin/users/{s.member.id}/role", {"role": "org_admin"}),
+         [Audit("user.role", "member")]),
+    Walk("admin.reset_password", "admin", an_admin_and_a_member,
+         lambda s: Form(f"/admin/users/{s.member.id}/reset", {}, status=200),
+         [Audit("user.reset_link", "member")]),
+    Walk("auth.reset_password", VISITOR, a_reset_link,
+         lambda s: Form(f"/auth/reset/{s.secret}",
+                        {"password": "new-pass-123", "confirm": "new-pass-123"}),
+         [Audit("user.password_reset", "member")]),
     Walk("account.tokens", "member", a_member,
          lambda s: Form("/account/tokens", {"name": "CRM 同步"}, status=200),
          [Audit("api_token.create", New(ApiToken))]),

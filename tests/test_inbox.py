@@ -124,6 +124,20 @@ def test_the_inbox_needs_an_account(client):
             {"scenario": "甲", "org": "丁医院", "reason": "预算不足"},
             "declined your interest in “甲”: 预算不足",
         ),
+        ("organisation.verified", {"name": "星河软件"}, "星河软件 has been verified"),
+        (
+            "organisation.rejected",
+            {"name": "星河软件", "reason": "代码不符"},
+            "refused to verify 星河软件: 代码不符",
+        ),
+        ("account.reset_link", {"name": "李工", "until": "2030-01-01 10:00"}, "until 2030-01-01"),
+        ("membership.requested", {"name": "王工", "org": "星河"}, "王工 asks to join 星河"),
+        ("membership.approved", {"org": "星河"}, "request to join 星河 was approved"),
+        (
+            "membership.declined",
+            {"org": "星河", "reason": "非本单位员工"},
+            "join 星河 was declined: 非本单位员工",
+        ),
         ("no.such.kind", {}, "You have a new notification."),
         ("entry.returned", {}, "was returned for changes"),  # missing params never break it
     ],
@@ -144,6 +158,12 @@ def test_every_documented_kind_has_its_own_sentence():
         "interest.received",
         "interest.accepted",
         "interest.declined",
+        "organisation.verified",
+        "organisation.rejected",
+        "account.reset_link",
+        "membership.requested",
+        "membership.approved",
+        "membership.declined",
     }
     assert set(MESSAGES) == documented
 

@@ -22,6 +22,7 @@ def test_state_changing_routes_are_never_public(app):
         if rule.endpoint != "static"
         and rule.methods & {"POST", "PUT", "PATCH", "DELETE"}
         and getattr(app.view_functions[rule.endpoint], "access", ("",))[0] == "public"
-        and rule.endpoint not in {"auth.login", "auth.register"}
+        # Signing in, signing up, asking to join, and a reset link (its secret the credential).
+        and rule.endpoint not in {"auth.login", "auth.register", "auth.join", "auth.reset_password"}
     ]
     assert public_writes == []

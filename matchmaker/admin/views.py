@@ -1,28 +1,68 @@
 """Officials verify organisations; admins disable and re-enable accounts."""
 
-from flask import Blueprint, Response, abort, flash, redirect, render_template, url_for
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
+from flask_babel import format_datetime
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlmodel import col, select
 
-from matchmaker.records import audit
+from matchmaker.admin import accounts, verification
+from matchmaker.admin.forms import RejectForm
+from matchmaker.auth import resets
+from matchmaker.records import notify
 from matchmaker.web.access import STAFF, roles_required
 from matchmaker.web.db import get_session
+from matchmaker.web.labels import ROLE_LABELS
+from matchmaker.web.links import absolute
+from matchmaker.web.security import parse_int
 from models import Organisation, Role, User
-from models._types import utcnow
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 
 
 @bp.route("/organisations")
 @roles_required(*STAFF)
-def organisations() -> str:
-    """Organisations waiting for verification first, then the rest."""
-    session = get_session()
-    orgs = session.exec(
-        select(Organisation).order_by(col(Organisation.verified), col(Organisation.id).desc())
-    ).all()
-    return render_template("admin/organisations.html", orgs=orgs)
+def organisations() -> tuple[str, int]:
+    """Organisations waiting for verification first, searchable, a page at a time."""
+    return _organisations_page()
+
+
+def _organisations_page(
+    reject_form: RejectForm | None = None, rejecting: int | None = None, status: int = 200
+) -> tuple[str, int]:
+    text = request.args.get("q", "")[:100]
+    found = verification.applicants(
+        get_session(),
+        text=text,
+        page=parse_int(request.args.get("page")) or 1,
+        page_size=current_app.config["PAGE_SIZE"],
+    )
+    return (
+        render_template(
+            "admin/organisations.html",
+            found=found,
+            q=text,
+            reject_form=reject_form or RejectForm(formdata=None),
+            rejecting=rejecting,
+        ),
+        status,
+    )
+
+
+def _back_to_list() -> Response:
+    """The list as the official left it: the forms' URLs carry its search and page."""
+    args = {"q": request.args.get("q", "")[:100], "page": parse_int(request.args.get("page"))}
+    return redirect(url_for("admin.organisations", **{k: v for k, v in args.items() if v}))
 
 
 @bp.route("/organisations/<int:org_id>/verify", methods=["POST"])
@@ -31,22 +71,38 @@ def verify(org_id: int) -> Response:
     """Mark an organisation as verified; its users may then post."""
     session = get_session()
     org = session.get(Organisation, org_id) or abort(404)
-    if not org.verified:
-        org.verified = True
-        org.verified_at = utcnow()
-        audit.record(session, "organisation.verify", org, {"verified": True})
+    if verification.verify(session, org):
         session.commit()
     flash(_("%(name)s is verified.", name=org.name), "info")
-    return redirect(url_for("admin.organisations"))
+    return _back_to_list()
+
+
+@bp.route("/organisations/<int:org_id>/reject", methods=["POST"])
+@roles_required(*STAFF)
+def reject(org_id: int) -> Response | tuple[str, int]:
+    """Refuse an organisation's verification, with the reason it is told."""
+    session = get_session()
+    org = session.get(Organisation, org_id) or abort(404)
+    form = RejectForm()
+    if not form.validate_on_submit():
+        return _organisations_page(form, rejecting=org.id, status=422)
+    verification.reject(session, org, reason=form.reason.data.strip())
+    session.commit()
+    flash(_("%(name)s was refused verification.", name=org.name), "info")
+    return _back_to_list()
 
 
 @bp.route("/users")
 @roles_required(Role.admin)
-def users() -> str:
-    """All accounts, with their organisation."""
+def users() -> tuple[str, int]:
+    """All accounts, with their organisation, and what an admin may change on each."""
+    return _users_page()
+
+
+def _users_page(status: int = 200) -> tuple[str, int]:
     session = get_session()
     rows = session.exec(select(User, Organisation).join(Organisation).order_by(col(User.id))).all()
-    return render_template("admin/users.html", rows=rows)
+    return render_template("admin/users.html", rows=rows, roles_for=accounts.roles_for), status
 
 
 @bp.route("/users/<int:user_id>/active", methods=["POST"])
@@ -55,11 +111,50 @@ def toggle_active(user_id: int) -> Response:
     """Disable an account (locked out at once) or enable it again."""
     session = get_session()
     user = session.get(User, user_id) or abort(404)
-    if user.id == current_user.id:
-        flash(_("You cannot disable your own account."), "error")
+    accounts.toggle_active(session, user, acting_user_id=current_user.id)
+    session.commit()
+    if user.is_active:
+        flash(_("%(name)s can sign in again.", name=user.name), "info")
     else:
-        user.is_active = not user.is_active
-        user.session_version += 1  # a disabled user's open sessions end now
-        audit.record(session, "user.active", user, {"is_active": user.is_active})
-        session.commit()
+        flash(_("%(name)s is disabled and signed out everywhere.", name=user.name), "info")
     return redirect(url_for("admin.users"))
+
+
+@bp.route("/users/<int:user_id>/role", methods=["POST"])
+@roles_required(Role.admin)
+def change_role(user_id: int) -> Response | tuple[str, int]:
+    """Give an account another role its organisation may hold."""
+    session = get_session()
+    user = session.get(User, user_id) or abort(404)
+    org = session.get(Organisation, user.organisation_id)
+    try:
+        changed = accounts.change_role(
+            session, user, org, request.form.get("role", ""), acting_user_id=current_user.id
+        )
+    except accounts.RoleRefused as refused:
+        flash(str(refused), "error")
+        return _users_page(status=422)
+    session.commit()
+    if changed:
+        flash(_("%(name)s is now: %(role)s.", name=user.name, role=ROLE_LABELS[user.role]), "info")
+    return redirect(url_for("admin.users"))
+
+
+@bp.route("/users/<int:user_id>/reset", methods=["POST"])
+@roles_required(Role.admin)
+def reset_password(user_id: int) -> Response | str:
+    """A one-time password-reset link: mailed to the user, or shown here to hand over."""
+    session = get_session()
+    user = session.get(User, user_id) or abort(404)
+    issued = resets.issue(session, user=user, by_user_id=current_user.id)
+    link = url_for("auth.reset_password", token=issued.secret)
+    until = format_datetime(issued.reset.expires_at, "yyyy-MM-dd HH:mm")
+    mailed = notify.mail_only(
+        session, [user.email], "account.reset_link", {"name": user.name, "until": until}, link
+    )
+    session.commit()
+    if mailed:
+        flash(_("A one-time reset link was e-mailed to %(email)s.", email=user.email), "info")
+        return redirect(url_for("admin.users"))
+    # No mail configured: the admin hands the link over. It is shown once, never stored.
+    return render_template("admin/reset_link.html", user=user, link=absolute(link), until=until)

@@ -3,7 +3,14 @@
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, EmailField, PasswordField, SelectField, StringField
+from wtforms import (
+    BooleanField,
+    EmailField,
+    PasswordField,
+    SelectField,
+    StringField,
+    TextAreaField,
+)
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Email, EqualTo, Length, ValidationError
 
@@ -17,7 +24,19 @@ def _valid_credit_code(_form: FlaskForm, field: StringField) -> None:
         raise ValidationError(_("This is not a valid unified social credit code (18 characters)."))
 
 
-class RegisterForm(FlaskForm):
+class AccountForm(FlaskForm):
+    """The person's own account: on registering an organisation, and on asking to join one."""
+
+    name = StringField(_l("Your name"), validators=[DataRequired(), Length(1, 60)])
+    email = EmailField(_l("E-mail"), validators=[DataRequired(), Email(), Length(max=254)])
+    password = PasswordField(_l("Password"), validators=[DataRequired(), Length(8, 128)])
+    confirm = PasswordField(
+        _l("Repeat password"),
+        validators=[EqualTo("password", message=_l("The passwords do not match."))],
+    )
+
+
+class RegisterForm(AccountForm):
     org_name = StringField(_l("Organisation name"), validators=[DataRequired(), Length(2, 120)])
     org_kind = SelectField(
         _l("We are"),
@@ -28,12 +47,14 @@ class RegisterForm(FlaskForm):
     )
     credit_code = StringField(_l("Unified social credit code"), validators=[_valid_credit_code])
     district = SelectField(_l("District"), choices=[SelectChoice(d) for d in DISTRICTS])
-    name = StringField(_l("Your name"), validators=[DataRequired(), Length(1, 60)])
-    email = EmailField(_l("E-mail"), validators=[DataRequired(), Email(), Length(max=254)])
-    password = PasswordField(_l("Password"), validators=[DataRequired(), Length(8, 128)])
-    confirm = PasswordField(
-        _l("Repeat password"),
-        validators=[EqualTo("password", message=_l("The passwords do not match."))],
+
+
+class JoinForm(AccountForm):
+    credit_code = StringField(
+        _l("Unified social credit code of the organisation"), validators=[_valid_credit_code]
+    )
+    message = TextAreaField(
+        _l("A word to whoever decides (optional)"), validators=[Length(max=500)]
     )
 
 
@@ -43,10 +64,17 @@ class LoginForm(FlaskForm):
     remember = BooleanField(_l("Keep me signed in on this device"))
 
 
-class PasswordForm(FlaskForm):
-    current = PasswordField(_l("Current password"), validators=[DataRequired()])
+class NewPasswordForm(FlaskForm):
+    """A new password, typed twice (set through a one-time reset link)."""
+
     password = PasswordField(_l("New password"), validators=[DataRequired(), Length(8, 128)])
     confirm = PasswordField(
         _l("Repeat new password"),
         validators=[EqualTo("password", message=_l("The passwords do not match."))],
     )
+
+
+class PasswordForm(NewPasswordForm):
+    """A new password, with the current one as proof (the signed-in user's own change)."""
+
+    current = PasswordField(_l("Current password"), validators=[DataRequired()])

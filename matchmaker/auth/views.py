@@ -15,15 +15,24 @@ from flask import (
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_user, logout_user
-from sqlmodel import select
+from sqlmodel import Session, select
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from matchmaker.auth.forms import LoginForm, PasswordForm, RegisterForm
+from matchmaker.auth import resets
+from matchmaker.auth.forms import (
+    JoinForm,
+    LoginForm,
+    NewPasswordForm,
+    PasswordForm,
+    RegisterForm,
+)
 from matchmaker.extensions import limiter, login_manager
+from matchmaker.members import requests
 from matchmaker.records import audit
 from matchmaker.web.access import public, signed_in
 from matchmaker.web.db import get_session
-from models import Organisation, OrgKind, Role, User
+from matchmaker.web.errors import render_error
+from models import JoinRequest, JoinStatus, Organisation, OrgKind, Role, User
 from models._types import utcnow
 
 bp = Blueprint("auth", __name__, url_prefix="/auth")
@@ -82,6 +91,8 @@ def register() -> str | Response:
             select(Organisation).where(Organisation.credit_code == form.credit_code.data)
         ).first():
             form.credit_code.errors.append(_("This organisation is already registered."))
+            # A colleague registered it first: offer to ask to join it instead.
+            return render_template("auth/register.html", form=form, join_code=form.credit_code.data)
         else:
             org = Organisation(
                 name=form.org_name.data.strip(),
@@ -117,7 +128,11 @@ def login() -> str | Response:
         session = get_session()
         email = form.email.data.strip().lower()
         user = session.exec(select(User).where(User.email == email)).first()
-        if user is None or not check_password_hash(user.password_hash, form.password.data):
+        if user is None and (
+            waiting := requests.waiting_for(session, email=email, password=form.password.data)
+        ):
+            form.email.errors.append(_join_answer(session, waiting))
+        elif user is None or not check_password_hash(user.password_hash, form.password.data):
             form.password.errors.append(_("E-mail or password is wrong."))
         elif not user.is_active:
             form.email.errors.append(_("This account is disabled. Contact an administrator."))
@@ -162,3 +177,81 @@ def change_password() -> str | Response:
             flash(_("Your password has been changed."), "info")
             return redirect(url_for("main.home"))
     return render_template("auth/password.html", form=form)
+
+
+# ---- a one-time reset link, handed out by an admin (matchmaker.auth.resets) ----------------
+
+
+@bp.route("/reset/<token>", methods=["GET", "POST"])
+@public  # the link's secret is the credential: it works once, until it expires
+def reset_password(token: str) -> str | Response | tuple[str, int]:
+    """Set a new password with a one-time link; the link is spent, other sessions end."""
+    session = get_session()
+    found = resets.find(session, token)
+    if found is None:
+        return render_error(
+            404, _("This link has expired or was already used. Ask an administrator for a new one.")
+        )
+    reset, user = found
+    form = NewPasswordForm()
+    if not form.validate_on_submit():
+        return render_template("auth/reset.html", form=form, user=user), (
+            422 if form.is_submitted() else 200
+        )
+    resets.use(session, reset, user, password=form.password.data)
+    session.commit()
+    flash(_("Your new password is set. Please sign in with it."), "info")
+    return redirect(url_for("auth.login"))
+
+
+# ---- asking to join an organisation a colleague registered (matchmaker.members) --------------
+
+
+@bp.route("/join", methods=["GET", "POST"])
+@public
+@limiter.limit("20 per hour", methods=["POST"])
+def join() -> str | Response | tuple[str, int]:
+    """Ask to join a registered organisation; its admin or an official decides."""
+    form = JoinForm()
+    if request.method == "GET":
+        form.credit_code.data = request.args.get("credit_code", "")[:18]
+    if not form.validate_on_submit():
+        return render_template("auth/join.html", form=form), 422 if form.is_submitted() else 200
+    session = get_session()
+    try:
+        asked = requests.ask(
+            session,
+            credit_code=form.credit_code.data,
+            name=form.name.data,
+            email=form.email.data,
+            password=form.password.data,
+            message=form.message.data or "",
+        )
+    except requests.JoinRefused as refused:
+        form.email.errors.append(str(refused))
+        return render_template("auth/join.html", form=form), 422
+    session.commit()
+    org = session.get(Organisation, asked.organisation_id)
+    flash(
+        _(
+            "Your request to join %(org)s was sent. Its administrator or an official decides; "
+            "you can sign in once it is approved.",
+            org=org.name,
+        ),
+        "info",
+    )
+    return redirect(url_for("auth.login"))
+
+
+def _join_answer(session: Session, waiting: JoinRequest) -> str:
+    """What an applicant who tries to sign in is told about their request."""
+    org = session.get(Organisation, waiting.organisation_id)
+    if waiting.status == JoinStatus.declined:
+        return _(
+            "Your request to join %(org)s was declined: %(reason)s",
+            org=org.name,
+            reason=waiting.reason,
+        )
+    return _(
+        "Your request to join %(org)s is waiting for its administrator's approval.", org=org.name
+    )

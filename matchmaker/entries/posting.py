@@ -18,7 +18,7 @@ from matchmaker.pairing import recommend
 from matchmaker.records import audit, notify
 from matchmaker.records.versions import claim
 from matchmaker.web.errors import NotAllowed
-from models import Capability, OrgKind, Scenario
+from models import Capability, Organisation, OrgKind, Scenario
 from models._types import utcnow
 from models.capability import CapabilityBase
 from models.scenario import ScenarioBase
@@ -91,6 +91,8 @@ def create_entry(
 ) -> Entry:
     """Save a new draft (or submit it at once); raises pydantic's ValidationError on bad data."""
     clean = kind.base.model_validate(dict(data))
+    if submit:
+        _require_verified(session, organisation_id)
     status = kind.status("submitted" if submit else "draft")
     entry = kind.model(**clean.model_dump(), organisation_id=organisation_id, status=status)
     index_entry(entry)
@@ -113,6 +115,8 @@ def update_entry(
     if entry.status not in EDITABLE:
         raise NotAllowed(_("A published entry can no longer be edited."))
     clean = kind.base.model_validate(dict(data))
+    if submit:
+        _require_verified(session, entry.organisation_id)
     claim(session, entry, version, _conflict_message())
     changed = [name for name, value in clean if getattr(entry, name) != value]
     for name in changed:
@@ -134,6 +138,7 @@ def submit_entry(session: Session, entry: Entry, *, version: int | None) -> None
     kind = kind_of(entry)
     if entry.status != "draft":
         raise NotAllowed(_("Only a draft can be submitted."))
+    _require_verified(session, entry.organisation_id)
     claim(session, entry, version, _conflict_message())
     entry.status = kind.status("submitted")
     entry.updated_at = utcnow()
@@ -168,6 +173,15 @@ def return_entry(session: Session, entry: Entry, *, version: int | None, reason:
     _tell_owner(session, entry, "entry.returned", reason=reason)
     # A draft is no one's business but its owner's: its pairings leave the review queue.
     recommend.forget_entry(session, entry)
+
+
+def _require_verified(session: Session, organisation_id: int) -> None:
+    """Submission waits for an official's verification of the organisation; drafts do not."""
+    org = session.get(Organisation, organisation_id)
+    if org is None or not org.verified:
+        raise NotAllowed(
+            _("Your organisation must be verified by an official before it submits entries.")
+        )
 
 
 def _tell_owner(session: Session, entry: Entry, event: str, **params: str) -> None:

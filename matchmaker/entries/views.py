@@ -21,7 +21,15 @@ from matchmaker.entries.posting import CAPABILITY, SCENARIO, Kind
 from matchmaker.entries.reference import DISTRICTS, FIELDS
 from matchmaker.pairing import pairings
 from matchmaker.web import htmx
-from matchmaker.web.access import current_org, is_staff, owned_or_404, public, side, side_required
+from matchmaker.web.access import (
+    awaiting_verification,
+    current_org,
+    is_staff,
+    owned_or_404,
+    posting_side,
+    public,
+    side_required,
+)
 from matchmaker.web.db import get_session
 from matchmaker.web.errors import Conflict, NotAllowed
 from matchmaker.web.security import parse_int
@@ -39,6 +47,8 @@ def _blueprint(kind: Kind, public_statuses: tuple[str, ...]) -> Blueprint:
     """The routes of one kind of entry; the owners' pages are for the kind's side only."""
     bp = Blueprint(kind.area, __name__, url_prefix=f"/{kind.area}")
     owners = side_required(kind.side)
+    # An organisation still waiting for verification prepares drafts; submitting waits.
+    drafters = side_required(kind.side, drafts=True)
     entry_id = f"<int:{kind.name}_id>"
     # Cards mark the words searched for, wherever a list of results shows them.
     bp.add_app_template_filter(listing.highlight, "highlight")
@@ -56,19 +66,19 @@ def _blueprint(kind: Kind, public_statuses: tuple[str, ...]) -> Blueprint:
         return detail_page(kind, ids[f"{kind.name}_id"], public_statuses)
 
     @bp.route("/mine")
-    @owners
+    @drafters
     def mine() -> str:
         """My organisation's entries of this kind, drafts included."""
         return mine_page(kind)
 
     @bp.route("/new", methods=["GET", "POST"])
-    @owners
+    @drafters
     def new() -> Any:
         """Post an entry: saved as a draft, or submitted for review at once."""
         return new_page(kind)
 
     @bp.route(f"/{entry_id}/edit", methods=["GET", "POST"])
-    @owners
+    @drafters
     def edit(**ids: int) -> Any:
         """Edit a draft or submitted entry of my organisation."""
         return edit_page(kind, ids[f"{kind.name}_id"])
@@ -202,7 +212,7 @@ def new_page(kind: Kind) -> Any:
             kind,
             organisation_id=org.id,
             data=_form_data(kind, form),
-            submit=bool(form.send.data),
+            submit=_submitting(form, org),
         )
     except pydantic.ValidationError as error:
         _attach(form, error)
@@ -228,7 +238,7 @@ def edit_page(kind: Kind, entry_id: int) -> Any:
             entry,
             data=_form_data(kind, form),
             version=form.version.data,
-            submit=bool(form.send.data),
+            submit=_submitting(form, current_org()),
         )
     except pydantic.ValidationError as error:
         session.rollback()
@@ -281,13 +291,30 @@ def detail_page(kind: Kind, entry_id: int, public_statuses: tuple[str, ...]) -> 
     )
 
 
+def _submitting(form: EntryForm, org: Organisation) -> bool:
+    """Whether the owner asked to submit and may: before verification the entry stays a draft.
+
+    The form of an unverified organisation offers no submit button; a submit from elsewhere
+    (another tab, a stale page) still saves the work, as a draft, and `_flash_saved` says so.
+    """
+    return bool(form.send.data) and org.verified
+
+
 def _version() -> int | None:
     value = request.form.get("version", "")
     return parse_int(value)
 
 
 def _flash_saved(entry: Any) -> None:
-    if entry.status == "submitted":
+    if entry.status == "draft" and not current_org().verified:
+        flash(
+            _(
+                "Draft saved. You can submit it for review once an official has verified "
+                "your organisation."
+            ),
+            "info",
+        )
+    elif entry.status == "submitted":
         flash(_("Submitted for review. The recommendations below were found for it."), "info")
     else:
         flash(_("Draft saved. Only your organisation can see it."), "info")
@@ -295,5 +322,7 @@ def _flash_saved(entry: Any) -> None:
 
 scenarios_bp = _blueprint(SCENARIO, (ScenarioStatus.published.value, ScenarioStatus.closed.value))
 capabilities_bp = _blueprint(CAPABILITY, (CapabilityStatus.published.value,))
-# The navigation asks which side the signed-in user acts for, to offer "My scenarios" etc.
-scenarios_bp.add_app_template_global(side, "user_side")
+# The navigation asks which side the signed-in user posts for, to offer "My scenarios" etc.;
+# the notice of a pending verification asks whether the user's organisation is waiting.
+scenarios_bp.add_app_template_global(posting_side, "posting_side")
+scenarios_bp.add_app_template_global(awaiting_verification, "awaiting_verification")

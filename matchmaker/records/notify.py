@@ -37,6 +37,16 @@ def notify_org(
     return notify_users(session, list(users), kind, params, link)
 
 
+def mail_only(
+    session: Session, recipients: list[str], kind: str, params: dict[str, Any], link: str
+) -> bool:
+    """Mail a message with no inbox row (a secret link must not be stored); False without SMTP."""
+    if not (has_app_context() and current_app.config.get("SMTP_HOST")):
+        return False
+    _queue_mail(session, (recipients, kind, params, link))
+    return True
+
+
 Mail = tuple[list[str], str, dict[str, Any], str]
 
 

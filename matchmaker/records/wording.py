@@ -14,6 +14,12 @@ reader's language at the time of reading. Parameters each kind expects:
 | interest.received | scenario, org |
 | interest.accepted | scenario, org |
 | interest.declined | scenario, org, reason |
+| organisation.verified | name |
+| organisation.rejected | name, reason |
+| account.reset_link | name, until (mailed only: the link is a secret) |
+| membership.requested | name, org |
+| membership.approved | org |
+| membership.declined | org, reason (mailed only: the applicant has no inbox) |
 """
 
 from collections.abc import Callable
@@ -78,6 +84,34 @@ MESSAGES: dict[str, Callable[[dict[str, Any]], str]] = {
         "%(org)s declined your interest in “%(scenario)s”: %(reason)s",
         org=_text(p, "org"),
         scenario=_text(p, "scenario"),
+        reason=_text(p, "reason"),
+    ),
+    "organisation.verified": lambda p: _(
+        "%(name)s has been verified: you can now submit your drafts for review.",
+        name=_text(p, "name"),
+    ),
+    "organisation.rejected": lambda p: _(
+        "An official refused to verify %(name)s: %(reason)s",
+        name=_text(p, "name"),
+        reason=_text(p, "reason"),
+    ),
+    "account.reset_link": lambda p: _(
+        "%(name)s, an administrator has given you a one-time link to set a new password. "
+        "It works once, until %(until)s (China Standard Time).",
+        name=_text(p, "name"),
+        until=_text(p, "until"),
+    ),
+    "membership.requested": lambda p: _(
+        "%(name)s asks to join %(org)s. Approve or decline the request.",
+        name=_text(p, "name"),
+        org=_text(p, "org"),
+    ),
+    "membership.approved": lambda p: _(
+        "Welcome: your request to join %(org)s was approved.", org=_text(p, "org")
+    ),
+    "membership.declined": lambda p: _(
+        "Your request to join %(org)s was declined: %(reason)s",
+        org=_text(p, "org"),
         reason=_text(p, "reason"),
     ),
 }

@@ -37,6 +37,18 @@ def side() -> OrgKind | None:
     return org.kind if org and org.verified else None
 
 
+def posting_side() -> OrgKind | None:
+    """The side whose entries the signed-in user prepares, verified or not (drafts wait)."""
+    org = current_org()
+    return org.kind if org and org.kind != OrgKind.authority else None
+
+
+def awaiting_verification() -> Organisation | None:
+    """The user's demand- or supply-side organisation while an official has not verified it."""
+    org = current_org()
+    return org if org and org.kind != OrgKind.authority and not org.verified else None
+
+
 def roles_required(*roles: Role) -> Callable[[F], F]:
     """Allow only signed-in users with one of `roles`."""
 
@@ -54,19 +66,23 @@ def roles_required(*roles: Role) -> Callable[[F], F]:
     return decorator
 
 
-def side_required(kind: OrgKind) -> Callable[[F], F]:
-    """Allow only verified members of a demand-side or supply-side organisation."""
+def side_required(kind: OrgKind, *, drafts: bool = False) -> Callable[[F], F]:
+    """Allow only verified members of a demand-side or supply-side organisation.
+
+    With `drafts`, members of an organisation still waiting for verification are let in too:
+    they prepare drafts, and the domain keeps submission for verified organisations.
+    """
 
     def decorator(view: F) -> F:
         @wraps(view)
         @login_required
         def wrapped(*args: Any, **kwargs: Any) -> Any:
             org = current_org()
-            if org is None or org.kind != kind or not org.verified:
+            if org is None or org.kind != kind or not (org.verified or drafts):
                 abort(403)
             return view(*args, **kwargs)
 
-        wrapped.access = ("side", kind)  # type: ignore[attr-defined]
+        wrapped.access = ("side", kind, "drafts") if drafts else ("side", kind)  # type: ignore[attr-defined]
         return wrapped  # type: ignore[return-value]
 
     return decorator

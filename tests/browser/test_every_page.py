@@ -68,6 +68,7 @@ def test_every_main_page_is_accessible_and_fits_a_phone(
         f"/capabilities/{capability.id}",
         "/auth/login",
         "/auth/register",
+        "/auth/join",
         "/batches/",
         f"/batches/{world.batch.id}",
         "/batches/pairings",
@@ -127,6 +128,7 @@ def test_every_main_page_is_accessible_and_fits_a_phone(
         "/docking/reminders",
         "/audit/",
         "/admin/organisations",
+        "/members/",
         "/account/tokens",
         shots={"/review/": "review-queue", "/dashboard/": "dashboard"},
     )

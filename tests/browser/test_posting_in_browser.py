@@ -44,9 +44,11 @@ def test_a_firm_registers_is_verified_and_sees_scenarios_recommended_for_its_cap
     firm.get_by_label("E-mail").fill("li@xinghe.example.cn")
     firm.get_by_label("Password").fill(PASSWORD)
     firm.get_by_role("button", name="Sign in").click()
-    # Not verified yet: the firm can sign in but has nothing to post with.
+    # Not verified yet: the firm is told so, and may already prepare drafts.
     expect(firm.get_by_role("button", name="Sign out")).to_be_visible()
-    expect(firm.get_by_role("link", name="My capabilities")).to_have_count(0)
+    expect(firm.get_by_role("region", name="Verification")).to_contain_text(
+        "is waiting for an official to verify it"
+    )
 
     desk = new_page(locale="en-GB")
     sign_in(desk, desk_user)

@@ -15,6 +15,9 @@ VISITOR = {
     "admin": "admin",
     "demand": "demand",
     "supply": "supply",
+    "demand, unverified too": "demand",
+    "supply, unverified too": "supply",
+    "admin+official+org_admin": "official",
 }
 WRITES = ("POST", "PUT", "PATCH", "DELETE")
 
@@ -40,12 +43,17 @@ def test_every_web_write_is_in_the_walk(app):
 WRITE_ENDPOINTS = [
     "account.revoke",
     "account.tokens",
+    "admin.change_role",
+    "admin.reject",
+    "admin.reset_password",
     "admin.toggle_active",
     "admin.verify",
     "auth.change_password",
+    "auth.join",
     "auth.login",
     "auth.logout",
     "auth.register",
+    "auth.reset_password",
     "batches.add",
     "batches.new",
     "batches.publish",
@@ -63,6 +71,8 @@ WRITE_ENDPOINTS = [
     "io.discard",
     "io.review",
     "io.upload",
+    "members.approve",
+    "members.decline",
     "review.bulk",
     "review.decide",
     "review.publish",

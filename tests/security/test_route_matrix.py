@@ -86,7 +86,8 @@ class Route:
     """How to call one endpoint, and what differs from the expectation its mark implies."""
 
     # Who the route's guard lets in, as reviewed here: "public", "signed in", "staff"
-    # (officials and admins), "admin", "demand"/"supply" (verified members of that side), and
+    # (officials and admins), "admin", "demand"/"supply" (verified members of that side; with
+    # ", unverified too" also members still waiting for verification, who prepare drafts), and
     # for the JSON API "api" (anyone), "api token", "api staff", "api demand"/"api supply".
     # Relaxing a guard therefore shows up as a change to this file.
     who: str
@@ -168,6 +169,16 @@ ROUTES: dict[str, Route] = {
         "forms from every visitor count against one (empty) account and reach it",
     ),
     "auth.register": Route("public", form_rerender=True),
+    "auth.join": Route("public", form_rerender=True),
+    "members.index": Route("admin+official+org_admin"),
+    "members.approve": Route(
+        "admin+official+org_admin",
+        own=lambda actor, world: {"request_id": world.join_requests["b"]},
+    ),
+    "members.decline": Route(
+        "admin+official+org_admin",
+        own=lambda actor, world: {"request_id": world.join_requests["b"]},
+    ),
     "auth.logout": Route("signed in"),
     "auth.change_password": Route("signed in", form_rerender=True),
     "account.tokens": Route("signed in", form_rerender=True),
@@ -178,9 +189,27 @@ ROUTES: dict[str, Route] = {
     ),
     "admin.organisations": Route("staff"),
     "admin.verify": Route("staff", own=lambda actor, world: {"org_id": world.orgs["demand_b"]}),
+    "admin.reject": Route("staff", own=lambda actor, world: {"org_id": world.orgs["demand_b"]}),
     "admin.users": Route("admin"),
     "admin.toggle_active": Route(
         "admin", own=lambda actor, world: {"user_id": world.users["demand_b"]}
+    ),
+    "admin.change_role": Route(
+        "admin", own=lambda actor, world: {"user_id": world.users["demand_b"]}
+    ),
+    "admin.reset_password": Route(
+        "admin",
+        own=lambda actor, world: {"user_id": world.users["demand_b"]},
+        exception=lambda actor, relation, method, variant: _only(200),
+        why="the one-time link is shown on the page the POST answers (no mail is configured "
+        "here): it is the only copy, so it cannot travel through a redirect",
+    ),
+    "auth.reset_password": Route(
+        "public",
+        own=lambda actor, world: {"token": "x" * 43},
+        exception=lambda actor, relation, method, variant: _only(404),
+        why="no reset link exists in this world, so every token is unknown and answers 404; "
+        "a real link is walked in test_account_admin and test_audit_walk",
     ),
     "audit.index": Route("staff"),
     "audit.export": Route("staff"),
@@ -199,20 +228,24 @@ ROUTES: dict[str, Route] = {
     "batches.remove": Route("staff", own=DRAFT_BATCH),
     "batches.publish": Route("staff", own=DRAFT_BATCH),
     "scenarios.index": Route("public"),
-    "scenarios.mine": Route("demand"),
-    "scenarios.new": Route("demand"),
+    "scenarios.mine": Route("demand, unverified too"),
+    "scenarios.new": Route("demand, unverified too"),
     "scenarios.detail": Route(
         "public", own=_own_or_published("scenario", OrgKind.demand), other=_scenario("b_draft")
     ),
-    "scenarios.edit": Route("demand", own=_scenario("a_draft"), other=_scenario("b_draft")),
+    "scenarios.edit": Route(
+        "demand, unverified too", own=_scenario("a_draft"), other=_scenario("b_draft")
+    ),
     "scenarios.submit": Route("demand", own=_scenario("a_draft"), other=_scenario("b_draft")),
     "capabilities.index": Route("public"),
-    "capabilities.mine": Route("supply"),
-    "capabilities.new": Route("supply"),
+    "capabilities.mine": Route("supply, unverified too"),
+    "capabilities.new": Route("supply, unverified too"),
     "capabilities.detail": Route(
         "public", own=_own_or_published("capability", OrgKind.supply), other=_capability("b_draft")
     ),
-    "capabilities.edit": Route("supply", own=_capability("a_draft"), other=_capability("b_draft")),
+    "capabilities.edit": Route(
+        "supply, unverified too", own=_capability("a_draft"), other=_capability("b_draft")
+    ),
     "capabilities.submit": Route(
         "supply", own=_capability("a_draft"), other=_capability("b_draft")
     ),
@@ -393,7 +426,7 @@ def declared(mark: tuple, endpoint: str) -> str:
     if kind == "roles":
         return "staff" if set(mark[1]) == set(STAFF) else "+".join(sorted(mark[1]))
     if kind == "side":
-        return str(mark[1])
+        return str(mark[1]) + (", unverified too" if "drafts" in mark[2:] else "")
     return {"public": "public", "signed_in": "signed in"}[kind]
 
 

@@ -6,7 +6,7 @@ actors must not reach. Rows are made directly (one password hash for everyone) s
 world per test stays cheap.
 """
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import Any
 
@@ -26,6 +26,7 @@ from models import (
     DockingEvent,
     DockingStage,
     Interest,
+    JoinRequest,
     Notification,
     Organisation,
     OrgKind,
@@ -80,6 +81,7 @@ class World:
     api_tokens: dict[str, int]  # ApiToken ids, one per user name
     secrets: dict[str, str]  # the API tokens themselves, one per user name
     uploads: dict[str, str]  # import stash tokens, one per user name
+    join_requests: dict[str, int] = field(default_factory=dict)  # b: a request to join B
 
 
 def _org(session: Session, key: str, kind: OrgKind, name: str) -> Organisation:
@@ -252,6 +254,15 @@ def build(app: Flask, session: Session) -> World:
         for name, user in users.items()
     }
     session.add_all(notifications.values())
+    join_requests = {
+        "b": JoinRequest(
+            organisation_id=orgs["demand_b"].id,
+            email="newcomer@example.cn",
+            name="newcomer",
+            password_hash=PASSWORD_HASH,
+        )
+    }
+    session.add_all(join_requests.values())
     session.commit()
 
     secrets = {name: tokens.issue(session, user=user, name="测试") for name, user in users.items()}
@@ -297,6 +308,7 @@ def build(app: Flask, session: Session) -> World:
         api_tokens={key: issued.token.id for key, issued in secrets.items()},
         secrets={key: issued.secret for key, issued in secrets.items()},
         uploads=uploads,
+        join_requests={key: j.id for key, j in join_requests.items()},
     )
 
 

@@ -1,0 +1,18 @@
+"""The forms of the officials' and admins' pages."""
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import TextAreaField
+from wtforms.validators import DataRequired, Length
+
+from matchmaker.admin.verification import REASON_MAX
+
+
+class RejectForm(FlaskForm):
+    reason = TextAreaField(
+        _l("Reason for refusal"),
+        validators=[
+            DataRequired(message=_l("Say why, so that the organisation can put it right.")),
+            Length(max=REASON_MAX),
+        ],
+    )

@@ -1,0 +1,19 @@
+"""The form of a decision on a request to join."""
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import HiddenField, TextAreaField
+from wtforms.validators import DataRequired, Length
+
+from matchmaker.members.requests import REASON_MAX
+
+
+class DeclineForm(FlaskForm):
+    version = HiddenField()
+    reason = TextAreaField(
+        _l("Reason"),
+        validators=[
+            DataRequired(message=_l("Say why, so that the applicant knows what to do.")),
+            Length(max=REASON_MAX),
+        ],
+    )

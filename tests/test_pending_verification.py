@@ -1,0 +1,63 @@
+"""A firm waiting for verification prepares drafts, is told what happens next, and is told the
+outcome (inbox and e-mail), with the reason when it is refused."""
+
+from posting_data import OCR_CAPABILITY, official, sign_in
+from sqlmodel import select
+from test_inbox import smtp_server  # noqa: F401  (the fixture: a real SMTP server)
+
+from models import Capability, Notification, OrgKind
+from support import make_org, make_user, post
+
+
+def a_waiting_firm(session):
+    org = make_org(session, OrgKind.supply, verified=False, name="重庆星河软件有限公司")
+    return org, make_user(session, org, email="li@xinghe.cn")
+
+
+def test_a_waiting_firm_prepares_a_draft_and_submits_it_once_verified(app, session):
+    org, user = a_waiting_firm(session)
+    firm = sign_in(app, user)
+
+    mine = firm.get("/capabilities/mine")
+    assert mine.status_code == 200
+    assert "is waiting for an official to verify it" in mine.get_data(as_text=True)
+    form = firm.get("/capabilities/new")
+    assert form.status_code == 200
+    assert "Save and submit for review" not in form.get_data(as_text=True)
+
+    # Even a submit (a stale tab) keeps the work, as a draft, and says why.
+    saved = post(firm, "/capabilities/new", {**OCR_CAPABILITY, "send": "1"}, follow_redirects=True)
+    assert "once an official has verified your organisation" in saved.get_data(as_text=True)
+    draft = session.exec(select(Capability)).one()
+    assert draft.status == "draft"
+    assert post(firm, f"/capabilities/{draft.id}/submit", {"version": 1}).status_code == 403
+
+    desk = sign_in(app, official(session))
+    post(desk, f"/admin/organisations/{org.id}/verify")
+    (note,) = session.exec(select(Notification).where(Notification.user_id == user.id)).all()
+    assert note.kind == "organisation.verified" and note.link == "/capabilities/mine"
+    inbox = firm.get("/inbox/").get_data(as_text=True)
+    assert "重庆星河软件有限公司 has been verified" in inbox
+    assert "is waiting for an official" not in inbox
+
+    submitted = post(firm, f"/capabilities/{draft.id}/submit", {"version": draft.version})
+    assert submitted.status_code == 302
+    session.refresh(draft)
+    assert draft.status == "submitted"
+
+
+def test_a_refused_firm_reads_the_reason_in_its_inbox_and_its_mail(app, session, smtp_server):  # noqa: F811
+    mailbox, port = smtp_server
+    app.config.update(SMTP_HOST="127.0.0.1", SMTP_PORT=port, SMTP_SENDER="noreply@cq.example")
+    org, user = a_waiting_firm(session)
+    desk = sign_in(app, official(session))
+
+    post(desk, f"/admin/organisations/{org.id}/reject", {"reason": "信用代码与营业执照不符"})
+
+    firm = sign_in(app, user)
+    page = firm.get("/inbox/").get_data(as_text=True)
+    assert "An official refused to verify 重庆星河软件有限公司: 信用代码与营业执照不符" in page
+    assert "Your drafts are kept" in page  # the notice on every page says what to do next
+    ((recipients, message),) = mailbox.messages
+    assert recipients == ["li@xinghe.cn"]
+    assert "信用代码与营业执照不符" in message["Subject"]
