@@ -182,7 +182,7 @@ def test_the_charts_are_labelled_in_the_users_language(client, world):
     client.get("/?lang=en")
     page = client.get("/statistics/").get_data(as_text=True)
     assert "<title>Pairings at each stage</title>" in page
-    assert "智慧医疗" in SVG.findall(page)[1]  # field names are data, shown as they are
+    assert "Smart healthcare" in SVG.findall(page)[1]  # the field's English name
 
 
 def test_the_figures_export_carries_the_same_numbers(client, world):

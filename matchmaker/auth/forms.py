@@ -9,6 +9,7 @@ from wtforms.validators import DataRequired, Email, EqualTo, Length, ValidationE
 
 from matchmaker.auth.creditcode import is_valid as credit_code_is_valid
 from matchmaker.entries.reference import DISTRICTS
+from matchmaker.web.names import reference_choices
 
 
 def _valid_credit_code(_form: FlaskForm, field: StringField) -> None:
@@ -27,7 +28,7 @@ class RegisterForm(FlaskForm):
         ],
     )
     credit_code = StringField(_l("Unified social credit code"), validators=[_valid_credit_code])
-    district = SelectField(_l("District"), choices=[SelectChoice(d) for d in DISTRICTS])
+    district = SelectField(_l("District"), choices=reference_choices(DISTRICTS))
     name = StringField(_l("Your name"), validators=[DataRequired(), Length(1, 60)])
     email = EmailField(_l("E-mail"), validators=[DataRequired(), Email(), Length(max=254)])
     password = PasswordField(_l("Password"), validators=[DataRequired(), Length(8, 128)])
