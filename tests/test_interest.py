@@ -58,7 +58,8 @@ def test_a_firm_expresses_interest_and_the_scenario_page_shows_who_is_in_the_run
     # Anyone reading the scenario sees how many firms, and which qualifications, are in.
     page = app.test_client().get(f"/scenarios/{scenario.id}?lang=en").get_data(as_text=True)
     assert "1 firm has expressed interest" in page
-    assert "专精特新 × 1" in page and "高新技术企业 × 1" in page
+    assert "Specialised and innovative SME (&#39;Zhuanjingtexin&#39;) × 1" in page
+    assert "High-tech enterprise × 1" in page
     assert "重庆星图智能科技有限公司" not in page  # but not who they are
 
     again = express(firm, scenario, capability)

@@ -66,7 +66,7 @@ def test_a_state_enterprise_posts_a_scenario_submits_it_and_sees_matches_at_once
     # Each with its one-line explanation: shared terms, matched tags, structured reasons.
     assert "Shared key terms:" in page and "ocr" in page
     assert "Matched tags: OCR" in page
-    assert "Same field: 智慧政务" in page and "Same district: 渝北区" in page
+    assert "Same field: Smart government" in page and "Same district: Yubei District" in page
     best = session.exec(select(Recommendation).where(Recommendation.capability_id == ocr.id)).one()
     assert best.score > 0.15 and best.parts["lexical"] > 0 and best.terms
     actions = session.exec(select(AuditEntry.action)).all()

@@ -16,6 +16,7 @@ from wtforms.validators import DataRequired, Email, EqualTo, Length, ValidationE
 
 from matchmaker.auth.creditcode import is_valid as credit_code_is_valid
 from matchmaker.entries.reference import DISTRICTS
+from matchmaker.web.names import reference_choices
 
 
 def _valid_credit_code(_form: FlaskForm, field: StringField) -> None:
@@ -46,7 +47,7 @@ class RegisterForm(AccountForm):
         ],
     )
     credit_code = StringField(_l("Unified social credit code"), validators=[_valid_credit_code])
-    district = SelectField(_l("District"), choices=[SelectChoice(d) for d in DISTRICTS])
+    district = SelectField(_l("District"), choices=reference_choices(DISTRICTS))
 
 
 class JoinForm(AccountForm):

@@ -12,6 +12,7 @@ from sqlalchemy import Subquery, case, distinct, exists, func, literal
 from sqlmodel import Session, col, select
 
 from matchmaker.entries.reference import DISTRICTS, FIELDS
+from matchmaker.web.names import reference_label
 from matchmaker.web.security import parse_int
 from models import (
     Batch,
@@ -309,7 +310,7 @@ def _labels(session: Session, dimension: str, keys: set[Any]) -> tuple[dict[Any,
             lambda k: (batches[k].year, batches[k].number, k) if k in batches else (9999, 0, 0),
         )
     reference = list(FIELDS if dimension == "field" else DISTRICTS)
-    labels = {k: k or str(_l("Not stated")) for k in keys}
+    labels = {k: reference_label(k) or str(_l("Not stated")) for k in keys}
     return labels, lambda k: (reference.index(k) if k in reference else len(reference), k or "~")
 
 

@@ -14,6 +14,7 @@ from matchmaker.web import htmx
 from matchmaker.web.access import STAFF, public, roles_required
 from matchmaker.web.db import get_session
 from matchmaker.web.labels import status_label
+from matchmaker.web.names import reference_options
 
 bp = Blueprint("dashboard", __name__)
 FORMAT = "<any(xlsx, csv):fmt>"
@@ -98,8 +99,8 @@ def officials() -> Response:
     batches = [(b.id, b.name) for b in listing.batches(get_session(), include_drafts=True)]
     choices = [
         ("batch", _("Batch"), _("All batches"), batches),
-        ("field", _("Field"), _("All fields"), [(f, f) for f in FIELDS]),
-        ("district", _("District"), _("All districts"), [(d, d) for d in DISTRICTS]),
+        ("field", _("Field"), _("All fields"), reference_options(FIELDS)),
+        ("district", _("District"), _("All districts"), reference_options(DISTRICTS)),
     ]
     return _page("dashboard/officials.html", Scope(public=False, filters=filters), choices=choices)
 

@@ -21,6 +21,7 @@ from wtforms.validators import DataRequired, Length, NumberRange, Optional, Vali
 from wtforms.widgets import CheckboxInput, HiddenInput, ListWidget
 
 from matchmaker.entries.reference import DISTRICTS, FIELDS, QUALIFICATIONS
+from matchmaker.web.names import reference_choices
 
 _TAG_SPLIT = re.compile(r"[,，、;；\n]+")
 
@@ -71,10 +72,10 @@ class EntryForm(FlaskForm):
         validators=[Optional(), Length(max=200)],
     )
     description = TextAreaField(_l("Description"), validators=[DataRequired(), Length(20, 4000)])
-    field = SelectField(_l("Field"), choices=[SelectChoice(f) for f in FIELDS])
+    field = SelectField(_l("Field"), choices=reference_choices(FIELDS))
     district = SelectField(
         _l("District"),
-        choices=[SelectChoice("", _l("Citywide"))] + [SelectChoice(d) for d in DISTRICTS],
+        choices=[SelectChoice("", _l("Citywide"))] + reference_choices(DISTRICTS),
     )
     tags = ListField(
         _l("Tags"),
@@ -146,7 +147,7 @@ class CapabilityForm(EntryForm):
     )
     qualifications = SelectMultipleField(
         _l("Qualifications"),
-        choices=[SelectChoice(q) for q in QUALIFICATIONS],
+        choices=reference_choices(QUALIFICATIONS),
         widget=ListWidget(prefix_label=False),
         option_widget=CheckboxInput(),
     )
@@ -165,7 +166,7 @@ class CapabilityForm(EntryForm):
 
 def _add_choices(field: SelectField | SelectMultipleField, stored: list[str]) -> None:
     values = {choice.value for choice in field.choices}
-    field.choices.extend(SelectChoice(v) for v in stored if v and v not in values)
+    field.choices.extend(reference_choices(v for v in stored if v and v not in values))
 
 
 FORMS: dict[str, type[EntryForm]] = {"scenario": ScenarioForm, "capability": CapabilityForm}

@@ -27,6 +27,7 @@ from matchmaker.web.access import STAFF, roles_required
 from matchmaker.web.db import get_session
 from matchmaker.web.errors import Conflict, NotAllowed, render_error
 from matchmaker.web.labels import status_label
+from matchmaker.web.names import reference_options
 from matchmaker.web.security import parse_int
 from models import Organisation, Recommendation, User
 
@@ -115,8 +116,8 @@ def _queue_page(query: pairings.QueueQuery, status: int = 200, **extra: Any) -> 
         page=page,
         reviewers=_reviewers(session, page.items),
         options={
-            "fields": [(f, f) for f in FIELDS],
-            "districts": [(d, d) for d in DISTRICTS],
+            "fields": reference_options(FIELDS),
+            "districts": reference_options(DISTRICTS),
             "batches": [(b.id, b.name) for b in listing.batches(session, include_drafts=True)],
             "statuses": [(s, status_label(s)) for s in pairings.STATUSES],
         },

@@ -18,6 +18,7 @@ from matchmaker.dashboard import aggregates
 from matchmaker.dashboard.aggregates import Figures
 from matchmaker.spreadsheets.files import LAYOUTS, ORGANISATION_COLUMN, Sheet, export_value
 from matchmaker.web.labels import status_label
+from matchmaker.web.names import reference_label
 from models import (
     Batch,
     Capability,
@@ -238,12 +239,12 @@ def figures(data: Figures) -> list[Sheet]:
         Sheet(
             _("Funnel by field"),
             [_("Field"), *stage_names],
-            [[k or _("Not stated"), *v] for k, v in data.funnel_by_field],
+            [[reference_label(k) or _("Not stated"), *v] for k, v in data.funnel_by_field],
         ),
         Sheet(
             _("Funnel by district"),
             [_("District"), *stage_names],
-            [[k or _("Not stated"), *v] for k, v in data.funnel_by_district],
+            [[reference_label(k) or _("Not stated"), *v] for k, v in data.funnel_by_district],
         ),
     ]
     for title, key, rows in (

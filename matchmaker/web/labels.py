@@ -1,8 +1,10 @@
-"""Translated names for stored codes (statuses, roles), exposed to templates."""
+"""Translated names for stored codes (statuses, roles, reference names), exposed to templates."""
 
 from flask import Flask
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+
+from matchmaker.web.names import reference_label
 
 STATUS_LABELS = {
     "draft": _l("Draft"),
@@ -64,6 +66,7 @@ PART_LABELS = {
 def reason_label(code: str, value: str = "") -> str:
     """The reader's sentence for a matcher reason, e.g. "Same district: 渝北区"."""
     label = REASON_LABELS.get(code)
+    value = reference_label(value)  # fields, districts, qualifications; other values as they are
     return str(label) % {"value": value} if label else f"{code}: {value}"
 
 
@@ -96,4 +99,7 @@ def init_app(app: Flask) -> None:
         budget=budget,
         reason_label=reason_label,
         part_label=part_label,
+        reference_label=reference_label,
     )
+    # As a filter too, for lists: `qualifications|map("reference_label")|join("、")`.
+    app.jinja_env.filters["reference_label"] = reference_label

@@ -67,9 +67,10 @@ def test_a_firm_registers_is_verified_and_sees_scenarios_recommended_for_its_cap
     firm.get_by_label("Tags").fill(OCR_CAPABILITY["tags"])
     firm.get_by_label("Products").fill(OCR_CAPABILITY["products"])
     firm.get_by_label("Reference cases").fill(OCR_CAPABILITY["cases"])
+    # The English page names OCR_CAPABILITY's qualifications (高新技术企业, 专精特新) in English.
     qualifications = firm.get_by_role("group", name="Qualifications")
-    for name in OCR_CAPABILITY["qualifications"]:
-        qualifications.get_by_label(name).check()
+    for label in ("High-tech enterprise", "Specialised and innovative SME ('Zhuanjingtexin')"):
+        qualifications.get_by_label(label, exact=True).check()
     firm.get_by_role("button", name="Save and submit for review").click()
 
     expect(firm.get_by_role("heading", level=1)).to_have_text(OCR_CAPABILITY["title"])
