@@ -1,6 +1,6 @@
 """The API's request and response schemas; the OpenAPI document is generated from these."""
 
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from typing import Annotated, Any, Generic, Literal, TypeVar
 
 from pydantic import (
@@ -17,6 +17,7 @@ from pydantic_core import PydanticCustomError
 
 from matchmaker.docking.followup import MAX_CONTRACT_WAN
 from matchmaker.entries.reference import DISTRICTS, FIELDS, QUALIFICATIONS
+from matchmaker.web.dates import local_time
 from models.capability import CapabilityBase
 from models.scenario import ScenarioBase
 
@@ -41,12 +42,9 @@ def text(max_length: int, *, min_length: int | None = None, blank: bool = True) 
     ]
 
 
-def _as_utc(moment: datetime) -> datetime:
-    # SQLite hands datetimes back naive; every stored time is UTC.
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
-
-
-UtcDateTime = Annotated[datetime, AfterValidator(_as_utc)]
+# Stored in UTC, answered in China Standard Time with its offset: the same instant, and the
+# same clock as the pages.
+LocalDateTime = Annotated[datetime, AfterValidator(local_time)]
 FieldName = Literal[FIELDS]  # type: ignore[valid-type]
 DistrictName = Literal[("",) + DISTRICTS]  # type: ignore[valid-type]
 QualificationName = Literal[QUALIFICATIONS]  # type: ignore[valid-type]
@@ -141,8 +139,8 @@ class EntryPublic(Schema):
     tags: list[str]
     batch_id: int | None
     version: int = Field(description="Send this back when changing the entry (optimistic lock).")
-    published_at: UtcDateTime | None
-    updated_at: UtcDateTime
+    published_at: LocalDateTime | None
+    updated_at: LocalDateTime
     organisation: OrganisationRef
 
 
@@ -178,7 +176,7 @@ class Owned(BaseModel):
     """What only the owning organisation (and officials) see in addition."""
 
     review_note: str = Field(description="The reviewing official's note, if any.")
-    created_at: UtcDateTime
+    created_at: LocalDateTime
 
 
 class ScenarioOwned(ScenarioPublic, Owned):
@@ -197,7 +195,7 @@ class BatchPublic(Schema):
     year: int
     number: int
     note: str
-    published_at: UtcDateTime | None
+    published_at: LocalDateTime | None
     scenarios: int = Field(description="Published scenarios in this batch.")
     capabilities: int = Field(description="Published capabilities in this batch.")
     pairings: int = Field(description="Published pairings in this batch.")
@@ -264,7 +262,7 @@ class Recommendation(Schema):
     version: int = Field(description="Send this back with a decision (optimistic lock).")
     note: str = Field(description="The reviewing official's note.")
     reviewer_id: int | None
-    decided_at: UtcDateTime | None
+    decided_at: LocalDateTime | None
     batch_id: int | None
     explanation: Explanation
 
@@ -280,7 +278,7 @@ class DockingStep(Schema):
     contract_amount_wan: float | None
     reason: str
     organisation_id: int = Field(description="The party that recorded the step.")
-    created_at: UtcDateTime
+    created_at: LocalDateTime
 
 
 class Me(Schema):

@@ -17,6 +17,7 @@ from sqlmodel import Session, col, select
 from matchmaker.dashboard import aggregates
 from matchmaker.dashboard.aggregates import Figures
 from matchmaker.spreadsheets.files import LAYOUTS, ORGANISATION_COLUMN, Sheet, export_value
+from matchmaker.web.dates import local_date
 from matchmaker.web.labels import status_label
 from models import (
     Batch,
@@ -79,7 +80,7 @@ def entries(session: Session, kind: str, scope: ExportScope) -> Sheet:
                 "" if c.attr in PRIVATE_FOR_PUBLIC and not private else export_value(c, entry)
                 for c in layout.columns
             ]
-            published = entry.published_at.date() if entry.published_at else None
+            published = local_date(entry.published_at) if entry.published_at else None
             yield cells + [
                 org_name,
                 entry.code or "",

@@ -25,6 +25,7 @@ from openpyxl.utils.datetime import from_excel
 from openpyxl.worksheet.datavalidation import DataValidation
 
 from matchmaker.entries.reference import DISTRICTS, FIELDS, QUALIFICATIONS
+from matchmaker.web.dates import day, local_time, when
 
 MAX_ROWS = 10_000
 MAX_COLUMNS = 100
@@ -590,7 +591,8 @@ def _xlsx_cell(worksheet: Any, value: Any) -> Any:
         cell.number_format = "yyyy-mm-dd"
         return cell
     if isinstance(value, datetime):
-        cell = WriteOnlyCell(worksheet, value=value.replace(tzinfo=None))
+        # Excel has no time zones: the cell holds the local time people read.
+        cell = WriteOnlyCell(worksheet, value=local_time(value).replace(tzinfo=None))
         cell.number_format = "yyyy-mm-dd hh:mm"
         return cell
     return safe_cell(value)
@@ -625,9 +627,9 @@ def write_csv(sheets: Sequence[Sheet]) -> Iterator[str]:
 
 def _csv_cell(value: Any) -> Any:
     if isinstance(value, datetime):
-        return value.strftime("%Y-%m-%d %H:%M")
+        return when(value)
     if isinstance(value, date):
-        return value.isoformat()
+        return day(value)
     if isinstance(value, float) and value.is_integer():
         return int(value)
     return "" if value is None else safe_cell(value)
