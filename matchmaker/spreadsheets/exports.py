@@ -16,6 +16,7 @@ from sqlmodel import Session, col, select
 
 from matchmaker.dashboard import aggregates
 from matchmaker.dashboard.aggregates import Figures
+from matchmaker.docking import followup
 from matchmaker.spreadsheets.files import LAYOUTS, ORGANISATION_COLUMN, Sheet, export_value
 from matchmaker.web.dates import local_date
 from matchmaker.web.labels import status_label
@@ -99,6 +100,7 @@ def _pairings_query(scope: ExportScope, *, published_only: bool) -> Select:
     signed = aggregates.latest_events(DockingStage.signed)
     steps = (
         select(DockingEvent.recommendation_id, func.count().label("steps"))
+        .where(followup.counts())
         .group_by(DockingEvent.recommendation_id)
         .subquery()
     )
