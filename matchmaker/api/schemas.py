@@ -11,13 +11,15 @@ from pydantic import (
     Field,
     RootModel,
     StringConstraints,
+    field_validator,
     model_validator,
 )
 from pydantic_core import PydanticCustomError
 
 from matchmaker.docking.followup import MAX_CONTRACT_WAN
+from matchmaker.entries import deadlines
 from matchmaker.entries.reference import DISTRICTS, FIELDS, QUALIFICATIONS
-from matchmaker.web.dates import local_time
+from matchmaker.web.dates import local_time, local_today
 from models.capability import CapabilityBase
 from models.scenario import ScenarioBase
 
@@ -418,9 +420,27 @@ class ScenarioCreate(BaseModel):
     budget_max_wan: amount_of(ScenarioBase, "budget_max_wan") = Field(  # type: ignore[valid-type]
         default=None, description="Not below budget_min_wan."
     )
-    deadline: date | None = None
+    deadline: date | None = Field(default=None, description="Today or later (China time).")
     contact_name: text_of(ScenarioBase, "contact_name") = ""  # type: ignore[valid-type]
-    contact_phone: text_of(ScenarioBase, "contact_phone") = ""  # type: ignore[valid-type]
+    contact_phone: text_of(ScenarioBase, "contact_phone") = Field(  # type: ignore[valid-type]
+        default="",
+        description="Empty, a mobile number or a landline with its area code.",
+        json_schema_extra={"pattern": f"^$|{deadlines.PHONE_PATTERN}"},
+    )
+
+    @field_validator("deadline")
+    @classmethod
+    def _deadline_ahead(cls, value: date | None) -> date | None:
+        if deadlines.passed(value, local_today()):
+            raise PydanticCustomError("deadline_past", "the deadline has passed")
+        return value
+
+    @field_validator("contact_phone")
+    @classmethod
+    def _phone_diallable(cls, value: str) -> str:
+        if not deadlines.phone_ok(value):
+            raise PydanticCustomError("phone_format", "not a phone number")
+        return value
 
     @model_validator(mode="after")
     def _budget_in_order(self) -> "ScenarioCreate":

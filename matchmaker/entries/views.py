@@ -4,6 +4,7 @@ Both kinds go through the same pages, written once and called with the kind's `K
 kind has its own blueprint (``/scenarios``, ``/capabilities``), built by `_blueprint`.
 """
 
+from datetime import date
 from typing import Any
 
 import pydantic
@@ -14,13 +15,14 @@ from flask_login import current_user
 from sqlalchemy import func
 from sqlmodel import col, select
 
-from matchmaker.entries import listing, posting
+from matchmaker.entries import deadlines, listing, posting
 from matchmaker.entries.forms import FORMS, EntryForm
 from matchmaker.entries.posting import CAPABILITY, SCENARIO, Kind
 from matchmaker.entries.reference import DISTRICTS, FIELDS
 from matchmaker.pairing import pairings
 from matchmaker.web import htmx
 from matchmaker.web.access import current_org, is_staff, owned_or_404, public, side, side_required
+from matchmaker.web.dates import local_today
 from matchmaker.web.db import get_session
 from matchmaker.web.errors import Conflict, NotAllowed
 from matchmaker.web.security import parse_int
@@ -257,9 +259,9 @@ def detail_page(kind: Kind, entry_id: int, public_statuses: tuple[str, ...]) -> 
     session = get_session()
     if own:
         # Counterparts not yet published stay out of sight: only officials see those.
-        found = pairings.for_entry(session, entry, published_counterpart=True)
+        found = pairings.for_entry(session, entry, published_counterpart=True, today=local_today())
     elif is_staff():
-        found = pairings.for_entry(session, entry)
+        found = pairings.for_entry(session, entry, today=local_today())
     else:
         found = pairings.for_entry(session, entry, statuses=["published"])
     return render_template(
@@ -288,5 +290,13 @@ def _flash_saved(entry: Any) -> None:
 
 scenarios_bp = _blueprint(SCENARIO, (ScenarioStatus.published.value, ScenarioStatus.closed.value))
 capabilities_bp = _blueprint(CAPABILITY, (CapabilityStatus.published.value,))
+
+
+def _past(deadline: date | None) -> bool:
+    """The templates' `is past` test: a scenario's deadline is over (it shows as closed)."""
+    return deadlines.passed(deadline, local_today())
+
+
 # The navigation asks which side the signed-in user acts for, to offer "My scenarios" etc.
 scenarios_bp.add_app_template_global(side, "user_side")
+scenarios_bp.add_app_template_test(_past, "past")

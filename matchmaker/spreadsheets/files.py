@@ -11,7 +11,7 @@ import unicodedata
 import warnings
 import zipfile
 from collections.abc import Iterable, Iterator, Sequence
-from datetime import date, datetime, time
+from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 from typing import Any, NamedTuple
 
@@ -25,7 +25,7 @@ from openpyxl.utils.datetime import from_excel
 from openpyxl.worksheet.datavalidation import DataValidation
 
 from matchmaker.entries.reference import DISTRICTS, FIELDS, QUALIFICATIONS
-from matchmaker.web.dates import day, local_time, when
+from matchmaker.web.dates import day, local_time, local_today, when
 
 MAX_ROWS = 10_000
 MAX_COLUMNS = 100
@@ -225,7 +225,7 @@ SCENARIO_LAYOUT = Layout(
         "tags": ["OCR", "身份核验"],
         "budget_min_wan": 50,
         "budget_max_wan": 120,
-        "deadline": date(2025, 6, 30),
+        "deadline": None,  # set when the template is written: a date still ahead
         "contact_name": "张工",
         "contact_phone": "023-12345678",
     },
@@ -646,6 +646,8 @@ def template_workbook(layout: Layout, *, with_organisation: bool) -> bytes:
     data_sheet.title = layout.sheet_title
     data_sheet.append([c.header for c in columns])
     example = {**layout.example, "organisation": "重庆示例单位有限公司"}
+    if "deadline" in example:
+        example["deadline"] = local_today() + timedelta(days=90)  # an example still ahead
     data_sheet.append([safe_cell(export_value(c, _Example(example))) for c in columns])
     data_sheet.freeze_panes = "A2"
     for index, column in enumerate(columns, start=1):
