@@ -27,13 +27,14 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     app.config["BABEL_TRANSLATION_DIRECTORIES"] = str(Path(__file__).parent / "translations")
 
     from matchmaker.extensions import babel, csrf, limiter, login_manager
-    from matchmaker.web import db, errors, i18n, labels, security
+    from matchmaker.web import dates, db, errors, i18n, labels, security
 
     db.init_app(app)
     csrf.init_app(app)
     babel.init_app(app, locale_selector=i18n.select_locale)
     i18n.init_app(app)
     labels.init_app(app)
+    dates.init_app(app)
     app.config.setdefault("RATELIMIT_STORAGE_URI", app.config["REDIS_URL"] or "memory://")
     limiter.init_app(app)
     login_manager.init_app(app)

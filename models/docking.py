@@ -25,4 +25,7 @@ class DockingEvent(SQLModel, table=True):
     reason: str = Field(default="", max_length=500)  # why a docking was closed
     user_id: int = Field(foreign_key="user.id")
     organisation_id: int = Field(foreign_key="organisation.id")
+    # A step recorded in error stays (with its audit row) and points at the step correcting it;
+    # only steps without a correction count.
+    corrected_by_id: int | None = Field(default=None, foreign_key="dockingevent.id", unique=True)
     created_at: datetime = Field(default_factory=utcnow)

@@ -220,6 +220,21 @@ def a_published_pairing(app: Flask, session: Session) -> dict[str, Any]:
     return make_published_pairing(session)._asdict()  # buyer, seller, pairing, ...
 
 
+def a_published_pairing_with_a_step(app: Flask, session: Session) -> dict[str, Any]:
+    story = a_published_pairing(app, session)
+    buyer = story["buyer"]
+    step = DockingEvent(
+        recommendation_id=story["pairing"].id,
+        stage="negotiating",
+        occurred_on=datetime.now(LOCAL).date(),
+        user_id=buyer.id,
+        organisation_id=buyer.organisation_id,
+    )
+    session.add(step)
+    session.commit()
+    return {**story, "step": step}
+
+
 def a_scenario_and_a_firms_capability(app: Flask, session: Session) -> dict[str, Any]:
     owner = make_org(session, OrgKind.demand, name="重庆市急救医疗中心")
     firm = make_org(session, OrgKind.supply, name="重庆星图智能科技有限公司")
@@ -401,6 +416,10 @@ WALK = [
          lambda s: Form(f"/docking/{s.pairing.id}/steps",
                         {"stage": "contacted", "occurred_on": today()}),
          [Audit("docking.step", New(DockingEvent))]),
+    Walk("docking.correct", "buyer", a_published_pairing_with_a_step,
+         lambda s: Form(f"/docking/{s.pairing.id}/steps/{s.step.id}/correct",
+                        {"correct-stage": "contacted", "correct-occurred_on": today()}),
+         [Audit("docking.correct", New(DockingEvent))]),
     Walk("interest.express_view", "firm", a_scenario_and_a_firms_capability,
          lambda s: Form(f"/interest/scenarios/{s.scenario.id}",
                         {"capability": str(s.capability.id), "message": "我们做过类似项目"}),

@@ -5,6 +5,7 @@ from datetime import timedelta
 import pytest
 from sqlmodel import select
 
+from matchmaker.dashboard.aggregates import Scope, contract_totals
 from matchmaker.web.dates import local_today
 from models import (
     AuditEntry,
@@ -156,7 +157,7 @@ def test_backwards_and_after_signed_steps_are_refused_with_a_message(app, sessio
         ("signed", 0, {"contract_amount_wan": "NaN"}, "as a number"),
         ("closed", 0, {"reason": "  "}, "Say why"),
         ("contacted", -1, {}, "future"),
-        ("contacted", 11, {}, "before the pairing was published"),
+        ("contacted", 61, {}, "before the scenario was published"),
         ("finished", 0, {}, "valid choice"),
     ],
 )
@@ -253,3 +254,104 @@ def test_a_recorded_step_restarts_the_thirty_days(app, session, today):
     step(signed_in(app, story.seller), story.pairing.id, "contacted", today - timedelta(days=2))
     result = app.test_cli_runner().invoke(args=["remind"])
     assert "0 pairings without progress" in result.output
+
+
+def test_contacts_made_before_the_pairing_was_published_are_recorded(app, session, today):
+    """The parties met while the pairing waited for its batch; the scenario was already public."""
+    story = make_published_pairing(session, published_days_ago=10)  # scenario: 60 days ago
+    buyer, seller = signed_in(app, story.buyer), signed_in(app, story.seller)
+    assert step(buyer, story.pairing.id, "contacted", today - timedelta(days=25)).status_code == 302
+    assert (
+        step(seller, story.pairing.id, "negotiating", today - timedelta(days=12)).status_code == 302
+    )
+    page = buyer.get(f"/docking/{story.pairing.id}").get_data(as_text=True)
+    assert (today - timedelta(days=25)).isoformat() in page
+
+
+def correct(client, pairing_id, step_id, stage, day, **extra):
+    data = {
+        f"correct-{k}": v
+        for k, v in {"stage": stage, "occurred_on": day.isoformat(), **extra}.items()
+    }
+    return post(client, f"/docking/{pairing_id}/steps/{step_id}/correct", data)
+
+
+def test_a_step_recorded_in_error_is_corrected_and_the_original_kept(app, session, today):
+    story = make_published_pairing(session)
+    buyer, seller = signed_in(app, story.buyer), signed_in(app, story.seller)
+    pid = story.pairing.id
+    step(seller, pid, "contacted", today - timedelta(days=6))
+    # The buyer types 1280 instead of 128 and "signed" ends the docking: nothing can follow.
+    assert step(buyer, pid, "signed", today, contract_amount_wan="1280").status_code == 302
+    wrong = session.exec(select(DockingEvent).order_by(DockingEvent.id.desc())).first()
+    buyer.get("/?lang=en")
+    page = buyer.get(f"/docking/{pid}").get_data(as_text=True)
+    assert "Correct this step" in page
+    # The other party and officials may not correct the buyer's step.
+    assert (
+        correct(seller, pid, wrong.id, "signed", today, contract_amount_wan="128").status_code
+        == 403
+    )
+    official = signed_in(
+        app, make_user(session, make_org(session, OrgKind.authority), role=Role.official)
+    )
+    assert (
+        correct(official, pid, wrong.id, "signed", today, contract_amount_wan="128").status_code
+        == 403
+    )
+
+    # A correction is checked like a step: here against the seller's contact.
+    refused = correct(
+        buyer, pid, wrong.id, "signed", today - timedelta(days=9), contract_amount_wan="128"
+    )
+    assert refused.status_code == 422 and "before the previous step" in refused.get_data(
+        as_text=True
+    )
+    response = correct(
+        buyer, pid, wrong.id, "signed", today, contract_amount_wan="128", note="金额更正"
+    )
+    assert response.status_code == 302
+
+    page = seller.get(f"/docking/{pid}?lang=en").get_data(as_text=True)
+    assert "128 ten-thousand yuan" in page and "Corrects the step recorded in error" in page
+    assert "Correct this step" not in page  # the seller did not record it
+    session.expire_all()
+    events = session.exec(select(DockingEvent).order_by(DockingEvent.id)).all()
+    assert [(e.stage, e.contract_amount_wan) for e in events] == [
+        ("contacted", None),
+        ("signed", 1280.0),
+        ("signed", 128.0),
+    ]
+    assert events[1].corrected_by_id == events[2].id  # kept, and marked as corrected
+    with app.test_request_context():
+        signed, amount = contract_totals(session, Scope(public=True))
+    assert (signed, amount) == (1, 128.0)  # the corrected amount counts, once
+
+    correction = session.exec(
+        select(AuditEntry).where(AuditEntry.action == "docking.correct")
+    ).one()
+    assert correction.object_id == events[2].id
+    assert correction.changes["corrects"]["contract_amount_wan"] == 1280.0
+    assert correction.changes["contract_amount_wan"] == 128.0
+    news = session.exec(select(Notification).where(Notification.user_id == story.seller.id)).all()
+    assert [n.kind for n in news] == ["docking.progress", "docking.corrected"]
+
+    # The original cannot be corrected twice.
+    again = correct(buyer, pid, wrong.id, "signed", today, contract_amount_wan="12.8")
+    assert again.status_code == 409
+
+
+def test_a_stage_recorded_too_far_is_corrected_and_the_docking_goes_on(app, session, today):
+    story = make_published_pairing(session)
+    buyer = signed_in(app, story.buyer)
+    pid = story.pairing.id
+    step(buyer, pid, "contacted", today - timedelta(days=3))
+    step(buyer, pid, "closed", today, reason="误操作")
+    closed = session.exec(select(DockingEvent).order_by(DockingEvent.id.desc())).first()
+    first = session.exec(select(DockingEvent).order_by(DockingEvent.id)).first()
+    # Only the latest step can be corrected.
+    assert correct(buyer, pid, first.id, "contacted", today).status_code == 409
+    assert correct(buyer, pid, closed.id, "negotiating", today).status_code == 302
+    assert step(buyer, pid, "signed", today, contract_amount_wan="66").status_code == 302
+    page = buyer.get("/docking/?lang=en").get_data(as_text=True)
+    assert "Signed" in page

@@ -76,7 +76,7 @@ def test_an_exported_list_imports_again_unchanged(client, session, buyer_org, of
         tags=["数字孪生", "-负荷预测"],
         budget_min_wan=20,
         budget_max_wan=50.5,
-        deadline=date(2025, 3, 31),
+        deadline=date(2031, 3, 31),
         problem="人工抄表",
         contact_name="王工",
         contact_phone="13900001111",

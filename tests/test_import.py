@@ -48,7 +48,7 @@ def scenario_row(title: str, **overrides) -> list:
         "标签": "数字孪生、设备联网",
         "预算下限(万元)": 50,
         "预算上限(万元)": 120,
-        "截止日期": "2025-06-30",
+        "截止日期": "2030-06-30",
         "联系人": "王工",
         "联系电话": "023-67778888",
         **overrides,
@@ -154,7 +154,7 @@ def test_a_csv_saved_by_excel_in_china_imports(client, session, buyer, encoding)
     first = saved[0]
     assert first.status == "draft" and first.organisation_id == buyer.organisation_id
     assert (first.budget_min_wan, first.budget_max_wan) == (50, 120)
-    assert first.deadline == date(2025, 6, 30) and first.tags == ["数字孪生", "设备联网"]
+    assert first.deadline == date(2030, 6, 30) and first.tags == ["数字孪生", "设备联网"]
     assert first.contact_phone == "023-67778888" and first.tokens
 
 
@@ -163,13 +163,13 @@ def test_english_headers_are_accepted(client, session, buyer):
     data = xlsx(
         [
             ["Title", "Description", "Field", "District", "Budget max", "Deadline"],
-            ["智能工厂能耗监测", DESCRIPTION, "工业互联网", "江北区", 80, date(2025, 1, 31)],
+            ["智能工厂能耗监测", DESCRIPTION, "工业互联网", "江北区", 80, date(2031, 1, 31)],
         ]
     )
     response = upload(client, "scenarios", data, "list.xlsx")
     assert confirm(client, response.headers["Location"]).status_code == 302
     scenario = session.exec(select(Scenario)).one()
-    assert scenario.budget_max_wan == 80 and scenario.deadline == date(2025, 1, 31)
+    assert scenario.budget_max_wan == 80 and scenario.deadline == date(2031, 1, 31)
 
 
 def too_many_rows() -> bytes:

@@ -16,6 +16,7 @@ from matchmaker.api.schemas import (
 from matchmaker.api.spec import roles, viewer
 from matchmaker.pairing import pairings
 from matchmaker.web.access import STAFF
+from matchmaker.web.dates import local_today
 from matchmaker.web.db import get_session
 from models import Recommendation as RecommendationRow
 
@@ -63,7 +64,7 @@ def list_recommendations(*, params: RecommendationListParams) -> RecommendationP
         status=params.status,
         page=params.page,
     )
-    page = pairings.queue(get_session(), query, page_size=params.per_page)
+    page = pairings.queue(get_session(), query, today=local_today(), page_size=params.per_page)
     items = [recommendation_out(p) for p in page.items]
     return RecommendationPage.of(items, page, params.per_page)
 

@@ -155,7 +155,8 @@ def document(operations: list[Operation], *, version: str) -> dict[str, Any]:
                 "pairings of the scenario supply-demand matching platform, and writes for "
                 "organisations and officials with a personal API token. Errors are "
                 "application/problem+json (RFC 9457) in the language of `?lang=` or "
-                "Accept-Language."
+                "Accept-Language. Times are China Standard Time, written with their offset "
+                "(+08:00)."
             ),
         },
         "tags": [{"name": name} for name in dict.fromkeys(op.tag for op in operations)],

@@ -12,6 +12,7 @@ from pydantic_core import ErrorDetails
 from werkzeug.exceptions import HTTPException, MethodNotAllowed, NotFound
 from werkzeug.routing import RequestRedirect
 
+from matchmaker.entries import deadlines
 from matchmaker.web.errors import Conflict, NotAllowed
 
 MEDIA_TYPE = "application/problem+json"
@@ -176,6 +177,8 @@ def _message(error: ErrorDetails) -> str:
         "less_than": _("Enter a number less than %(n)s.", n=ctx.get("lt", "")),
         "finite_number": _("Enter a finite number."),
         "budget_order": _("The budget minimum exceeds the maximum."),
+        "deadline_past": str(deadlines.PAST_DEADLINE),
+        "phone_format": str(deadlines.BAD_PHONE),
         "repeated": _("Give this parameter only once."),
         "model_type": _("Send a JSON object."),
         "model_attributes_type": _("Send a JSON object."),

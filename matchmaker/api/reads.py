@@ -37,6 +37,7 @@ from matchmaker.docking import followup
 from matchmaker.entries import listing
 from matchmaker.pairing import pairings
 from matchmaker.web.access import STAFF
+from matchmaker.web.dates import local_today
 from matchmaker.web.db import get_session
 from models import (
     Batch,
@@ -310,7 +311,7 @@ def list_pairings(*, params: PairingListParams) -> PairingPage:
         status=RecommendationStatus.published.value,
         page=params.page,
     )
-    page = pairings.queue(session, query, page_size=params.per_page)
+    page = pairings.queue(session, query, today=local_today(), page_size=params.per_page)
     last = followup.latest_events(session, [p.recommendation.id for p in page.items])
     items = [pairing_public(p, last.get(p.recommendation.id)) for p in page.items]
     return PairingPage.of(items, page, params.per_page)

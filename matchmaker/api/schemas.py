@@ -1,6 +1,6 @@
 """The API's request and response schemas; the OpenAPI document is generated from these."""
 
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from typing import Annotated, Any, Generic, Literal, TypeVar
 
 from pydantic import (
@@ -11,12 +11,15 @@ from pydantic import (
     Field,
     RootModel,
     StringConstraints,
+    field_validator,
     model_validator,
 )
 from pydantic_core import PydanticCustomError
 
 from matchmaker.docking.followup import MAX_CONTRACT_WAN
+from matchmaker.entries import deadlines
 from matchmaker.entries.reference import DISTRICTS, FIELDS, QUALIFICATIONS
+from matchmaker.web.dates import local_time, local_today
 from models.capability import CapabilityBase
 from models.scenario import ScenarioBase
 
@@ -41,12 +44,9 @@ def text(max_length: int, *, min_length: int | None = None, blank: bool = True) 
     ]
 
 
-def _as_utc(moment: datetime) -> datetime:
-    # SQLite hands datetimes back naive; every stored time is UTC.
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
-
-
-UtcDateTime = Annotated[datetime, AfterValidator(_as_utc)]
+# Stored in UTC, answered in China Standard Time with its offset: the same instant, and the
+# same clock as the pages.
+LocalDateTime = Annotated[datetime, AfterValidator(local_time)]
 FieldName = Literal[FIELDS]  # type: ignore[valid-type]
 DistrictName = Literal[("",) + DISTRICTS]  # type: ignore[valid-type]
 QualificationName = Literal[QUALIFICATIONS]  # type: ignore[valid-type]
@@ -141,8 +141,8 @@ class EntryPublic(Schema):
     tags: list[str]
     batch_id: int | None
     version: int = Field(description="Send this back when changing the entry (optimistic lock).")
-    published_at: UtcDateTime | None
-    updated_at: UtcDateTime
+    published_at: LocalDateTime | None
+    updated_at: LocalDateTime
     organisation: OrganisationRef
 
 
@@ -178,7 +178,7 @@ class Owned(BaseModel):
     """What only the owning organisation (and officials) see in addition."""
 
     review_note: str = Field(description="The reviewing official's note, if any.")
-    created_at: UtcDateTime
+    created_at: LocalDateTime
 
 
 class ScenarioOwned(ScenarioPublic, Owned):
@@ -197,7 +197,7 @@ class BatchPublic(Schema):
     year: int
     number: int
     note: str
-    published_at: UtcDateTime | None
+    published_at: LocalDateTime | None
     scenarios: int = Field(description="Published scenarios in this batch.")
     capabilities: int = Field(description="Published capabilities in this batch.")
     pairings: int = Field(description="Published pairings in this batch.")
@@ -264,7 +264,7 @@ class Recommendation(Schema):
     version: int = Field(description="Send this back with a decision (optimistic lock).")
     note: str = Field(description="The reviewing official's note.")
     reviewer_id: int | None
-    decided_at: UtcDateTime | None
+    decided_at: LocalDateTime | None
     batch_id: int | None
     explanation: Explanation
 
@@ -280,7 +280,7 @@ class DockingStep(Schema):
     contract_amount_wan: float | None
     reason: str
     organisation_id: int = Field(description="The party that recorded the step.")
-    created_at: UtcDateTime
+    created_at: LocalDateTime
 
 
 class Me(Schema):
@@ -420,9 +420,27 @@ class ScenarioCreate(BaseModel):
     budget_max_wan: amount_of(ScenarioBase, "budget_max_wan") = Field(  # type: ignore[valid-type]
         default=None, description="Not below budget_min_wan."
     )
-    deadline: date | None = None
+    deadline: date | None = Field(default=None, description="Today or later (China time).")
     contact_name: text_of(ScenarioBase, "contact_name") = ""  # type: ignore[valid-type]
-    contact_phone: text_of(ScenarioBase, "contact_phone") = ""  # type: ignore[valid-type]
+    contact_phone: text_of(ScenarioBase, "contact_phone") = Field(  # type: ignore[valid-type]
+        default="",
+        description="Empty, a mobile number or a landline with its area code.",
+        json_schema_extra={"pattern": f"^$|{deadlines.PHONE_PATTERN}"},
+    )
+
+    @field_validator("deadline")
+    @classmethod
+    def _deadline_ahead(cls, value: date | None) -> date | None:
+        if deadlines.passed(value, local_today()):
+            raise PydanticCustomError("deadline_past", "the deadline has passed")
+        return value
+
+    @field_validator("contact_phone")
+    @classmethod
+    def _phone_diallable(cls, value: str) -> str:
+        if not deadlines.phone_ok(value):
+            raise PydanticCustomError("phone_format", "not a phone number")
+        return value
 
     @model_validator(mode="after")
     def _budget_in_order(self) -> "ScenarioCreate":

@@ -210,7 +210,8 @@ def record_docking_step(*, pairing_id: int, data: DockingStepCreate) -> DockingS
 
     contacted → negotiating → signed (with the contract amount, in 万元) or closed (with the
     reason). Stages only go forward (409 otherwise, and after signed or closed); the date
-    may not be in the future nor before the pairing's publication or its previous step (422).
+    may not be in the future nor before the scenario's publication or the previous step (422);
+    it may be before the pairing's publication.
     The other party is notified.
     """
     session = get_session()
@@ -226,14 +227,16 @@ def record_docking_step(*, pairing_id: int, data: DockingStepCreate) -> DockingS
             session,
             pairing=pairing,
             user=user,
-            stage=DockingStage(step.stage),
-            occurred_on=step.occurred_on,
-            today=local_today(),
-            note=step.note,
-            contract_amount_wan=(
-                Decimal(str(step.contract_amount_wan)) if isinstance(step, Signed) else None
+            step=followup.StepInput(
+                stage=DockingStage(step.stage),
+                occurred_on=step.occurred_on,
+                note=step.note,
+                contract_amount_wan=(
+                    Decimal(str(step.contract_amount_wan)) if isinstance(step, Signed) else None
+                ),
+                reason=getattr(step, "reason", ""),
             ),
-            reason=getattr(step, "reason", ""),
+            today=local_today(),
         )
     except followup.StepRefused as refused:
         if refused.order:

@@ -14,7 +14,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlmodel import Session, col, select
 
-from matchmaker.web.dates import local_midnight_utc, local_zone
+from matchmaker.web.dates import local_midnight_utc, when
 from matchmaker.web.security import parse_int
 from models import (
     AuditEntry,
@@ -232,7 +232,6 @@ def csv_rows(session: Session, stmt) -> Iterator[str]:  # type: ignore[no-untype
     """The export, a few hundred rows at a time, each cell made formula-safe."""
     buffer = io.StringIO()
     writer = csv.writer(buffer)
-    zone = local_zone()
     header = [_("Time"), _("User"), _("Action"), _("Object type"), _("Object ID")]
     writer.writerow([*header, _("Object"), _("Changes")])
     yield "\ufeff" + buffer.getvalue()  # the BOM makes Excel read the file as UTF-8
@@ -242,7 +241,7 @@ def csv_rows(session: Session, stmt) -> Iterator[str]:  # type: ignore[no-untype
         buffer.truncate()
         for entry, user in chunk:
             cells = [
-                entry.at.astimezone(zone).strftime("%Y-%m-%d %H:%M:%S"),
+                when(entry.at, "%Y-%m-%d %H:%M:%S"),
                 user.email if user else "",
                 entry.action,
                 entry.object_type,

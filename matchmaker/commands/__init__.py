@@ -46,7 +46,7 @@ def seed_command(seed_dir: str) -> None:
     from pathlib import Path
 
     with session_scope() as session:
-        counts = seeding.load(session, Path(seed_dir), progress=True)
+        counts = seeding.load(session, Path(seed_dir), today=local_today(), progress=True)
     click.echo(
         f"Seeded {counts.organisations} organisations, {counts.users} demo accounts, "
         f"{counts.scenarios} scenarios, {counts.capabilities} capabilities."

@@ -1,9 +1,18 @@
-"""Load the seed lists (seed/data) into the database; running it again changes nothing."""
+"""Load the seed lists (seed/data) into the database; running it again the same day changes
+nothing.
+
+The lists were written as of the day their newest batch was published, with deadlines around
+that day. Loaded years later they would show every scenario open past its deadline, so the
+loader keeps each batch's own publication date (its scenarios are published on it) and moves
+every deadline by as many days as the load day is after that newest batch: the newest batch's
+scenarios are open, older batches' partly closed (截止), as on the day the lists describe. The
+files themselves stay as generated (byte-identical on every `python -m seed.generate`).
+"""
 
 import json
 import re
-from collections.abc import Iterator
-from datetime import date
+from collections.abc import Iterable, Iterator
+from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 from typing import Any, NamedTuple
 
@@ -12,6 +21,7 @@ from sqlmodel import Session, select
 from werkzeug.security import generate_password_hash
 
 from matchmaker.entries.indexing import index_entry, search_text
+from matchmaker.web.dates import local_zone
 from models import Batch, BatchStatus, Capability, Organisation, Role, Scenario, User
 from models._types import utcnow
 
@@ -19,6 +29,7 @@ SEED_DIR = Path(__file__).resolve().parents[2] / "seed" / "data"
 BATCH_NAME = re.compile(r"^(\d{4})年第([一二三四五六七八九十])批$")
 CHINESE_NUMBERS = "一二三四五六七八九十"
 ROLE_OF = {"admin": Role.admin, "official": Role.official}
+BATCH_LEAD = timedelta(days=30)  # a batch is published a month before its first deadline
 
 
 class SeedCounts(NamedTuple):
@@ -35,8 +46,37 @@ def _jsonl(path: Path) -> Iterator[dict[str, Any]]:
                 yield json.loads(line)
 
 
-def _batch(session: Session, name: str | None, cache: dict[str, Batch]) -> int | None:
-    """The id of the batch called `name` (e.g. 2022年第一批), created and published if new."""
+class Calendar(NamedTuple):
+    """The seed lists' dates as of the load day: batch publication times, the deadline shift."""
+
+    published: dict[str, datetime]  # batch name -> its publication time (aware UTC)
+    shift: timedelta  # added to every deadline in the lists
+
+    @classmethod
+    def of(cls, scenarios: Iterable[dict[str, Any]], *, today: date) -> "Calendar":
+        """Each batch published a month before its scenarios' first deadline; every deadline
+        moved by the days from the newest batch's publication to `today`."""
+        first: dict[str, date] = {}
+        for raw in scenarios:
+            if raw.get("batch") and raw.get("deadline"):
+                day = date.fromisoformat(raw["deadline"])
+                first[raw["batch"]] = min(day, first.get(raw["batch"], day))
+        days = {name: day - BATCH_LEAD for name, day in first.items()}
+        published = {
+            name: datetime.combine(day, time(10), tzinfo=local_zone()).astimezone(UTC)
+            for name, day in days.items()
+        }
+        return cls(published, today - max(days.values(), default=today))
+
+    def deadline(self, listed: str | None) -> date | None:
+        """A deadline of the lists, as of the load day."""
+        return date.fromisoformat(listed) + self.shift if listed else None
+
+
+def _batch(
+    session: Session, name: str | None, cache: dict[str, Batch], calendar: Calendar
+) -> Batch | None:
+    """The batch called `name` (e.g. 2022年第一批), created and published on its day if new."""
     if not name:
         return None
     if name not in cache:
@@ -44,17 +84,13 @@ def _batch(session: Session, name: str | None, cache: dict[str, Batch]) -> int |
         if batch is None:
             match = BATCH_NAME.match(name)
             year, number = (int(match[1]), CHINESE_NUMBERS.index(match[2]) + 1) if match else (0, 1)
-            batch = Batch(
-                name=name,
-                year=year,
-                number=number,
-                status=BatchStatus.published,
-                published_at=utcnow(),
-            )
+            batch = Batch(name=name, year=year, number=number, status=BatchStatus.published)
             session.add(batch)
-            session.flush()
+        # Its own publication date, not the load date (also mending batches loaded before).
+        batch.published_at = calendar.published.get(name) or batch.published_at or utcnow()
+        session.flush()
         cache[name] = batch
-    return cache[name].id
+    return cache[name]
 
 
 def _upsert(session: Session, model: type, key_column: str, key: str, values: dict[str, Any]):
@@ -68,8 +104,11 @@ def _upsert(session: Session, model: type, key_column: str, key: str, values: di
     return row
 
 
-def load(session: Session, seed_dir: Path = SEED_DIR, *, progress: bool = False) -> SeedCounts:
-    """Load organisations, demo users, scenarios and capabilities from `seed_dir`."""
+def load(
+    session: Session, seed_dir: Path = SEED_DIR, *, today: date, progress: bool = False
+) -> SeedCounts:
+    """Load organisations, demo users, scenarios and capabilities from `seed_dir`, their
+    dates as of `today` (the load day, in China)."""
     orgs: dict[str, Organisation] = {}
     for raw in json.loads((seed_dir / "organisations.json").read_text(encoding="utf-8")):
         data = Organisation.model_validate(raw).model_dump(exclude={"id"})
@@ -94,13 +133,17 @@ def load(session: Session, seed_dir: Path = SEED_DIR, *, progress: bool = False)
 
     batches: dict[str, Batch] = {}
     counts = {}
-    for model, filename in ((Scenario, "scenarios.jsonl"), (Capability, "capabilities.jsonl")):
-        rows = list(_jsonl(seed_dir / filename))
+    lists = {
+        model: list(_jsonl(seed_dir / filename))
+        for model, filename in ((Scenario, "scenarios.jsonl"), (Capability, "capabilities.jsonl"))
+    }
+    calendar = Calendar.of(lists[Scenario], today=today)
+    for model, rows in lists.items():
         label = click.style(f"{model.__tablename__:<12}", bold=True)
         with click.progressbar(rows, label=label, hidden=not progress) as bar:
             for raw in bar:
                 counts[model] = counts.get(model, 0) + 1
-                _load_entry(session, model, raw, orgs, batches)
+                _load_entry(session, model, raw, orgs, batches, calendar)
     session.commit()
     return SeedCounts(len(orgs), len(users), counts.get(Scenario, 0), counts.get(Capability, 0))
 
@@ -111,17 +154,20 @@ def _load_entry(
     raw: dict[str, Any],
     orgs: dict[str, Organisation],
     batches: dict[str, Batch],
+    calendar: Calendar,
 ) -> None:
     fields = {k: v for k, v in raw.items() if k in model.model_fields and k not in {"id"}}
     if isinstance(fields.get("deadline"), str):
-        fields["deadline"] = date.fromisoformat(fields["deadline"])
+        fields["deadline"] = calendar.deadline(fields["deadline"])
     entry = model.model_validate({**fields, "organisation_id": orgs[raw["org"]].id})
     values = entry.model_dump(
         exclude={"id", "code", "created_at", "updated_at", "tokens", "search_text"}
     )
-    values["batch_id"] = _batch(session, raw.get("batch"), batches)
+    batch = _batch(session, raw.get("batch"), batches, calendar)
+    values["batch_id"] = batch.id if batch else None
     if raw.get("status") == "published":
-        values["published_at"] = utcnow()
+        # Published with its batch; an entry in no batch was published when it was loaded.
+        values["published_at"] = batch.published_at if batch else utcnow()
     row = _upsert(session, model, "code", raw["id"], values)
     # The search text is cheap and follows the entry's text on every run; the matcher
     # tokens (segmentation takes a while) only when missing.

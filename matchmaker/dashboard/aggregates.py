@@ -11,6 +11,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import Subquery, case, distinct, exists, func, literal
 from sqlmodel import Session, col, select
 
+from matchmaker.docking import followup
 from matchmaker.entries.reference import DISTRICTS, FIELDS
 from matchmaker.web.names import reference_label
 from matchmaker.web.security import parse_int
@@ -150,7 +151,7 @@ def latest_events(stage: DockingStage | None = None) -> Subquery:
         DockingEvent.reason,
         DockingEvent.note,
         rank.label("rank"),
-    )
+    ).where(followup.counts())
     if stage is not None:
         ranked = ranked.where(DockingEvent.stage == stage)
     inner = ranked.subquery()
@@ -168,6 +169,7 @@ def _levels(scope: Scope) -> Subquery:
     )
     progress = (
         select(DockingEvent.recommendation_id.label("rid"), reached.label("reached"))
+        .where(followup.counts())
         .group_by(DockingEvent.recommendation_id)
         .subquery()
     )

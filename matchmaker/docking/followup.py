@@ -1,7 +1,11 @@
 """Docking follow-up (供需对接跟踪): both parties of a published pairing record its progress.
 
 contacted → negotiating → signed (with the contract amount) or closed (with the reason); each
-step dated and attributed, shown to the other party and to officials as one timeline.
+step dated and attributed, shown to the other party and to officials as one timeline. A step
+may be dated before the pairing was published (the parties often meet first), not before the
+scenario was. The latest step, recorded in error, is corrected by a correcting step: the
+original stays, marked `corrected_by_id`, in the timeline and the audit trail, and no longer
+counts.
 Pairings without progress for 30 days are listed for officials and reminded by
 `matchmaker remind`.
 """
@@ -15,7 +19,7 @@ from flask import (
     url_for,
 )
 from flask_babel import gettext as _
-from sqlalchemy import func
+from sqlalchemy import ColumnElement, func
 from sqlmodel import Session, col, select
 
 from matchmaker.records import audit
@@ -58,6 +62,7 @@ class Step(NamedTuple):
     event: DockingEvent
     user: User
     organisation: Organisation
+    corrects: DockingEvent | None = None  # the step recorded in error that this one replaces
 
 
 class StepRefused(Exception):
@@ -131,16 +136,37 @@ def batch_of(session: Session, recommendation: Recommendation) -> Batch | None:
     return session.get(Batch, recommendation.batch_id) if recommendation.batch_id else None
 
 
+def counts() -> ColumnElement[bool]:
+    """The condition for steps that count: those no later step corrects."""
+    return col(DockingEvent.corrected_by_id).is_(None)
+
+
 def timeline(session: Session, recommendation_id: int) -> list[Step]:
-    """A pairing's steps in the order they happened, each with who recorded it."""
+    """A pairing's steps in the order they happened, each with who recorded it and what it
+    corrects."""
+    events = select(DockingEvent).where(DockingEvent.recommendation_id == recommendation_id)
+    corrected = {
+        event.corrected_by_id: event
+        for event in session.exec(events.where(col(DockingEvent.corrected_by_id).is_not(None)))
+    }
     rows = session.exec(
         select(DockingEvent, User, Organisation)
         .join(User, col(User.id) == col(DockingEvent.user_id))
         .join(Organisation, col(Organisation.id) == col(DockingEvent.organisation_id))
-        .where(DockingEvent.recommendation_id == recommendation_id)
+        .where(DockingEvent.recommendation_id == recommendation_id, counts())
         .order_by(col(DockingEvent.occurred_on), col(DockingEvent.id))
     ).all()
-    return [Step(*row) for row in rows]
+    return [Step(event, user, org, corrected.get(event.id)) for event, user, org in rows]
+
+
+def _steps_that_count(session: Session, ids: list[int]) -> list[DockingEvent]:
+    return list(
+        session.exec(
+            select(DockingEvent)
+            .where(col(DockingEvent.recommendation_id).in_(ids), counts())
+            .order_by(col(DockingEvent.occurred_on), col(DockingEvent.id))
+        )
+    )
 
 
 def latest_events(session: Session, recommendation_ids: Iterable[int]) -> dict[int, DockingEvent]:
@@ -148,11 +174,7 @@ def latest_events(session: Session, recommendation_ids: Iterable[int]) -> dict[i
     ids = list(recommendation_ids)
     if not ids:
         return {}
-    events = session.exec(
-        select(DockingEvent)
-        .where(col(DockingEvent.recommendation_id).in_(ids))
-        .order_by(col(DockingEvent.occurred_on), col(DockingEvent.id))
-    ).all()
+    events = _steps_that_count(session, ids)
     return {event.recommendation_id: event for event in events}  # the last one wins
 
 
@@ -165,34 +187,37 @@ def allowed_stages(last: DockingEvent | None) -> list[DockingStage]:
     return [stage for stage in DockingStage if RANK[stage] >= RANK[last.stage]]
 
 
-def record_step(
-    session: Session,
-    *,
-    pairing: Pairing,
-    user: User,
-    stage: DockingStage,
-    occurred_on: date,
-    today: date,
-    note: str = "",
-    contract_amount_wan: Decimal | None = None,
-    reason: str = "",
-) -> DockingEvent:
-    """Add a step to a pairing's follow-up, or raise StepRefused saying why not.
+class StepInput(NamedTuple):
+    """What a party enters for a step (a new one or a correction)."""
 
-    The pairing row is locked first (PostgreSQL; SQLite writes are serialised anyway), so two
-    parties recording at once cannot both pass the order check.
+    stage: DockingStage
+    occurred_on: date
+    note: str = ""
+    contract_amount_wan: Decimal | None = None
+    reason: str = ""
+
+
+def scenario_published_on(scenario: Scenario) -> date:
+    """The local date a scenario became public (its creation, if it has no publication)."""
+    return local_date(scenario.published_at or scenario.created_at)
+
+
+def _lock(session: Session, pairing: Pairing) -> list[DockingEvent]:
+    """Lock the pairing row, then read its steps that count, oldest first.
+
+    The lock (PostgreSQL; SQLite writes are serialised anyway) keeps two parties writing at
+    once from both passing the order check.
     """
     rec_id = pairing.recommendation.id
     session.exec(select(Recommendation).where(Recommendation.id == rec_id).with_for_update())
-    last = latest_events(session, [rec_id]).get(rec_id)
-    if last is not None and last.stage in FINAL:
-        raise StepRefused(
-            _(
-                "This docking is already “%(stage)s”; no further steps can be recorded.",
-                stage=status_label(last.stage),
-            ),
-            order=True,
-        )
+    return _steps_that_count(session, [rec_id])
+
+
+def _refuse_if_wrong(
+    pairing: Pairing, last: DockingEvent | None, step: StepInput, *, today: date
+) -> None:
+    """Raise StepRefused if `step` cannot follow `last` (None: it is the first)."""
+    stage, occurred_on = step.stage, step.occurred_on
     if last is not None and RANK[stage] < RANK[last.stage]:
         raise StepRefused(
             _(
@@ -205,12 +230,14 @@ def record_step(
         )
     if occurred_on > today:
         raise StepRefused(_("The date cannot be in the future."), field="occurred_on")
-    published = published_on(pairing.recommendation, batch_of(session, pairing.recommendation))
-    if occurred_on < published:
+    # Parties often meet before officials publish their pairing, but not before the need was
+    # public: an earlier date is a typing mistake.
+    opened = scenario_published_on(pairing.scenario)
+    if occurred_on < opened:
         raise StepRefused(
             _(
-                "The date cannot be before the pairing was published (%(date)s).",
-                date=published.isoformat(),
+                "The date cannot be before the scenario was published (%(date)s).",
+                date=opened.isoformat(),
             ),
             field="occurred_on",
         )
@@ -222,52 +249,121 @@ def record_step(
             ),
             field="occurred_on",
         )
-    if stage is DockingStage.signed and (contract_amount_wan is None or contract_amount_wan <= 0):
+    amount = step.contract_amount_wan
+    if stage is DockingStage.signed and (amount is None or amount <= 0):
         raise StepRefused(
             _("Enter the contract amount (in ten-thousand yuan) of the signed project."),
             field="contract_amount_wan",
         )
-    if stage is DockingStage.closed and not reason.strip():
+    if stage is DockingStage.closed and not step.reason.strip():
         raise StepRefused(_("Say why the docking was closed."), field="reason")
-    event = DockingEvent(
-        recommendation_id=rec_id,
-        stage=stage,
-        occurred_on=occurred_on,
-        note=note.strip(),
-        contract_amount_wan=float(contract_amount_wan) if stage is DockingStage.signed else None,
-        reason=reason.strip() if stage is DockingStage.closed else "",
+
+
+def _event(pairing: Pairing, user: User, step: StepInput) -> DockingEvent:
+    signed, closed = step.stage is DockingStage.signed, step.stage is DockingStage.closed
+    return DockingEvent(
+        recommendation_id=pairing.recommendation.id,
+        stage=step.stage,
+        occurred_on=step.occurred_on,
+        note=step.note.strip(),
+        contract_amount_wan=float(step.contract_amount_wan or 0) if signed else None,
+        reason=step.reason.strip() if closed else "",
         user_id=user.id,
         organisation_id=user.organisation_id,
     )
-    session.add(event)
-    audit.record(
-        session,
-        "docking.step",
-        event,
-        {
-            "recommendation_id": rec_id,
-            "stage": stage.value,
-            "occurred_on": occurred_on.isoformat(),
-            "contract_amount_wan": event.contract_amount_wan,
-            "reason": event.reason,
-        },
-        user_id=user.id,
-    )
+
+
+def _facts(event: DockingEvent) -> dict[str, object]:
+    """What the audit trail keeps of a step."""
+    return {
+        "recommendation_id": event.recommendation_id,
+        "stage": event.stage.value,
+        "occurred_on": event.occurred_on.isoformat(),
+        "contract_amount_wan": event.contract_amount_wan,
+        "reason": event.reason,
+    }
+
+
+def _tell_other_party(
+    session: Session, pairing: Pairing, user: User, kind: str, stage: DockingStage
+) -> None:
     demand_id, supply_id = party_ids(pairing)
     other = supply_id if user.organisation_id == demand_id else demand_id
     org = session.get(Organisation, user.organisation_id)
     notify_org(
         session,
         other,
-        "docking.progress",
+        kind,
         {
             "scenario": pairing.scenario.title,
             "capability": pairing.capability.title,
             "org": org.name if org else "",
             "stage": stage.value,
         },
-        link=url_for("docking.detail", recommendation_id=rec_id),
+        link=url_for("docking.detail", recommendation_id=pairing.recommendation.id),
     )
+
+
+def record_step(
+    session: Session, *, pairing: Pairing, user: User, step: StepInput, today: date
+) -> DockingEvent:
+    """Add a step to a pairing's follow-up, or raise StepRefused saying why not."""
+    steps = _lock(session, pairing)
+    last = steps[-1] if steps else None
+    if last is not None and last.stage in FINAL:
+        raise StepRefused(
+            _(
+                "This docking is already “%(stage)s”; no further steps can be recorded.",
+                stage=status_label(last.stage),
+            ),
+            order=True,
+        )
+    _refuse_if_wrong(pairing, last, step, today=today)
+    event = _event(pairing, user, step)
+    session.add(event)
+    audit.record(session, "docking.step", event, _facts(event), user_id=user.id)
+    _tell_other_party(session, pairing, user, "docking.progress", step.stage)
+    return event
+
+
+def correct_step(
+    session: Session,
+    *,
+    pairing: Pairing,
+    user: User,
+    original: DockingEvent,
+    step: StepInput,
+    today: date,
+) -> DockingEvent:
+    """Replace the latest step, recorded in error, by a correcting step; the original stays.
+
+    Only while it is the latest (StepRefused otherwise), so the correction is checked like a
+    new step against the one before it. Who may correct (the organisation that recorded it)
+    is the caller's check, as who may record is.
+    """
+    steps = _lock(session, pairing)
+    session.refresh(original)
+    if original.corrected_by_id is not None:
+        raise StepRefused(_("This step has already been corrected."), order=True)
+    if not steps or steps[-1].id != original.id:
+        raise StepRefused(
+            _("Only the latest step can be corrected; a later step was recorded after it."),
+            order=True,
+        )
+    _refuse_if_wrong(pairing, steps[-2] if len(steps) > 1 else None, step, today=today)
+    event = _event(pairing, user, step)
+    session.add(event)
+    session.flush()
+    original.corrected_by_id = event.id
+    session.add(original)
+    audit.record(
+        session,
+        "docking.correct",
+        event,
+        {**_facts(event), "corrects": {"id": original.id, **_facts(original)}},
+        user_id=user.id,
+    )
+    _tell_other_party(session, pairing, user, "docking.corrected", step.stage)
     return event
 
 

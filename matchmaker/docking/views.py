@@ -1,5 +1,5 @@
-"""The docking pages: the parties' pairings, each pairing's timeline and its next step, and
-the officials' list of pairings without progress."""
+"""The docking pages: the parties' pairings, each pairing's timeline, its next step and the
+correction of its latest one, and the officials' list of pairings without progress."""
 
 from collections.abc import Iterable
 from decimal import Decimal
@@ -29,9 +29,12 @@ from matchmaker.docking.followup import (
     MAX_CONTRACT_WAN,
     STALE_AFTER_DAYS,
     Pairing,
+    Step,
+    StepInput,
     StepRefused,
     allowed_stages,
     batch_of,
+    correct_step,
     latest_events,
     organisations,
     party_ids,
@@ -99,13 +102,50 @@ def _stage_choices(stages: Iterable[DockingStage]) -> list[SelectChoice]:
     return [SelectChoice(s.value, STAGE_LABELS[s]) for s in stages]
 
 
-def _step_form(last: DockingEvent | None, *, formdata: bool = True) -> StepForm:
+CORRECTION = "correct"  # the correction form's field prefix: both forms share one page
+
+
+def _step_form(
+    last: DockingEvent | None, *, formdata: bool = True, prefix: str = "", **values: object
+) -> StepForm:
     """The step form; a posted one accepts any stage so that the order rule explains itself."""
-    form = StepForm() if formdata else StepForm(formdata=None)
+    form = (
+        StepForm(prefix=prefix, **values) if formdata else StepForm(None, prefix=prefix, **values)
+    )
     form.stage.choices = _stage_choices(DockingStage if formdata else allowed_stages(last))
     if form.occurred_on.data is None:
         form.occurred_on.data = local_today()
     return form
+
+
+def _entered(form: StepForm) -> StepInput:
+    """What the party entered in a validated step form."""
+    return StepInput(
+        stage=DockingStage(form.stage.data),
+        occurred_on=form.occurred_on.data,
+        note=form.note.data or "",
+        contract_amount_wan=form.contract_amount_wan.data,
+        reason=form.reason.data or "",
+    )
+
+
+def _correction_form(steps: list[Step]) -> StepForm | None:
+    """The form correcting the latest step, filled with it, for the organisation that
+    recorded it; None for anyone else."""
+    if not steps or steps[-1].event.organisation_id != current_user.organisation_id:
+        return None
+    latest = steps[-1].event
+    previous = steps[-2].event if len(steps) > 1 else None
+    return _step_form(
+        previous,
+        formdata=False,
+        prefix=CORRECTION,
+        stage=latest.stage.value,
+        occurred_on=latest.occurred_on,
+        note=latest.note,
+        contract_amount_wan=latest.contract_amount_wan,
+        reason=latest.reason,
+    )
 
 
 def _visible_or_404(recommendation_id: int) -> tuple[Pairing, bool]:
@@ -119,7 +159,12 @@ def _visible_or_404(recommendation_id: int) -> tuple[Pairing, bool]:
     return pairing, party
 
 
-def _context(pairing: Pairing, party: bool, form: StepForm | None = None) -> dict[str, object]:
+def _context(
+    pairing: Pairing,
+    party: bool,
+    form: StepForm | None = None,
+    correction: StepForm | None = None,
+) -> dict[str, object]:
     session = get_session()
     steps = timeline(session, pairing.recommendation.id)
     last = steps[-1].event if steps else None
@@ -130,6 +175,7 @@ def _context(pairing: Pairing, party: bool, form: StepForm | None = None) -> dic
         "last": last,
         "party": party,
         "form": form if form is not None else _step_form(last, formdata=False),
+        "correction": correction or (_correction_form(steps) if party else None),
         "demand": session.get(Organisation, demand_id),
         "supply": session.get(Organisation, supply_id),
         "published": published_on(
@@ -211,12 +257,8 @@ def add_step(recommendation_id: int) -> Response | tuple[Response, int]:
                 session,
                 pairing=pairing,
                 user=session.get(User, current_user.id),
-                stage=DockingStage(form.stage.data),
-                occurred_on=form.occurred_on.data,
+                step=_entered(form),
                 today=local_today(),
-                note=form.note.data or "",
-                contract_amount_wan=form.contract_amount_wan.data,
-                reason=form.reason.data or "",
             )
         except StepRefused as refused:
             session.rollback()
@@ -240,6 +282,58 @@ def add_step(recommendation_id: int) -> Response | tuple[Response, int]:
         "docking/_timeline.html",
         target="docking",
         **_context(pairing, party, form),
+    )
+    return response, status
+
+
+@bp.route("/<int:recommendation_id>/steps/<int:step_id>/correct", methods=["POST"])
+@signed_in
+def correct(recommendation_id: int, step_id: int) -> Response | tuple[Response, int]:
+    """Correct the latest step, recorded in error: a correcting step replaces it, and the
+    original stays in the timeline and the audit trail."""
+    session = get_session()
+    pairing, party = _visible_or_404(recommendation_id)
+    original = session.get(DockingEvent, step_id)
+    if original is None or original.recommendation_id != recommendation_id:
+        abort(404)
+    if not party or original.organisation_id != current_user.organisation_id:
+        abort(403)  # a step is corrected by the organisation that recorded it, nobody else
+    steps = timeline(session, recommendation_id)
+    form = _step_form(None, prefix=CORRECTION)
+    status = 422
+    if form.validate_on_submit():
+        try:
+            correct_step(
+                session,
+                pairing=pairing,
+                user=session.get(User, current_user.id),
+                original=original,
+                step=_entered(form),
+                today=local_today(),
+            )
+        except StepRefused as refused:
+            session.rollback()
+            target = getattr(form, refused.field).errors if refused.field else form.form_errors
+            target.append(str(refused))
+            status = 409 if refused.order else 422
+        else:
+            session.commit()
+            if htmx.wants_fragment("docking"):
+                return htmx.render(
+                    "docking/detail.html",
+                    "docking/_timeline.html",
+                    target="docking",
+                    **_context(pairing, party),
+                )
+            flash(_("The step is corrected; the original stays in the record."), "info")
+            return redirect(url_for("docking.detail", recommendation_id=recommendation_id))
+    previous = steps[-2].event if len(steps) > 1 else None
+    form.stage.choices = _stage_choices(allowed_stages(previous))
+    response = htmx.render(
+        "docking/detail.html",
+        "docking/_timeline.html",
+        target="docking",
+        **_context(pairing, party, correction=form),
     )
     return response, status
 

@@ -20,7 +20,9 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, NumberRange, Optional, ValidationError
 from wtforms.widgets import CheckboxInput, HiddenInput, ListWidget
 
+from matchmaker.entries import deadlines
 from matchmaker.entries.reference import DISTRICTS, FIELDS, QUALIFICATIONS
+from matchmaker.web.dates import local_today
 from matchmaker.web.names import reference_choices
 
 _TAG_SPLIT = re.compile(r"[,，、;；\n]+")
@@ -132,6 +134,14 @@ class ScenarioForm(EntryForm):
         low = self.budget_min_wan.data
         if field.data is not None and low is not None and low > field.data:
             raise ValidationError(_("The upper budget must not be below the lower one."))
+
+    def validate_deadline(self, field: DateField) -> None:
+        if deadlines.passed(field.data, local_today()):
+            raise ValidationError(str(deadlines.PAST_DEADLINE))
+
+    def validate_contact_phone(self, field: StringField) -> None:
+        if not deadlines.phone_ok(field.data or ""):
+            raise ValidationError(str(deadlines.BAD_PHONE))
 
 
 class CapabilityForm(EntryForm):

@@ -1,4 +1,4 @@
-"""Reference lists from the 满天星 documents: fields and districts."""
+"""Reference lists from the 满天星 documents: fields, districts and counties, qualifications."""
 
 FIELDS: tuple[str, ...] = (
     "工业软件",
@@ -59,7 +59,24 @@ OTHER_DISTRICTS: tuple[str, ...] = (
     "武隆区",
 )
 
-DISTRICTS: tuple[str, ...] = CENTRAL_DISTRICTS + OTHER_DISTRICTS
+COUNTIES: tuple[str, ...] = (
+    "城口县",
+    "丰都县",
+    "垫江县",
+    "忠县",
+    "云阳县",
+    "奉节县",
+    "巫山县",
+    "巫溪县",
+    "石柱土家族自治县",
+    "秀山土家族苗族自治县",
+    "酉阳土家族苗族自治县",
+    "彭水苗族土家族自治县",
+)
+
+# Every district list offers all 38 districts and counties (26 区, 8 县, 4 自治县) and the three
+# development zones that post and register like districts.
+DISTRICTS: tuple[str, ...] = CENTRAL_DISTRICTS + OTHER_DISTRICTS + COUNTIES
 
 QUALIFICATIONS: tuple[str, ...] = (
     "专精特新",

@@ -4,6 +4,7 @@ Both kinds go through the same pages, written once and called with the kind's `K
 kind has its own blueprint (``/scenarios``, ``/capabilities``), built by `_blueprint`.
 """
 
+from datetime import date
 from typing import Any
 
 import pydantic
@@ -14,7 +15,7 @@ from flask_login import current_user
 from sqlalchemy import func
 from sqlmodel import col, select
 
-from matchmaker.entries import listing, posting
+from matchmaker.entries import deadlines, listing, posting
 from matchmaker.entries.forms import FORMS, EntryForm
 from matchmaker.entries.indexing import search_words
 from matchmaker.entries.posting import CAPABILITY, SCENARIO, Kind
@@ -30,6 +31,7 @@ from matchmaker.web.access import (
     public,
     side_required,
 )
+from matchmaker.web.dates import local_today
 from matchmaker.web.db import get_session
 from matchmaker.web.errors import Conflict, NotAllowed
 from matchmaker.web.security import parse_int
@@ -274,9 +276,9 @@ def detail_page(kind: Kind, entry_id: int, public_statuses: tuple[str, ...]) -> 
     session = get_session()
     if own:
         # Counterparts not yet published stay out of sight: only officials see those.
-        found = pairings.for_entry(session, entry, published_counterpart=True)
+        found = pairings.for_entry(session, entry, published_counterpart=True, today=local_today())
     elif is_staff():
-        found = pairings.for_entry(session, entry)
+        found = pairings.for_entry(session, entry, today=local_today())
     else:
         found = pairings.for_entry(session, entry, statuses=["published"])
     return render_template(
@@ -322,7 +324,15 @@ def _flash_saved(entry: Any) -> None:
 
 scenarios_bp = _blueprint(SCENARIO, (ScenarioStatus.published.value, ScenarioStatus.closed.value))
 capabilities_bp = _blueprint(CAPABILITY, (CapabilityStatus.published.value,))
+
+
+def _past(deadline: date | None) -> bool:
+    """The templates' `is past` test: a scenario's deadline is over (it shows as closed)."""
+    return deadlines.passed(deadline, local_today())
+
+
 # The navigation asks which side the signed-in user posts for, to offer "My scenarios" etc.;
 # the notice of a pending verification asks whether the user's organisation is waiting.
 scenarios_bp.add_app_template_global(posting_side, "posting_side")
 scenarios_bp.add_app_template_global(awaiting_verification, "awaiting_verification")
+scenarios_bp.add_app_template_test(_past, "past")

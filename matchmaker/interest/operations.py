@@ -7,12 +7,14 @@ with which qualifications, already expressed interest, so a firm can judge its c
 """
 
 from collections import Counter
+from datetime import date
 from typing import NamedTuple
 
 from flask import url_for
 from flask_babel import gettext as _
 from sqlmodel import Session, col, select
 
+from matchmaker.entries import deadlines
 from matchmaker.records import audit
 from matchmaker.records.notify import notify_org
 from models import (
@@ -99,11 +101,19 @@ def express(
     scenario: Scenario,
     user: User,
     capability: Capability,
+    today: date,
     message: str = "",
 ) -> Interest:
     """Record a firm's interest in a published scenario and tell the scenario's owner."""
     if scenario.status != ScenarioStatus.published:
         raise InterestRefused(_("This scenario is not open for interest."))
+    if deadlines.passed(scenario.deadline, today):
+        raise InterestRefused(
+            _(
+                "The deadline of this scenario (%(date)s) has passed; it takes no more interest.",
+                date=scenario.deadline.isoformat(),
+            )
+        )
     if capability.organisation_id != user.organisation_id:
         raise InterestRefused(_("Choose one of your own published capabilities."))
     existing = session.exec(

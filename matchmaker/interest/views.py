@@ -13,6 +13,7 @@ from wtforms import RadioField, TextAreaField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, InputRequired, Length
 
+from matchmaker.entries import deadlines
 from matchmaker.interest.operations import (
     InterestRefused,
     accept,
@@ -23,6 +24,7 @@ from matchmaker.interest.operations import (
 )
 from matchmaker.web import htmx
 from matchmaker.web.access import current_org, side_required
+from matchmaker.web.dates import local_today
 from matchmaker.web.db import get_session
 from matchmaker.web.security import parse_int
 from models import (
@@ -101,6 +103,7 @@ def express_view(scenario_id: int) -> str | Response | tuple[str, int]:
                     scenario=scenario,
                     user=session.get(User, current_user.id),
                     capability=capability,
+                    today=local_today(),
                     message=form.message.data or "",
                 )
                 session.commit()
@@ -119,6 +122,7 @@ def express_view(scenario_id: int) -> str | Response | tuple[str, int]:
     page = render_template(
         "interest/express.html",
         scenario=scenario,
+        closed=deadlines.passed(scenario.deadline, local_today()),
         form=form,
         existing=existing,
         offers=choices,
@@ -283,6 +287,7 @@ def _scenario_panel() -> dict[str, object]:
                 and org.verified
                 and own is None
                 and scenario.status == ScenarioStatus.published
+                and not deadlines.passed(scenario.deadline, local_today())
             ),
         }
 

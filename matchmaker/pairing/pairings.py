@@ -3,14 +3,16 @@
 import math
 import re
 from collections.abc import Iterable, Mapping
+from datetime import date
 from typing import Any, NamedTuple
 
 from flask import url_for
 from flask_babel import gettext as _
-from sqlalchemy import Select, func, or_
+from sqlalchemy import ColumnElement, Select, func, or_
 from sqlalchemy.orm import aliased
 from sqlmodel import Session, col, select
 
+from matchmaker.entries import deadlines
 from matchmaker.entries.indexing import normalize_for_search
 from matchmaker.records import audit, notify
 from matchmaker.records.versions import claim
@@ -54,6 +56,11 @@ def _select() -> Select:
     )
 
 
+def _no_lapsed_recommendations(today: date) -> ColumnElement[bool]:
+    """Leave out pairings still awaiting a decision whose scenario's deadline has passed."""
+    return or_(Recommendation.status != RecommendationStatus.recommended, deadlines.open_on(today))
+
+
 def _best_first(stmt: Select) -> Select:
     return stmt.order_by(col(Recommendation.score).desc(), col(Recommendation.id))
 
@@ -64,10 +71,14 @@ def for_entry(
     *,
     statuses: Iterable[str] | None = None,
     published_counterpart: bool = False,
+    today: date | None = None,
     limit: int = 20,
 ) -> list[Pairing]:
-    """An entry's pairings, best first; optionally only those whose other side is public."""
+    """An entry's pairings, best first; optionally only those whose other side is public, and
+    (given `today`) without recommendations whose scenario's deadline has passed."""
     stmt = _select()
+    if today is not None:
+        stmt = stmt.where(_no_lapsed_recommendations(today))
     if isinstance(entry, Scenario):
         stmt = stmt.where(Recommendation.scenario_id == entry.id)
         if published_counterpart:
@@ -158,9 +169,10 @@ def parse_queue_query(args: Mapping[str, str]) -> QueueQuery:
     )
 
 
-def queue(session: Session, query: QueueQuery, *, page_size: int = 20) -> QueuePage:
-    """The page of pairings matching the officials' filters, best score first."""
-    stmt = _select()
+def queue(session: Session, query: QueueQuery, *, today: date, page_size: int = 20) -> QueuePage:
+    """The page of pairings matching the officials' filters, best score first; a pairing
+    awaiting a decision drops out once its scenario's deadline has passed."""
+    stmt = _select().where(_no_lapsed_recommendations(today))
     for word in normalize_for_search(query.q).split():
         # Every word somewhere in the scenario, the capability or either organisation's name;
         # LIKE wildcards typed by the official are matched literally.

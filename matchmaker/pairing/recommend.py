@@ -6,6 +6,7 @@ one appears, so a re-match in another process reaches them without any refit per
 A newly submitted or published entry gets its recommendations at once with `recommend_for`
 against the fitted index. Entries submitted since the last fit are not in the index yet, so
 they are not recommended *to others* until the next `matchmaker match`.
+A scenario past its deadline is neither indexed nor recommended (entries.deadlines).
 """
 
 import os
@@ -16,10 +17,12 @@ from pathlib import Path
 from typing import NamedTuple
 
 from flask import Flask, current_app
-from sqlalchemy import delete
+from sqlalchemy import ColumnElement, delete
 from sqlmodel import Session, col, select
 
 from matchmaker import matching
+from matchmaker.entries import deadlines
+from matchmaker.web.dates import local_today
 from models import (
     Capability,
     Recommendation,
@@ -65,10 +68,16 @@ def as_entry(row: Scenario | Capability) -> matching.Entry:
     )
 
 
+def _alive(model: type[Scenario] | type[Capability]) -> list[ColumnElement[bool]]:
+    """What makes an entry recommendable: matchable, and (a scenario) not past its deadline."""
+    conditions = [col(model.status).in_(MATCHABLE)]
+    if model is Scenario:
+        conditions.append(deadlines.open_on(local_today()))
+    return conditions
+
+
 def _matchable(session: Session, model: type[Scenario] | type[Capability]) -> list:
-    return list(
-        session.exec(select(model).where(col(model.status).in_(MATCHABLE)).order_by(model.id))
-    )
+    return list(session.exec(select(model).where(*_alive(model)).order_by(model.id)))
 
 
 # ----- the fitted matcher ------------------------------------------------------------------
@@ -171,7 +180,8 @@ def _store(
 def recommend_entry(session: Session, entry: Scenario | Capability) -> int:
     """Compute and store the entry's recommendations now, against the fitted index."""
     matcher = get_matcher(session)
-    if matcher is None or entry.status not in MATCHABLE:
+    lapsed = isinstance(entry, Scenario) and deadlines.passed(entry.deadline, local_today())
+    if matcher is None or entry.status not in MATCHABLE or lapsed:
         return 0
     session.flush()
     is_scenario = isinstance(entry, Scenario)
@@ -183,8 +193,7 @@ def recommend_entry(session: Session, entry: Scenario | Capability) -> int:
     alive = set(
         session.exec(
             select(other.id).where(
-                col(other.id).in_([int(getattr(r, other_id)) for r in found]),
-                col(other.status).in_(MATCHABLE),
+                col(other.id).in_([int(getattr(r, other_id)) for r in found]), *_alive(other)
             )
         )
     )

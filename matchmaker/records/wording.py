@@ -10,6 +10,7 @@ reader's language at the time of reading. Parameters each kind expects:
 | recommendation.rejected | scenario, capability, reason |
 | pairing.published | scenario, capability, batch |
 | docking.progress | scenario, capability, org, stage (a DockingStage code) |
+| docking.corrected | scenario, capability, org, stage (the corrected step's DockingStage code) |
 | docking.reminder | scenario, capability, days |
 | interest.received | scenario, org |
 | interest.accepted | scenario, org |
@@ -61,6 +62,14 @@ MESSAGES: dict[str, Callable[[dict[str, Any]], str]] = {
         stage=status_label(_text(p, "stage")),
         scenario=_text(p, "scenario"),
         capability=_text(p, "capability"),
+    ),
+    "docking.corrected": lambda p: _(
+        "%(org)s corrected its latest step on the pairing of “%(scenario)s” with "
+        "“%(capability)s”; it now reads “%(stage)s”.",
+        org=_text(p, "org"),
+        scenario=_text(p, "scenario"),
+        capability=_text(p, "capability"),
+        stage=status_label(_text(p, "stage")),
     ),
     "docking.reminder": lambda p: _(
         "No progress has been recorded for %(days)s days on the pairing of “%(scenario)s” "

@@ -24,6 +24,7 @@ from matchmaker.entries.reference import DISTRICTS, FIELDS
 from matchmaker.pairing import pairings
 from matchmaker.web import htmx
 from matchmaker.web.access import STAFF, roles_required
+from matchmaker.web.dates import local_today
 from matchmaker.web.db import get_session
 from matchmaker.web.errors import Conflict, NotAllowed, render_error
 from matchmaker.web.labels import status_label
@@ -107,7 +108,9 @@ def _reviewers(session: Any, items: list[pairings.Pairing]) -> dict[int, str]:
 
 def _queue_page(query: pairings.QueueQuery, status: int = 200, **extra: Any) -> Response:
     session = get_session()
-    page = pairings.queue(session, query, page_size=current_app.config["PAGE_SIZE"])
+    page = pairings.queue(
+        session, query, today=local_today(), page_size=current_app.config["PAGE_SIZE"]
+    )
     response = htmx.render(
         "review/queue.html",
         "review/_results.html",

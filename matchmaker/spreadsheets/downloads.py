@@ -2,7 +2,6 @@
 
 import io
 from collections.abc import Iterator, Sequence
-from datetime import date
 
 from flask import (
     Response,
@@ -14,6 +13,7 @@ from sqlmodel import Session
 from matchmaker.spreadsheets.files import Sheet
 from matchmaker.spreadsheets.files import write_csv as csv_chunks
 from matchmaker.spreadsheets.files import write_xlsx as xlsx_bytes
+from matchmaker.web.dates import local_today
 from matchmaker.web.db import get_session
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -24,7 +24,7 @@ XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 def send_sheets(sheets: Sequence[Sheet], fmt: str, name: str) -> Response:
     """Send sheets as an .xlsx download or a streamed UTF-8 (BOM) CSV download."""
-    filename = f"{name}-{date.today():%Y%m%d}.{fmt}"
+    filename = f"{name}-{local_today():%Y%m%d}.{fmt}"
     if fmt == "xlsx":
         response = send_file(
             io.BytesIO(xlsx_bytes(sheets)),

@@ -16,7 +16,9 @@ from sqlmodel import Session, col, select
 
 from matchmaker.dashboard import aggregates
 from matchmaker.dashboard.aggregates import Figures
+from matchmaker.docking import followup
 from matchmaker.spreadsheets.files import LAYOUTS, ORGANISATION_COLUMN, Sheet, export_value
+from matchmaker.web.dates import local_date
 from matchmaker.web.labels import status_label
 from matchmaker.web.names import reference_label
 from models import (
@@ -80,7 +82,7 @@ def entries(session: Session, kind: str, scope: ExportScope) -> Sheet:
                 "" if c.attr in PRIVATE_FOR_PUBLIC and not private else export_value(c, entry)
                 for c in layout.columns
             ]
-            published = entry.published_at.date() if entry.published_at else None
+            published = local_date(entry.published_at) if entry.published_at else None
             yield cells + [
                 org_name,
                 entry.code or "",
@@ -99,6 +101,7 @@ def _pairings_query(scope: ExportScope, *, published_only: bool) -> Select:
     signed = aggregates.latest_events(DockingStage.signed)
     steps = (
         select(DockingEvent.recommendation_id, func.count().label("steps"))
+        .where(followup.counts())
         .group_by(DockingEvent.recommendation_id)
         .subquery()
     )

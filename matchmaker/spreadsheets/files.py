@@ -11,7 +11,7 @@ import unicodedata
 import warnings
 import zipfile
 from collections.abc import Iterable, Iterator, Sequence
-from datetime import date, datetime, time
+from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 from typing import Any, NamedTuple
 
@@ -25,6 +25,7 @@ from openpyxl.utils.datetime import from_excel
 from openpyxl.worksheet.datavalidation import DataValidation
 
 from matchmaker.entries.reference import DISTRICTS, FIELDS, QUALIFICATIONS
+from matchmaker.web.dates import day, local_time, local_today, when
 
 MAX_ROWS = 10_000
 MAX_COLUMNS = 100
@@ -224,7 +225,7 @@ SCENARIO_LAYOUT = Layout(
         "tags": ["OCR", "身份核验"],
         "budget_min_wan": 50,
         "budget_max_wan": 120,
-        "deadline": date(2025, 6, 30),
+        "deadline": None,  # set when the template is written: a date still ahead
         "contact_name": "张工",
         "contact_phone": "023-12345678",
     },
@@ -590,7 +591,8 @@ def _xlsx_cell(worksheet: Any, value: Any) -> Any:
         cell.number_format = "yyyy-mm-dd"
         return cell
     if isinstance(value, datetime):
-        cell = WriteOnlyCell(worksheet, value=value.replace(tzinfo=None))
+        # Excel has no time zones: the cell holds the local time people read.
+        cell = WriteOnlyCell(worksheet, value=local_time(value).replace(tzinfo=None))
         cell.number_format = "yyyy-mm-dd hh:mm"
         return cell
     return safe_cell(value)
@@ -625,9 +627,9 @@ def write_csv(sheets: Sequence[Sheet]) -> Iterator[str]:
 
 def _csv_cell(value: Any) -> Any:
     if isinstance(value, datetime):
-        return value.strftime("%Y-%m-%d %H:%M")
+        return when(value)
     if isinstance(value, date):
-        return value.isoformat()
+        return day(value)
     if isinstance(value, float) and value.is_integer():
         return int(value)
     return "" if value is None else safe_cell(value)
@@ -644,6 +646,8 @@ def template_workbook(layout: Layout, *, with_organisation: bool) -> bytes:
     data_sheet.title = layout.sheet_title
     data_sheet.append([c.header for c in columns])
     example = {**layout.example, "organisation": "重庆示例单位有限公司"}
+    if "deadline" in example:
+        example["deadline"] = local_today() + timedelta(days=90)  # an example still ahead
     data_sheet.append([safe_cell(export_value(c, _Example(example))) for c in columns])
     data_sheet.freeze_panes = "A2"
     for index, column in enumerate(columns, start=1):

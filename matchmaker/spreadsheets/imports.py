@@ -11,6 +11,7 @@ import os
 import re
 import secrets
 import time
+from datetime import date
 from pathlib import Path
 from typing import Any, NamedTuple
 
@@ -18,6 +19,7 @@ from flask_babel import gettext as _
 from pydantic import ValidationError
 from sqlmodel import Session, col, or_, select
 
+from matchmaker.entries import deadlines
 from matchmaker.entries.indexing import index_entry
 from matchmaker.entries.reference import DISTRICTS, FIELDS
 from matchmaker.pairing import recommend
@@ -86,7 +88,9 @@ def kinds_for(*, staff: bool, side: OrgKind | None, verified: bool) -> list[str]
 # ---- checking -----------------------------------------------------------------------------
 
 
-def preview(session: Session, kind: str, table: Table, *, importer: Importer) -> Preview:
+def preview(
+    session: Session, kind: str, table: Table, *, importer: Importer, today: date
+) -> Preview:
     """Check every row of `table` as a `kind` entry; nothing is written."""
     layout = LAYOUTS[kind]
     positions, ignored = check_headers(kind, table.headers, staff=importer.staff)
@@ -95,6 +99,8 @@ def preview(session: Session, kind: str, table: Table, *, importer: Importer) ->
     entries, errors = [], []
     for number, cells in table.rows:
         values, row_errors = _convert(layout, positions, cells, number)
+        if model is Scenario:
+            row_errors += _posting_errors(layout, values, number, today)
         org_id = resolve(number, cells, row_errors)
         # Validated even when a cell already failed, so every problem of the row shows at once
         # (cells that could not be read are left out, and no organisation is a placeholder 0).
@@ -179,6 +185,17 @@ def _convert(
         if value and value not in allowed:
             errors.append(RowError(number, column.header, _unknown_message(column, value)))
     return values, errors
+
+
+def _posting_errors(
+    layout: Layout, values: dict[str, Any], number: int, today: date
+) -> list[RowError]:
+    """A past deadline or a malformed phone number, as the scenario form refuses them."""
+    headers = {c.attr: c.header for c in layout.columns}
+    problems = deadlines.posting_problems(
+        values.get("deadline"), values.get("contact_phone") or "", today=today
+    )
+    return [RowError(number, headers[attr], message) for attr, message in problems.items()]
 
 
 def _unknown_message(column: Column, value: str) -> str:

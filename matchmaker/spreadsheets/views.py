@@ -31,6 +31,7 @@ from matchmaker.spreadsheets.downloads import XLSX, send_sheets
 from matchmaker.spreadsheets.files import LAYOUTS, FileRefused, read_table, template_workbook
 from matchmaker.spreadsheets.imports import Importer
 from matchmaker.web.access import current_org, is_staff, public, signed_in
+from matchmaker.web.dates import local_today
 from matchmaker.web.db import get_session
 from models import RecommendationStatus
 
@@ -162,7 +163,9 @@ def review(kind: str, token: str) -> str | Response | tuple[str, int]:
     form = ConfirmForm()
     problem = None
     try:
-        checked = imports.preview(session, kind, kept.table, importer=_importer())
+        checked = imports.preview(
+            session, kind, kept.table, importer=_importer(), today=local_today()
+        )
     except FileRefused as err:  # e.g. the user lost the right to import for an organisation
         checked, problem = None, str(err)
     if checked is not None and form.validate_on_submit():

@@ -19,7 +19,7 @@ def open_timeline(page: Page, scenario_title: str) -> None:
 
 def record(page: Page, stage: str, note: str, amount: str = "") -> None:
     """Fill the step form and send it; the timeline is swapped in place."""
-    form = page.locator("#docking form")
+    form = page.locator("#record-step")
     form.get_by_label("Stage").select_option(label=stage)
     if amount:
         form.get_by_label("Contract amount (ten-thousand yuan)").fill(amount)
@@ -53,13 +53,22 @@ def test_both_parties_follow_a_pairing_to_a_signed_contract(new_page: Callable[.
     expect(steps[buyer].nth(1)).to_contain_text(f"recorded by 测试用户, {story.supply.name}")
     expect(steps[buyer].nth(2)).to_contain_text("Contract amount: 128.5 ten-thousand yuan")
     assert buyer.evaluate("window.stillTheSamePage") is True
-    expect(buyer.locator("#docking form")).to_have_count(0)  # signed is the last step
+    expect(buyer.locator("#record-step")).to_have_count(0)  # signed is the last step
+
+    # The amount was mistyped: the buyer corrects its step in place; the original stays.
+    buyer.get_by_text("Correct this step").click()
+    correction = buyer.locator("#correct-step")
+    correction.get_by_label("Contract amount (ten-thousand yuan)").fill("12.85")
+    correction.get_by_role("button", name="Save correction").click()
+    expect(steps[buyer].nth(2)).to_contain_text("Contract amount: 12.85 ten-thousand yuan")
+    expect(steps[buyer].nth(2)).to_contain_text("Corrects the step recorded in error: Signed")
+    assert buyer.evaluate("window.stillTheSamePage") is True
 
     seller.reload()
     expect(steps[seller]).to_have_count(3)
     expect(steps[seller].last.locator(".pill")).to_have_text("Signed")
-    expect(steps[seller].last).to_contain_text("Contract amount: 128.5 ten-thousand yuan")
-    expect(seller.locator("#docking form")).to_have_count(0)
+    expect(steps[seller].last).to_contain_text("Contract amount: 12.85 ten-thousand yuan")
+    expect(seller.locator("#docking form")).to_have_count(0)  # nor may it correct the buyer's
     seller.get_by_role("navigation").get_by_role("link", name="My pairings").click()
     expect(seller.get_by_role("row").filter(has_text=story.scenario.title)).to_contain_text(
         "Signed"

@@ -62,6 +62,7 @@ WRITE_ENDPOINTS = [
     "capabilities.new",
     "capabilities.submit",
     "docking.add_step",
+    "docking.correct",
     "inbox.mark_all_read",
     "inbox.mark_read",
     "inbox.open_link",

@@ -277,6 +277,18 @@ ROUTES: dict[str, Route] = {
         exception=lambda actor, relation, method, variant: _only(403) if actor.staff else None,
         why="officials may read every timeline but only the two parties write it",
     ),
+    "docking.correct": Route(
+        "signed in",
+        own=lambda actor, world: {**PAIRING_A(actor, world), "step_id": world.steps["a"]},
+        other=lambda actor, world: {**PAIRING_B(actor, world), "step_id": world.steps["a"]},
+        exception=lambda actor, relation, method, variant: (
+            _only(403)
+            if relation == "own" and (actor.staff or actor.side == OrgKind.supply)
+            else None
+        ),
+        why="a step is corrected by the organisation that recorded it (the demand side's here); "
+        "the other party and officials read it; a step of another pairing is not found",
+    ),
     "interest.mine": Route("supply"),
     "interest.received": Route("demand"),
     "interest.express_view": Route(

@@ -76,6 +76,7 @@ class World:
     capabilities: dict[str, int]  # the same keys
     batches: dict[str, int]  # published, draft
     pairings: dict[str, int]  # a (published, A's parties), b (published, B's), open (awaiting)
+    steps: dict[str, int]  # a (on pairing a, recorded by the demand actor's organisation)
     interests: dict[str, int]  # a (in A's scenario), b (in B's scenario)
     notifications: dict[str, int]  # one per user name
     api_tokens: dict[str, int]  # ApiToken ids, one per user name
@@ -218,8 +219,8 @@ def build(app: Flask, session: Session) -> World:
         "open": pairing("a_submitted", "b_published", RecommendationStatus.recommended),
     }
     session.flush()
-    session.add(
-        DockingEvent(
+    steps = {
+        "a": DockingEvent(
             recommendation_id=pairings["a"].id,
             stage=DockingStage.contacted,
             occurred_on=date.today() - timedelta(days=30),
@@ -227,7 +228,8 @@ def build(app: Flask, session: Session) -> World:
             user_id=users["demand"].id,
             organisation_id=orgs["demand_a"].id,
         )
-    )
+    }
+    session.add_all(steps.values())
     interests = {
         "a": Interest(
             scenario_id=scenarios["a_published"].id,
@@ -303,6 +305,7 @@ def build(app: Flask, session: Session) -> World:
         capabilities={key: c.id for key, c in capabilities.items()},
         batches={key: b.id for key, b in batches.items()},
         pairings={key: p.id for key, p in pairings.items()},
+        steps={key: e.id for key, e in steps.items()},
         interests={key: i.id for key, i in interests.items()},
         notifications={key: n.id for key, n in notifications.items()},
         api_tokens={key: issued.token.id for key, issued in secrets.items()},

@@ -1,6 +1,6 @@
 """accounts: verification refusals, password-reset links, requests to join
 
-Revision ID: 0002_i10_accounts
+Revision ID: 0002
 Revises: 0001
 """
 
@@ -10,7 +10,7 @@ import sqlalchemy as sa
 import sqlmodel
 from alembic import op
 
-revision: str = "0002_i10_accounts"
+revision: str = "0002"
 down_revision: str | None = "0001"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None

@@ -1,0 +1,168 @@
+"""Deadlines: past its deadline a scenario is closed (截止), takes no interest and is no longer
+recommended; posting refuses a past deadline and a phone number no one could dial; the seed
+lists are loaded with deadlines relative to the load day and batches on their own dates."""
+
+from datetime import date, timedelta
+
+import pytest
+from listdata import upload, xlsx
+from posting_data import OCR_CAPABILITY_ROW, OCR_SCENARIO, OCR_SCENARIO_ROW, official, published
+from sqlmodel import select
+from test_import import SCENARIO_HEADERS, scenario_row
+
+from matchmaker.api import tokens
+from matchmaker.commands import seeding
+from matchmaker.pairing import recommend
+from matchmaker.web.dates import local_today
+from models import (
+    Batch,
+    Capability,
+    Interest,
+    Organisation,
+    OrgKind,
+    Recommendation,
+    Scenario,
+)
+from support import login, make_org, make_user, post
+
+CLOSED = "Closed (deadline passed)"
+
+
+@pytest.fixture
+def today(app):
+    with app.app_context():
+        return local_today()
+
+
+@pytest.fixture
+def lapsed(session, today):
+    """A published scenario whose deadline was yesterday, and a firm whose capability fits it."""
+    buyer = make_org(session, OrgKind.demand, name="重庆市渝北区政务服务中心")
+    scenario = published(
+        session, Scenario, buyer, **{**OCR_SCENARIO_ROW, "deadline": today - timedelta(days=1)}
+    )
+    firm = make_org(session, OrgKind.supply, name="重庆星河软件有限公司")
+    capability = published(session, Capability, firm, **OCR_CAPABILITY_ROW)
+    return scenario, make_user(session, firm), capability
+
+
+def test_a_scenario_past_its_deadline_shows_as_closed_and_takes_no_interest(
+    client, session, lapsed, today
+):
+    scenario, seller, capability = lapsed
+    listing = client.get("/scenarios/?lang=en").get_data(as_text=True)
+    assert scenario.title in listing and CLOSED in listing
+    page = client.get(f"/scenarios/{scenario.id}").get_data(as_text=True)
+    assert CLOSED in page and "(passed)" in page
+
+    login(client, seller)
+    page = client.get(f"/scenarios/{scenario.id}").get_data(as_text=True)
+    assert "Express interest" not in page
+    form = client.get(f"/interest/scenarios/{scenario.id}").get_data(as_text=True)
+    assert "has passed; it takes no more interest" in form
+    response = post(client, f"/interest/scenarios/{scenario.id}", {"capability": capability.id})
+    assert response.status_code == 409
+    assert "has passed" in response.get_data(as_text=True)
+    assert session.exec(select(Interest)).all() == []
+
+    # The deadline day itself still takes interest.
+    scenario.deadline = today
+    session.add(scenario)
+    session.commit()
+    assert CLOSED not in client.get(f"/scenarios/{scenario.id}").get_data(as_text=True)
+    response = post(client, f"/interest/scenarios/{scenario.id}", {"capability": capability.id})
+    assert response.status_code == 302
+
+
+def test_a_scenario_past_its_deadline_drops_out_of_recommendations(
+    app, client, session, lapsed, today
+):
+    scenario, seller, capability = lapsed
+    session.add(Recommendation(scenario_id=scenario.id, capability_id=capability.id, score=0.8))
+    session.commit()
+    login(client, seller)
+    page = client.get(f"/capabilities/{capability.id}?lang=en").get_data(as_text=True)
+    assert scenario.title not in page  # found before the deadline, no longer recommended
+    client.post("/auth/logout", data={})
+    login(client, official(session))
+    queue = client.get("/review/?lang=en").get_data(as_text=True)
+    assert scenario.title not in queue
+
+    # The matcher itself leaves it out: a re-match recommends only the open scenario.
+    buyer = session.get(Organisation, scenario.organisation_id)
+    open_one = published(
+        session,
+        Scenario,
+        buyer,
+        **{**OCR_SCENARIO_ROW, "title": "政务材料OCR预审（二期）", "deadline": today},
+    )
+    with app.app_context():
+        recommend.rematch_all(session)
+    session.commit()
+    found = {r.scenario_id for r in session.exec(select(Recommendation))}
+    assert found == {open_one.id}
+
+
+def test_posting_refuses_a_past_deadline_and_a_malformed_phone(app, client, session, today):
+    buyer = make_user(session, make_org(session, OrgKind.demand, name="重庆市渝北区政务服务中心"))
+    login(client, buyer)
+    client.get("/?lang=en")
+    yesterday = (today - timedelta(days=1)).isoformat()
+    form = {**OCR_SCENARIO, "deadline": yesterday, "contact_phone": "023-670", "send": "y"}
+    response = post(client, "/scenarios/new", form)
+    assert response.status_code == 422
+    text = response.get_data(as_text=True)
+    assert (
+        "The deadline has passed already" in text and "a phone number that can be dialled" in text
+    )
+    for phone in ("13800000000", "023-67000000", "023-67000000转123", "+86 13800000000"):
+        good = {**form, "deadline": today.isoformat(), "contact_phone": phone}
+        assert post(client, "/scenarios/new", good).status_code == 302, phone
+
+    secret = tokens.issue(session, user=buyer, name="ERP").secret
+    body = {
+        "title": "园区能耗在线监测",
+        "description": "工业园区需要对重点企业的水电气能耗进行在线监测、分析与预警，支撑节能改造。",
+        "field": "工业互联网",
+        "deadline": yesterday,
+        "contact_phone": "call me",
+    }
+    response = client.post(
+        "/api/v1/scenarios?lang=en", json=body, headers={"Authorization": f"Bearer {secret}"}
+    )
+    assert response.status_code == 422
+    problems = {e["field"]: e["message"] for e in response.get_json()["errors"]}
+    assert "has passed" in problems["deadline"] and "dialled" in problems["contact_phone"]
+
+    before = session.exec(select(Scenario)).all()
+    data = xlsx(
+        [SCENARIO_HEADERS, scenario_row("智能工厂能耗监测", 截止日期=yesterday, 联系电话="12345")]
+    )
+    response = upload(client, "scenarios", data, "list.xlsx")
+    page = client.get(response.headers["Location"]).get_data(as_text=True)
+    assert "The deadline has passed already" in page and "dialled" in page
+    assert session.exec(select(Scenario)).all() == before
+
+
+def test_the_seed_lists_are_loaded_as_of_the_load_day(app, session):
+    load_day = date(2031, 5, 20)
+    with app.app_context():
+        seeding.load(session, today=load_day)
+    batches = {b.name: b for b in session.exec(select(Batch))}
+    # Each batch on its own day, in the year its name says, not the day of loading.
+    for name, batch in batches.items():
+        assert batch.published_at.year == int(name[:4]) and batch.year == int(name[:4])
+    newest = max(batches.values(), key=lambda b: b.published_at)
+    scenarios = session.exec(select(Scenario).where(Scenario.status == "published")).all()
+    for scenario in scenarios:
+        assert scenario.published_at == batches_of(batches, scenario).published_at
+    # The newest batch's scenarios are open; older ones partly closed, as on the day listed.
+    newest_ones = [s for s in scenarios if s.batch_id == newest.id]
+    assert newest_ones and all(s.deadline >= load_day for s in newest_ones)
+    past = [s for s in scenarios if s.deadline < load_day]
+    assert 0 < len(past) < len(scenarios)
+    assert all(s.deadline.year >= 2030 for s in scenarios)
+
+
+def batches_of(batches: dict[str, Batch], scenario: Scenario) -> Batch:
+    return next(b for b in batches.values() if b.id == scenario.batch_id)
