@@ -23,6 +23,7 @@ from matchmaker.extensions import limiter, login_manager
 from matchmaker.records import audit
 from matchmaker.web.access import public, signed_in
 from matchmaker.web.db import get_session
+from matchmaker.web.security import account_key
 from models import Organisation, OrgKind, Role, User
 from models._types import utcnow
 
@@ -60,6 +61,10 @@ def same_site_path(target: str) -> bool:
 
 def _login_limit() -> str:
     return current_app.config["LOGIN_RATE_LIMIT"]
+
+
+def _password_limit() -> str:
+    return current_app.config["PASSWORD_RATE_LIMIT"]
 
 
 def _login_key() -> str:
@@ -145,6 +150,8 @@ def logout() -> Response:
 
 @bp.route("/password", methods=["GET", "POST"])
 @signed_in
+@limiter.limit(_password_limit, methods=["POST"])
+@limiter.limit(_password_limit, key_func=account_key, methods=["POST"])
 def change_password() -> str | Response:
     """Change the password; other sessions are signed out."""
     form = PasswordForm()
