@@ -50,3 +50,6 @@ class PasswordForm(FlaskForm):
         _l("Repeat new password"),
         validators=[EqualTo("password", message=_l("The passwords do not match."))],
     )
+    # Unticked, i.e. revoking, unless the user asks: a password change after a leak must also
+    # shut out programs holding the account's tokens.
+    keep_tokens = BooleanField(_l("Keep my API tokens working"))

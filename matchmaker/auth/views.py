@@ -14,10 +14,12 @@ from flask import (
 )
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from flask_babel import ngettext
 from flask_login import current_user, login_user, logout_user
 from sqlmodel import select
 from werkzeug.security import check_password_hash, generate_password_hash
 
+from matchmaker.api import tokens as api_tokens
 from matchmaker.auth.forms import LoginForm, PasswordForm, RegisterForm
 from matchmaker.extensions import limiter, login_manager
 from matchmaker.records import audit
@@ -164,8 +166,20 @@ def change_password() -> str | Response:
             user.password_hash = generate_password_hash(form.password.data)
             user.session_version += 1
             audit.record(session, "user.password", user)
+            revoked = 0
+            if not form.keep_tokens.data:
+                revoked = api_tokens.revoke_all(session, user_id=user.id)
             session.commit()
             login_user(user)  # keep this session, with the new version
             flash(_("Your password has been changed."), "info")
+            if revoked:
+                flash(
+                    ngettext(
+                        "Your API token was revoked; programs using it need a new one.",
+                        "Your %(num)d API tokens were revoked; programs using them need new ones.",
+                        revoked,
+                    ),
+                    "info",
+                )
             return redirect(url_for("main.home"))
     return render_template("auth/password.html", form=form)
