@@ -14,7 +14,6 @@ from flask import (
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
-from flask_wtf import FlaskForm
 from wtforms import StringField
 from wtforms.validators import DataRequired, Length, Regexp
 
@@ -24,11 +23,12 @@ from matchmaker.extensions import limiter
 from matchmaker.web.access import signed_in
 from matchmaker.web.db import get_session
 from matchmaker.web.security import account_key
+from matchmaker.web.text import Form
 
 bp = Blueprint("account", __name__, url_prefix="/account")
 
 
-class TokenForm(FlaskForm):
+class TokenForm(Form):
     name = StringField(
         _l("What the token is for"),
         validators=[

@@ -9,6 +9,7 @@ from wtforms.validators import DataRequired, Email, EqualTo, Length, ValidationE
 
 from matchmaker.auth.creditcode import is_valid as credit_code_is_valid
 from matchmaker.entries.reference import DISTRICTS
+from matchmaker.web.text import Form
 
 
 def _valid_credit_code(_form: FlaskForm, field: StringField) -> None:
@@ -17,7 +18,7 @@ def _valid_credit_code(_form: FlaskForm, field: StringField) -> None:
         raise ValidationError(_("This is not a valid unified social credit code (18 characters)."))
 
 
-class RegisterForm(FlaskForm):
+class RegisterForm(Form):
     org_name = StringField(_l("Organisation name"), validators=[DataRequired(), Length(2, 120)])
     org_kind = SelectField(
         _l("We are"),
@@ -37,13 +38,13 @@ class RegisterForm(FlaskForm):
     )
 
 
-class LoginForm(FlaskForm):
+class LoginForm(Form):
     email = EmailField(_l("E-mail"), validators=[DataRequired(), Email()])
     password = PasswordField(_l("Password"), validators=[DataRequired()])
     remember = BooleanField(_l("Keep me signed in on this device"))
 
 
-class PasswordForm(FlaskForm):
+class PasswordForm(Form):
     current = PasswordField(_l("Current password"), validators=[DataRequired()])
     password = PasswordField(_l("New password"), validators=[DataRequired(), Length(8, 128)])
     confirm = PasswordField(

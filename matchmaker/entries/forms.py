@@ -21,6 +21,7 @@ from wtforms.validators import DataRequired, Length, NumberRange, Optional, Vali
 from wtforms.widgets import CheckboxInput, HiddenInput, ListWidget
 
 from matchmaker.entries.reference import DISTRICTS, FIELDS, QUALIFICATIONS
+from matchmaker.web.text import Form
 
 _TAG_SPLIT = re.compile(r"[,，、;；\n]+")
 
@@ -60,7 +61,7 @@ def _short_items(most: int, longest: int) -> Any:
     return check
 
 
-class EntryForm(FlaskForm):
+class EntryForm(Form):
     """Fields both kinds share."""
 
     version = IntegerField(widget=HiddenInput(), validators=[Optional()])

@@ -5,7 +5,6 @@ from flask import Blueprint, Response, abort, flash, redirect, render_template, 
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
-from flask_wtf import FlaskForm
 from sqlalchemy import func
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
@@ -25,6 +24,7 @@ from matchmaker.web import htmx
 from matchmaker.web.access import current_org, side_required
 from matchmaker.web.db import get_session
 from matchmaker.web.security import parse_int
+from matchmaker.web.text import Form
 from models import (
     Capability,
     Interest,
@@ -42,7 +42,7 @@ bp = Blueprint("interest", __name__, url_prefix="/interest")
 # --- views ----------------------------------------------------------------------------------
 
 
-class InterestForm(FlaskForm):
+class InterestForm(Form):
     capability = SelectField(
         _l("Which of your capabilities answers this scenario?"), validators=[InputRequired()]
     )
@@ -51,7 +51,7 @@ class InterestForm(FlaskForm):
     )
 
 
-class DeclineForm(FlaskForm):
+class DeclineForm(Form):
     reason = TextAreaField(
         _l("Why is it declined? The firm will read this."),
         filters=[lambda value: value.strip() if isinstance(value, str) else value],

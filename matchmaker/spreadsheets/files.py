@@ -26,6 +26,7 @@ from openpyxl.utils.datetime import from_excel
 from openpyxl.worksheet.datavalidation import DataValidation
 
 from matchmaker.entries.reference import DISTRICTS, FIELDS, QUALIFICATIONS
+from matchmaker.web.text import visible
 
 MAX_ROWS = 10_000
 MAX_COLUMNS = 100
@@ -299,7 +300,7 @@ LAYOUTS = {layout.kind: layout for layout in (SCENARIO_LAYOUT, CAPABILITY_LAYOUT
 
 def header_key(text: Any) -> str:
     """The comparable form of a header: NFKC, lower case, no spaces, no unit in brackets."""
-    key = unicodedata.normalize("NFKC", str(text or "")).lower()
+    key = unicodedata.normalize("NFKC", visible(str(text or ""))).lower()
     key = re.sub(r"\(.*?\)", "", key)
     return re.sub(r"[\s_\-*:：]+", "", key)
 
@@ -353,12 +354,13 @@ def jsonable(value: Any) -> str | int | float | bool | None:
 
 
 def to_text(value: Any) -> str:
-    """A cell as text: numbers typed into text columns (phone numbers) lose their '.0'."""
+    """A cell as text: numbers typed into text columns (phone numbers) lose their '.0';
+    invisible and direction-changing characters go, as from every input."""
     if value is None:
         return ""
     if isinstance(value, float) and value.is_integer():
         return str(int(value))
-    return unescape(str(value).strip())
+    return unescape(visible(str(value)).strip())
 
 
 def to_list(value: Any, *, items: bool = False) -> list[str]:
