@@ -1,8 +1,8 @@
-"""Search, filter, sort and paginate the published lists (scenarios and capabilities)."""
+"""Search, filter, sort and paginate the lists of scenarios and capabilities."""
 
 import math
 from collections.abc import Mapping
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 from sqlalchemy import func
 from sqlmodel import Session, col, select
@@ -49,7 +49,6 @@ def parse_query(args: Mapping[str, str], model: Entry) -> ListQuery:
     if sort not in sorts_for(model):
         sort = "newest"
     batch = args.get("batch", "")
-    page = args.get("page", "1")
     return ListQuery(
         q=args.get("q", "").strip()[:100],
         field=args.get("field", "")[:40],
@@ -57,8 +56,31 @@ def parse_query(args: Mapping[str, str], model: Entry) -> ListQuery:
         status=args.get("status", "")[:20],
         batch=parse_int(batch),
         sort=sort,
-        page=max(1, min(parse_int(page) or 1, 10_000)),
+        page=page_number(args.get("page")),
     )
+
+
+def matching(stmt: Any, model: Entry, q: str) -> Any:
+    """`stmt` narrowed to entries whose search text holds every word of `q` (as typed)."""
+    for word in normalize_for_search(q).split():
+        # LIKE wildcards typed by the user are matched literally.
+        pattern = "%" + word.replace("\\", "\\\\").replace("%", r"\%").replace("_", r"\_")
+        stmt = stmt.where(col(model.search_text).like(pattern + "%", escape="\\"))
+    return stmt
+
+
+def paged(session: Session, stmt: Any, *, page: int, page_size: int) -> Page:
+    """One page of the ordered `stmt`'s rows and their count; past the end, the last page."""
+    total = session.exec(select(func.count()).select_from(stmt.order_by(None).subquery())).one()
+    pages = max(1, math.ceil(total / page_size))
+    page = min(max(page, 1), pages)
+    items = session.exec(stmt.offset((page - 1) * page_size).limit(page_size)).all()
+    return Page(list(items), total, page, pages)
+
+
+def page_number(text: str | None) -> int:
+    """The page asked for in a query string; 1 for anything that is not a sensible page."""
+    return max(1, min(parse_int(text) or 1, 10_000))
 
 
 def search(
@@ -71,25 +93,15 @@ def search(
 ) -> Page:
     """The page of entries matching `query` among those in `visible_statuses`."""
     statuses = (query.status,) if query.status in visible_statuses else visible_statuses
-    stmt = select(model).where(col(model.status).in_(statuses))
-    if query.q:
-        for word in normalize_for_search(query.q).split():
-            # LIKE wildcards typed by the user are matched literally.
-            pattern = "%" + word.replace("\\", "\\\\").replace("%", r"\%").replace("_", r"\_")
-            stmt = stmt.where(col(model.search_text).like(pattern + "%", escape="\\"))
+    stmt = matching(select(model).where(col(model.status).in_(statuses)), model, query.q)
     if query.field:
         stmt = stmt.where(model.field == query.field)
     if query.district:
         stmt = stmt.where(model.district == query.district)
     if query.batch is not None:
         stmt = stmt.where(model.batch_id == query.batch)
-    total = session.exec(select(func.count()).select_from(stmt.subquery())).one()
-    pages = max(1, math.ceil(total / page_size))
-    page = min(query.page, pages)
-    items = session.exec(
-        stmt.order_by(*SORTS[query.sort](model)).offset((page - 1) * page_size).limit(page_size)
-    ).all()
-    return Page(list(items), total, page, pages)
+    stmt = stmt.order_by(*SORTS[query.sort](model))
+    return paged(session, stmt, page=query.page, page_size=page_size)
 
 
 def batches(session: Session, *, include_drafts: bool = False) -> list[Batch]:
