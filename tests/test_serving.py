@@ -1,8 +1,12 @@
 """Serving in production with gunicorn: what the master refuses before any worker starts."""
 
+import json
 import os
+import socket
 import subprocess
 import sys
+import time
+import urllib.request
 from pathlib import Path
 
 import pytest
@@ -13,7 +17,7 @@ ROOT = Path(__file__).resolve().parents[1]
 GUNICORN = Path(sys.executable).with_name("gunicorn")
 
 
-def gunicorn(tmp_path: Path, *args: str, **env: str) -> subprocess.Popen:
+def gunicorn(tmp_path: Path, *args: str, port: int = 0, **env: str) -> subprocess.Popen:
     """The production recipe's gunicorn, on a free port, with a fresh SQLite database."""
     environ = {k: v for k, v in os.environ.items() if not k.startswith("MATCHMAKER_")}
     environ.update(
@@ -29,7 +33,7 @@ def gunicorn(tmp_path: Path, *args: str, **env: str) -> subprocess.Popen:
             "-c",
             "python:matchmaker.ops.gunicorn",
             "-b",
-            "127.0.0.1:0",
+            f"127.0.0.1:{port}",
             *args,
             "matchmaker:create_app()",
         ],
@@ -65,3 +69,33 @@ def test_only_shared_counts_or_an_explicit_choice_let_several_workers_start(
     environ, workers, refused
 ):
     assert (limits_problem(environ, workers) is not None) is refused
+
+
+def test_the_recipe_serves_from_workers_forked_off_a_preloaded_app(tmp_path):
+    """The settings module's hooks run: templates compiled in the master, each worker's
+    inherited database connections dropped, and the forked workers answer."""
+    port = free_port()
+    server = gunicorn(tmp_path, "-w", "2", port=port, MATCHMAKER_PER_WORKER_LIMITS="1")
+    try:
+        deadline = time.monotonic() + 120
+        while True:
+            try:
+                with urllib.request.urlopen(
+                    f"http://127.0.0.1:{port}/healthz", timeout=5
+                ) as answer:
+                    assert json.load(answer) == {"status": "ok", "database": "ok"}
+                    break
+            except OSError:
+                assert time.monotonic() < deadline and server.poll() is None
+                time.sleep(0.2)
+        assert (tmp_path / "matchmaker.pid").read_text().strip() == str(server.pid)
+    finally:
+        server.terminate()
+        output, _ = server.communicate(timeout=60)
+    assert "Booting worker" in output and "Traceback" not in output
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
