@@ -65,21 +65,20 @@ def test_an_organisation_registers_under_its_visible_name(client, session):
     assert session.exec(select(Organisation)).one().name == "重庆星河软件有限公司"
 
 
-def test_a_capability_sent_through_the_api_is_stored_as_it_reads(client, session):
+def test_the_api_refuses_them_as_its_openapi_document_says(client, session):
+    """The API says what it accepts: text with such characters is refused, not altered."""
     user = make_user(session, make_org(session, OrgKind.supply))
-    secret = tokens.issue(session, user=user, name="ERP").secret
+    headers = {"Authorization": f"Bearer {tokens.issue(session, user=user, name='ERP').secret}"}
     body = {
         "title": SPOOF,
-        "description": "基于OCR和规则引擎，对政务服务材料进行\u200b自动识别、核验和预审。",
+        "description": "基于OCR和规则引擎，对政务服务材料进行自动识别、核验和预审。",
         "field": "人工智能",
-        "tags": ["OCR\u200b", "\u2067预审"],
     }
-    headers = {"Authorization": f"Bearer {secret}"}
-    response = client.post("/api/v1/capabilities", json=body, headers=headers)
-    assert response.status_code == 201, response.get_data(as_text=True)
-    capability = session.exec(select(Capability)).one()
-    assert capability.title == CLEAN and capability.tags == ["OCR", "预审"]
-    assert "\u200b" not in capability.description
+    response = client.post("/api/v1/capabilities?lang=en", json=body, headers=headers)
+    assert response.status_code == 422 and "title" in response.get_data(as_text=True)
+    assert session.exec(select(Capability)).all() == []
+    clean = client.post("/api/v1/capabilities", json=body | {"title": CLEAN}, headers=headers)
+    assert clean.status_code == 201
 
 
 def test_an_imported_cell_is_stored_as_it_reads(client, session):

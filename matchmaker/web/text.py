@@ -2,8 +2,9 @@
 removed, so that no title or name can hide text, reverse it in lists and exports, or look the
 same as another while differing (U+202E, zero-width spaces, byte-order marks, tag characters).
 
-Every input path calls `visible` once: web forms (`Form`), the API's text schemas and import
-cells (`spreadsheets.files.to_text`).
+Web forms (`Form`) and import cells (`spreadsheets.files.to_text`) pass through `visible`
+once; the API refuses them instead (`BMP_INVISIBLE` in its text patterns), so that its
+OpenAPI document says exactly what it accepts.
 """
 
 import re
@@ -15,11 +16,16 @@ from wtforms import PasswordField, StringField
 # Unicode's "format" characters (category Cf: all of those of the Unicode version Python
 # ships, which a test checks), plus the fillers that render as nothing although they are
 # letters (Hangul fillers, the combining grapheme joiner). Passwords are not touched.
+# The ones of the Basic Multilingual Plane, as a regex class body in \\uXXXX escapes that
+# pydantic's engine and JSON Schema validators read alike: the API refuses these.
+BMP_INVISIBLE = (
+    r"\u00ad\u034f\u0600-\u0605\u061c\u06dd\u070f\u0890\u0891\u08e2\u115f\u1160\u180e"
+    r"\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u206f\u3164\ufeff\uffa0\ufff9-\ufffb"
+)
 INVISIBLE = re.compile(
     "["
-    "\u00ad\u034f\u0600-\u0605\u061c\u06dd\u070f\u0890\u0891\u08e2\u115f\u1160\u180e"
-    "\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u206f\u3164\ufeff\uffa0\ufff9-\ufffb"
-    "\U000110bd\U000110cd\U00013430-\U0001343f\U0001bca0-\U0001bca3\U0001d173-\U0001d17a"
+    + BMP_INVISIBLE
+    + "\U000110bd\U000110cd\U00013430-\U0001343f\U0001bca0-\U0001bca3\U0001d173-\U0001d17a"
     "\U000e0001\U000e0020-\U000e007f"
     "]"
 )
