@@ -47,6 +47,10 @@ def from_environment(instance_path: Path) -> dict[str, Any]:
         "REMEMBER_COOKIE_SAMESITE": "Lax",
         "REMEMBER_COOKIE_DURATION": 14 * 24 * 3600,
         "LOGIN_RATE_LIMIT": os.environ.get("LOGIN_RATE_LIMIT", "10 per minute"),
+        # Changing the password checks the current one, so it is limited like sign-in; new API
+        # tokens are long-lived secrets, so a few an hour per account and per address.
+        "PASSWORD_RATE_LIMIT": os.environ.get("PASSWORD_RATE_LIMIT", "10 per minute"),
+        "TOKEN_RATE_LIMIT": os.environ.get("TOKEN_RATE_LIMIT", "10 per hour"),
         # "" switches the API's per-address limit off (e.g. for a trusted integration host).
         "API_RATE_LIMIT": os.environ.get("API_RATE_LIMIT", "300 per minute"),
         # Counts live in Redis when REDIS_URL is set (shared by every worker, see create_app);

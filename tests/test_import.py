@@ -3,6 +3,7 @@ bad spreadsheets are refused with a message a person can act on, and change noth
 
 import io
 import json
+import time
 import zipfile
 from datetime import date
 from pathlib import Path
@@ -12,7 +13,8 @@ from listdata import make_scenario, read_xlsx, upload, xlsx
 from openpyxl import Workbook
 from sqlmodel import select
 
-from matchmaker.spreadsheets import imports
+import hostile
+from matchmaker.spreadsheets import files, imports
 from models import (
     AuditEntry,
     Capability,
@@ -400,3 +402,41 @@ def test_a_kept_upload_expires_after_an_hour(app, client, session, buyer):
     kept.write_text(json.dumps({**payload, "created": payload["created"] - 3601}))
     assert confirm(client, preview_url).status_code == 302
     assert session.exec(select(Scenario)).all() == [] and stashed_files(app) == []
+
+
+@pytest.mark.parametrize(
+    "make",
+    [
+        hostile.empty_rows,
+        lambda: hostile.empty_rows(dimension=None),
+        hostile.one_wide_row,
+        hostile.far_row,
+    ],
+    ids=["empty-rows", "empty-rows-no-dimension", "one-wide-row", "row-99999999"],
+)
+def test_a_hostile_workbook_is_refused_within_seconds(app, client, session, buyer, make):
+    """The workbook of the report: 2 million empty rows (or its cousins) that once kept a
+    worker busy for minutes are refused with a clear message in a second or two."""
+    data = make()
+    assert len(data) < app.config["MAX_CONTENT_LENGTH"]
+    client.get("/?lang=en")
+    login(client, buyer)
+    started = time.monotonic()
+    response = upload(client, "scenarios", data, "list.xlsx")
+    elapsed = time.monotonic() - started
+    assert response.status_code == 400
+    page = response.get_data(as_text=True)
+    assert "more than 10,000 rows" in page or "far more cells than a list" in page
+    assert elapsed < 3, f"took {elapsed:.1f} s"
+    assert session.exec(select(Scenario)).all() == [] and stashed_files(app) == []
+
+
+def test_a_workbook_that_outlasts_its_cpu_budget_is_refused(app, client, buyer, monkeypatch):
+    """Whatever the shape of the file, reading it stops when its CPU time is up."""
+    monkeypatch.setattr(files, "READ_CPU_SECONDS", 0.0)
+    client.get("/?lang=en")
+    login(client, buyer)
+    data = xlsx([SCENARIO_HEADERS, scenario_row("智能工厂能耗监测")])
+    response = upload(client, "scenarios", data, "list.xlsx")
+    assert response.status_code == 400
+    assert "takes too long to read" in response.get_data(as_text=True)

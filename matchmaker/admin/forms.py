@@ -1,14 +1,14 @@
 """The forms of the officials' and admins' pages."""
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import TextAreaField
 from wtforms.validators import DataRequired, Length
 
 from matchmaker.admin.verification import REASON_MAX
+from matchmaker.web.text import Form
 
 
-class RejectForm(FlaskForm):
+class RejectForm(Form):
     reason = TextAreaField(
         _l("Reason for refusal"),
         validators=[

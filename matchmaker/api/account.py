@@ -4,6 +4,7 @@ from flask import (
     Blueprint,
     Response,
     abort,
+    current_app,
     flash,
     make_response,
     redirect,
@@ -13,19 +14,21 @@ from flask import (
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
-from flask_wtf import FlaskForm
 from wtforms import StringField
 from wtforms.validators import DataRequired, Length, Regexp
 
 from matchmaker.api import tokens as api_tokens
 from matchmaker.api.schemas import PRINTABLE
+from matchmaker.extensions import limiter
 from matchmaker.web.access import signed_in
 from matchmaker.web.db import get_session
+from matchmaker.web.security import account_key
+from matchmaker.web.text import Form
 
 bp = Blueprint("account", __name__, url_prefix="/account")
 
 
-class TokenForm(FlaskForm):
+class TokenForm(Form):
     name = StringField(
         _l("What the token is for"),
         validators=[
@@ -39,8 +42,14 @@ class TokenForm(FlaskForm):
     )
 
 
+def _token_limit() -> str:
+    return current_app.config["TOKEN_RATE_LIMIT"]
+
+
 @bp.route("/tokens", methods=["GET", "POST"])
 @signed_in
+@limiter.limit(_token_limit, methods=["POST"])
+@limiter.limit(_token_limit, key_func=account_key, methods=["POST"])
 def tokens() -> Response:
     """The user's API tokens; a new token's secret is shown in this answer only."""
     session = get_session()

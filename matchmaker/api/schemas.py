@@ -20,6 +20,7 @@ from matchmaker.docking.followup import MAX_CONTRACT_WAN
 from matchmaker.entries import deadlines
 from matchmaker.entries.reference import DISTRICTS, FIELDS, QUALIFICATIONS
 from matchmaker.web.dates import local_time, local_today
+from matchmaker.web.text import BMP_INVISIBLE
 from models.capability import CapabilityBase
 from models.scenario import ScenarioBase
 
@@ -28,9 +29,11 @@ MAX_ID = 2**31 - 1  # ids are 32-bit integers in the database
 # Text the database can hold and a person can read: no control characters (PostgreSQL refuses
 # NUL outright), and where a field is required, not blank. Written out rather than as \s so
 # that pydantic's regex engine and API clients' JSON Schema validators agree on every
-# character. (Text is stored as sent; unlike the web forms, the API does not strip it, since
-# lengths must mean the same to the client's validator and to the platform.)
-_CONTROL = r"\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f-\u009f"
+# character. Invisible and direction-changing characters are refused with them (the web
+# forms remove them; here the schema must say what is accepted). (Text is stored as sent;
+# unlike the web forms, the API does not strip it, since lengths must mean the same to the
+# client's validator and to the platform.)
+_CONTROL = r"\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f-\u009f" + BMP_INVISIBLE
 _SPACE = r"\u0009-\u000d\u0020\u0085\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000\ufeff"
 PRINTABLE = rf"^[^{_CONTROL}]*$"
 NON_BLANK = rf"^[^{_CONTROL}]*[^{_CONTROL}{_SPACE}][^{_CONTROL}]*$"

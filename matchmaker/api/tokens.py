@@ -62,6 +62,17 @@ def revoke(session: Session, *, user_id: int, token_id: int) -> ApiToken | None:
     return token
 
 
+def revoke_all(session: Session, *, user_id: int) -> int:
+    """Revoke every active token of the user, in the caller's transaction; how many."""
+    active = session.exec(
+        select(ApiToken).where(ApiToken.user_id == user_id, col(ApiToken.revoked_at).is_(None))
+    ).all()
+    for token in active:
+        token.revoked_at = utcnow()
+        audit.record(session, "api_token.revoke", token, {"name": token.name}, user_id=user_id)
+    return len(active)
+
+
 def _aware(moment: datetime) -> datetime:
     # SQLite hands datetimes back naive; they were stored as UTC.
     return moment if moment.tzinfo else moment.replace(tzinfo=UTC)

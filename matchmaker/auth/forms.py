@@ -17,6 +17,7 @@ from wtforms.validators import DataRequired, Email, EqualTo, Length, ValidationE
 from matchmaker.auth.creditcode import is_valid as credit_code_is_valid
 from matchmaker.entries.reference import DISTRICTS
 from matchmaker.web.names import reference_choices
+from matchmaker.web.text import Form
 
 
 def _valid_credit_code(_form: FlaskForm, field: StringField) -> None:
@@ -25,7 +26,7 @@ def _valid_credit_code(_form: FlaskForm, field: StringField) -> None:
         raise ValidationError(_("This is not a valid unified social credit code (18 characters)."))
 
 
-class AccountForm(FlaskForm):
+class AccountForm(Form):
     """The person's own account: on registering an organisation, and on asking to join one."""
 
     name = StringField(_l("Your name"), validators=[DataRequired(), Length(1, 60)])
@@ -59,13 +60,13 @@ class JoinForm(AccountForm):
     )
 
 
-class LoginForm(FlaskForm):
+class LoginForm(Form):
     email = EmailField(_l("E-mail"), validators=[DataRequired(), Email()])
     password = PasswordField(_l("Password"), validators=[DataRequired()])
     remember = BooleanField(_l("Keep me signed in on this device"))
 
 
-class NewPasswordForm(FlaskForm):
+class NewPasswordForm(Form):
     """A new password, typed twice (set through a one-time reset link)."""
 
     password = PasswordField(_l("New password"), validators=[DataRequired(), Length(8, 128)])
@@ -79,3 +80,7 @@ class PasswordForm(NewPasswordForm):
     """A new password, with the current one as proof (the signed-in user's own change)."""
 
     current = PasswordField(_l("Current password"), validators=[DataRequired()])
+
+    # Unticked, i.e. revoking, unless the user asks: a password change after a leak must also
+    # shut out programs holding the account's tokens.
+    keep_tokens = BooleanField(_l("Keep my API tokens working"))

@@ -14,10 +14,12 @@ from flask import (
 )
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from flask_babel import ngettext
 from flask_login import current_user, login_user, logout_user
 from sqlmodel import Session, select
 from werkzeug.security import check_password_hash, generate_password_hash
 
+from matchmaker.api import tokens as api_tokens
 from matchmaker.auth import resets
 from matchmaker.auth.forms import (
     JoinForm,
@@ -32,6 +34,7 @@ from matchmaker.records import audit
 from matchmaker.web.access import public, signed_in
 from matchmaker.web.db import get_session
 from matchmaker.web.errors import render_error
+from matchmaker.web.security import account_key
 from models import JoinRequest, JoinStatus, Organisation, OrgKind, Role, User
 from models._types import utcnow
 
@@ -69,6 +72,10 @@ def same_site_path(target: str) -> bool:
 
 def _login_limit() -> str:
     return current_app.config["LOGIN_RATE_LIMIT"]
+
+
+def _password_limit() -> str:
+    return current_app.config["PASSWORD_RATE_LIMIT"]
 
 
 def _login_key() -> str:
@@ -160,6 +167,8 @@ def logout() -> Response:
 
 @bp.route("/password", methods=["GET", "POST"])
 @signed_in
+@limiter.limit(_password_limit, methods=["POST"])
+@limiter.limit(_password_limit, key_func=account_key, methods=["POST"])
 def change_password() -> str | Response:
     """Change the password; other sessions are signed out."""
     form = PasswordForm()
@@ -172,9 +181,21 @@ def change_password() -> str | Response:
             user.password_hash = generate_password_hash(form.password.data)
             user.session_version += 1
             audit.record(session, "user.password", user)
+            revoked = 0
+            if not form.keep_tokens.data:
+                revoked = api_tokens.revoke_all(session, user_id=user.id)
             session.commit()
             login_user(user)  # keep this session, with the new version
             flash(_("Your password has been changed."), "info")
+            if revoked:
+                flash(
+                    ngettext(
+                        "Your API token was revoked; programs using it need a new one.",
+                        "Your %(num)d API tokens were revoked; programs using them need new ones.",
+                        revoked,
+                    ),
+                    "info",
+                )
             return redirect(url_for("main.home"))
     return render_template("auth/password.html", form=form)
 

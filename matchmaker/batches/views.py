@@ -18,7 +18,6 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_babel import ngettext
 from flask_login import current_user
-from flask_wtf import FlaskForm
 from sqlmodel import col, select
 from wtforms import IntegerField, StringField, TextAreaField
 from wtforms.validators import InputRequired, Length, NumberRange, Optional
@@ -29,13 +28,14 @@ from matchmaker.pairing.pairings import published as published_pairings
 from matchmaker.web.access import STAFF, is_staff, public, roles_required
 from matchmaker.web.db import get_session
 from matchmaker.web.security import parse_int
+from matchmaker.web.text import Form
 from models import Batch, BatchStatus
 from models._types import utcnow
 
 bp = Blueprint("batches", __name__, url_prefix="/batches")
 
 
-class BatchForm(FlaskForm):
+class BatchForm(Form):
     year = IntegerField(_l("Year"), validators=[InputRequired(), NumberRange(2000, 2100)])
     number = IntegerField(
         _l("Number within the year"), validators=[InputRequired(), NumberRange(1, 99)]

@@ -51,6 +51,7 @@ from matchmaker.web.dates import local_today
 from matchmaker.web.db import get_session
 from matchmaker.web.labels import status_label
 from matchmaker.web.security import parse_int
+from matchmaker.web.text import Form
 from models import (
     Capability,
     DockingEvent,
@@ -78,7 +79,7 @@ def _finite(_form: FlaskForm, field: DecimalField) -> None:
         raise StopValidation(_("Enter the amount as a number, e.g. 128.5."))
 
 
-class StepForm(FlaskForm):
+class StepForm(Form):
     stage = SelectField(_l("Stage"), validators=[InputRequired()])
     occurred_on = DateField(_l("Date"), validators=[InputRequired()])
     note = TextAreaField(_l("Note"), validators=[Length(max=1000)])

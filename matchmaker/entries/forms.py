@@ -24,6 +24,7 @@ from matchmaker.entries import deadlines
 from matchmaker.entries.reference import DISTRICTS, FIELDS, QUALIFICATIONS
 from matchmaker.web.dates import local_today
 from matchmaker.web.names import reference_choices
+from matchmaker.web.text import Form
 
 _TAG_SPLIT = re.compile(r"[,，、;；\n]+")
 
@@ -63,7 +64,7 @@ def _short_items(most: int, longest: int) -> Any:
     return check
 
 
-class EntryForm(FlaskForm):
+class EntryForm(Form):
     """Fields both kinds share."""
 
     version = IntegerField(widget=HiddenInput(), validators=[Optional()])

@@ -1,4 +1,4 @@
-"""Search, filter, sort and paginate the published lists (scenarios and capabilities)."""
+"""Search, filter, sort and paginate the lists of scenarios and capabilities."""
 
 import math
 import re
@@ -75,7 +75,7 @@ def parse_query(args: Mapping[str, str], model: Entry) -> ListQuery:
         status=args.get("status", "")[:20],
         batch=parse_int(batch),
         sort=sort,
-        page=max(1, min(parse_int(page) or 1, 10_000)),
+        page=page_number(page),
         budget_min=budget_min,
         budget_max=budget_max,
     )
@@ -119,6 +119,29 @@ def _budget_conditions(query: ListQuery) -> list[Any]:
     return conditions
 
 
+def matching(stmt: Any, model: Entry, q: str) -> Any:
+    """`stmt` narrowed to entries whose search text holds every word of `q`, itself or as
+    another name of its concept."""
+    text = col(model.search_text)
+    for names in search_words(q):
+        stmt = stmt.where(or_(*(_found(text, name, "text") for name in names)))
+    return stmt
+
+
+def paged(session: Session, stmt: Any, *, page: int, page_size: int) -> Page:
+    """One page of the ordered `stmt`'s rows and their count; past the end, the last page."""
+    total = session.exec(select(func.count()).select_from(stmt.order_by(None).subquery())).one()
+    pages = max(1, math.ceil(total / page_size))
+    page = min(max(page, 1), pages)
+    items = session.exec(stmt.offset((page - 1) * page_size).limit(page_size)).all()
+    return Page(list(items), total, page, pages)
+
+
+def page_number(text: str | None) -> int:
+    """The page asked for in a query string; 1 for anything that is not a sensible page."""
+    return max(1, min(parse_int(text) or 1, 10_000))
+
+
 def search(
     session: Session,
     model: Entry,
@@ -129,12 +152,7 @@ def search(
 ) -> Page:
     """The page of entries matching `query` among those in `visible_statuses`."""
     statuses = (query.status,) if query.status in visible_statuses else visible_statuses
-    stmt = select(model).where(col(model.status).in_(statuses))
-    words = search_words(query.q)
-    text = col(model.search_text)
-    for names in words:
-        # Every word must be found, itself or as another name of its concept.
-        stmt = stmt.where(or_(*(_found(text, name, "text") for name in names)))
+    stmt = matching(select(model).where(col(model.status).in_(statuses)), model, query.q)
     if model is Scenario:
         stmt = stmt.where(*_budget_conditions(query))
     if query.field:
@@ -143,16 +161,11 @@ def search(
         stmt = stmt.where(model.district == query.district)
     if query.batch is not None:
         stmt = stmt.where(model.batch_id == query.batch)
-    total = session.exec(select(func.count()).select_from(stmt.subquery())).one()
-    pages = max(1, math.ceil(total / page_size))
-    page = min(query.page, pages)
     order = SORTS["newest" if query.sort == "relevance" else query.sort](model)
+    words = search_words(query.q)
     if query.sort == "relevance" and words:
-        order = [_relevance(text, words).desc(), *order]
-    items = session.exec(
-        stmt.order_by(*order).offset((page - 1) * page_size).limit(page_size)
-    ).all()
-    return Page(list(items), total, page, pages)
+        order = [_relevance(col(model.search_text), words).desc(), *order]
+    return paged(session, stmt.order_by(*order), page=query.page, page_size=page_size)
 
 
 def highlight(text: str, terms: Sequence[str]) -> Markup:

@@ -185,18 +185,26 @@ def _render_form(kind: Kind, form: EntryForm, entry: Any = None, status: int = 2
 
 
 def mine_page(kind: Kind) -> str:
-    """The organisation's own entries of `kind`, every status, with their pairing counts."""
+    """The organisation's own entries of `kind`, every status, with their pairing counts;
+    a page at a time, searchable by their words."""
     session = get_session()
     model = kind.model
     own = Recommendation.scenario_id if kind is posting.SCENARIO else Recommendation.capability_id
-    rows = session.exec(
+    q = request.args.get("q", "").strip()[:100]
+    stmt = (
         select(model, func.count(col(Recommendation.id)))
         .outerjoin(Recommendation, own == model.id)
         .where(model.organisation_id == current_user.organisation_id)
         .group_by(model.id)
         .order_by(col(model.updated_at).desc(), col(model.id).desc())
-    ).all()
-    return render_template("posting/mine.html", kind=kind, rows=rows)
+    )
+    page = listing.paged(
+        session,
+        listing.matching(stmt, model, q),
+        page=listing.page_number(request.args.get("page")),
+        page_size=current_app.config["PAGE_SIZE"],
+    )
+    return render_template("posting/mine.html", kind=kind, page=page, q=q)
 
 
 def new_page(kind: Kind) -> Any:

@@ -5,7 +5,6 @@ from flask import Blueprint, Response, abort, flash, redirect, render_template, 
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
-from flask_wtf import FlaskForm
 from sqlalchemy import func
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
@@ -27,6 +26,7 @@ from matchmaker.web.access import current_org, side_required
 from matchmaker.web.dates import local_today
 from matchmaker.web.db import get_session
 from matchmaker.web.security import parse_int
+from matchmaker.web.text import Form
 from models import (
     Capability,
     Interest,
@@ -41,7 +41,7 @@ from models import (
 bp = Blueprint("interest", __name__, url_prefix="/interest")
 
 
-class InterestForm(FlaskForm):
+class InterestForm(Form):
     capability = RadioField(
         _l("Which of your capabilities answers this scenario?"), validators=[InputRequired()]
     )
@@ -50,7 +50,7 @@ class InterestForm(FlaskForm):
     )
 
 
-class DeclineForm(FlaskForm):
+class DeclineForm(Form):
     reason = TextAreaField(
         _l("Why is it declined? The firm will read this."),
         filters=[lambda value: value.strip() if isinstance(value, str) else value],

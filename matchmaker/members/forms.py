@@ -1,14 +1,14 @@
 """The form of a decision on a request to join."""
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import HiddenField, TextAreaField
 from wtforms.validators import DataRequired, Length
 
 from matchmaker.members.requests import REASON_MAX
+from matchmaker.web.text import Form
 
 
-class DeclineForm(FlaskForm):
+class DeclineForm(Form):
     version = HiddenField()
     reason = TextAreaField(
         _l("Reason"),

@@ -44,17 +44,28 @@ def _version(text: str | None) -> int | None:
 
 
 def _submissions_page(errors: dict[str, str] | None = None, status: int = 200) -> Any:
+    """Each kind's submitted entries, oldest first, a page at a time (`scenarios_page`,
+    `capabilities_page`), both narrowed by the words in `q`."""
     session = get_session()
+    q = request.args.get("q", "").strip()[:100]
     lists = []
     for kind in posting.KINDS.values():
-        rows = session.exec(
+        stmt = (
             select(kind.model, Organisation)
             .join(Organisation, Organisation.id == kind.model.organisation_id)
             .where(kind.model.status == "submitted")
             .order_by(col(kind.model.updated_at), col(kind.model.id))
-        ).all()
-        lists.append((kind, [(e, o, posting.thin_hints(kind, e.model_dump())) for e, o in rows]))
-    return render_template("review/submissions.html", lists=lists, errors=errors or {}), status
+        )
+        page = listing.paged(
+            session,
+            listing.matching(stmt, kind.model, q),
+            page=listing.page_number(request.args.get(f"{kind.area}_page")),
+            page_size=current_app.config["PAGE_SIZE"],
+        )
+        rows = [(e, o, posting.thin_hints(kind, e.model_dump())) for e, o in page.items]
+        lists.append((kind, rows, page))
+    page = render_template("review/submissions.html", lists=lists, errors=errors or {}, q=q)
+    return page, status
 
 
 def _entry_or_404(area: str, entry_id: int) -> posting.Entry:

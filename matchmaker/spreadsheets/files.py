@@ -13,6 +13,7 @@ import zipfile
 from collections.abc import Iterable, Iterator, Sequence
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
+from time import thread_time
 from typing import Any, NamedTuple
 
 from flask_babel import gettext as _
@@ -26,6 +27,7 @@ from openpyxl.worksheet.datavalidation import DataValidation
 
 from matchmaker.entries.reference import DISTRICTS, FIELDS, QUALIFICATIONS
 from matchmaker.web.dates import day, local_time, local_today, when
+from matchmaker.web.text import visible
 
 MAX_ROWS = 10_000
 MAX_COLUMNS = 100
@@ -37,6 +39,22 @@ MAX_UNCOMPRESSED = 150 * 1024 * 1024
 MAX_RATIO = 100
 RATIO_CHECK_FROM = 1024 * 1024  # tiny members (styles, rels) can have odd ratios harmlessly
 MAX_MEMBERS = 500
+# Limits on the XML itself, counted on the bytes before openpyxl builds elements: elements are
+# what cost memory (~0.7 KB each while a row is parsed), and a tag needs a "<" that text cannot
+# contain unescaped. A full row of 100 cells has about 400 tags; a whole 10,000 × 50 sheet 2M.
+MAX_ROW_TAGS = 20_000
+MAX_MEMBER_TAGS = 2_000_000
+ROW_START = re.compile(rb"<(?:[A-Za-z_][\w.\-]{0,31}:)?row[\s/>]")
+SCAN_CHUNK = 64 * 1024  # holds fewer than MAX_ROW_TAGS tags ("<a>" is 3 bytes)
+# Every row read counts, blank or not: a sheet of millions of empty <row/> elements is as
+# much work as one of full rows. The header row comes on top of MAX_ROWS.
+MAX_SHEET_ROWS = MAX_ROWS + 1
+# CPU budget of the request's thread for unpacking and parsing one workbook. A full 5 MB
+# upload of 10,000 rows × 16 long text cells takes 3.6 CPU-seconds; what needs longer is a
+# hostile file (a sheet without <dimension> is scanned to its end before its first row is
+# read, shared strings are read whole). CPU time, not wall time, so a busy host does not
+# refuse genuine files; a thread's own, so other threads of a worker do not count.
+READ_CPU_SECONDS = 10.0
 
 LIST_JOIN = "；"
 TAG_SPLIT = re.compile(r"[,，;；、|\n]+")
@@ -283,7 +301,7 @@ LAYOUTS = {layout.kind: layout for layout in (SCENARIO_LAYOUT, CAPABILITY_LAYOUT
 
 def header_key(text: Any) -> str:
     """The comparable form of a header: NFKC, lower case, no spaces, no unit in brackets."""
-    key = unicodedata.normalize("NFKC", str(text or "")).lower()
+    key = unicodedata.normalize("NFKC", visible(str(text or ""))).lower()
     key = re.sub(r"\(.*?\)", "", key)
     return re.sub(r"[\s_\-*:：]+", "", key)
 
@@ -337,12 +355,13 @@ def jsonable(value: Any) -> str | int | float | bool | None:
 
 
 def to_text(value: Any) -> str:
-    """A cell as text: numbers typed into text columns (phone numbers) lose their '.0'."""
+    """A cell as text: numbers typed into text columns (phone numbers) lose their '.0';
+    invisible and direction-changing characters go, as from every input."""
     if value is None:
         return ""
     if isinstance(value, float) and value.is_integer():
         return str(int(value))
-    return unescape(str(value).strip())
+    return unescape(visible(str(value)).strip())
 
 
 def to_list(value: Any, *, items: bool = False) -> list[str]:
@@ -418,11 +437,25 @@ def read_table(filename: str, data: bytes) -> Table:
     return _table(rows)
 
 
+def _too_many_rows() -> FileRefused:
+    return FileRefused(
+        _(
+            "The file has more than %(max)s rows (blank rows count too). Split it into smaller "
+            "files, or delete the blank rows below the list.",
+            max=f"{MAX_ROWS:,}",
+        )
+    )
+
+
 def _table(rows: Iterator[tuple[int, list[Any]]]) -> Table:
     headers: list[str] | None = None
     body: list[tuple[int, list[Any]]] = []
     for number, raw in rows:
-        if not any(raw):  # fast path: sheets can hold a million formatted, empty rows
+        # Counted before anything else, so that reading stops at the limit however empty
+        # the rows are.
+        if number > MAX_SHEET_ROWS:
+            raise _too_many_rows()
+        if not any(raw):
             continue
         cells = [
             None if isinstance(c, str) and not c.strip() else jsonable(c) for c in raw[:MAX_COLUMNS]
@@ -432,13 +465,6 @@ def _table(rows: Iterator[tuple[int, list[Any]]]) -> Table:
         if headers is None:
             headers = [str(c).strip() if c is not None else "" for c in cells]
             continue
-        if len(body) == MAX_ROWS:
-            raise FileRefused(
-                _(
-                    "The file has more than %(max)s rows. Split it into smaller files.",
-                    max=f"{MAX_ROWS:,}",
-                )
-            )
         body.append((number, cells + [None] * (len(headers) - len(cells))))
     if headers is None:
         raise FileRefused(_("The file is empty."))
@@ -483,26 +509,108 @@ def check_zip(data: bytes) -> None:
         )
 
 
+class _TimedBytes(io.BytesIO):
+    """The upload as openpyxl's zip reads it, refusing to be read past a CPU budget.
+
+    Every piece of unpacking (shared strings, the sheet's dimension scan, its rows) pulls
+    compressed bytes through read(), a few KB at a time, so checking the clock here bounds
+    the whole read without another thread or a signal.
+    """
+
+    def __init__(self, data: bytes, cpu_seconds: float) -> None:
+        super().__init__(data)
+        self.deadline = thread_time() + cpu_seconds
+
+    def read(self, size: int | None = -1, /) -> bytes:
+        """Read as BytesIO does, unless this file has used up its CPU time."""
+        if thread_time() > self.deadline:
+            raise FileRefused(
+                _(
+                    "The workbook takes too long to read: it holds far more than a list of "
+                    "entries. Save the list again as a plain .xlsx or .csv file."
+                )
+            )
+        return super().read(size)
+
+
+def check_xml(data: bytes) -> None:
+    """Refuse a workbook whose XML holds far more rows or elements than a list needs.
+
+    Streams each member through zlib and counts, so a sheet of 20 million empty rows, one
+    row of a million cells or a bloated string table is refused in well under a second,
+    before openpyxl builds any of it.
+    """
+    too_big = FileRefused(
+        _(
+            "The workbook holds far more cells than a list of entries. Copy the list alone "
+            "into a new workbook and save it again."
+        )
+    )
+    with zipfile.ZipFile(io.BytesIO(data)) as archive:
+        for member in archive.infolist():
+            in_sheet = "worksheets/" in member.filename
+            rows = tags = row_tags = 0
+            carry = b""
+            with archive.open(member) as stream:
+                while True:
+                    chunk = stream.read(SCAN_CHUNK)
+                    text = carry + chunk
+                    # Counted up to the last "<" only: the tag it starts may go on in the next
+                    # chunk. A tag holds no "<", so its first 64 bytes name it.
+                    cut = text.rfind(b"<") if chunk else len(text)
+                    head, carry = (text, b"") if cut < 0 else (text[:cut], text[cut : cut + 64])
+                    start = 0
+                    for match in ROW_START.finditer(head):
+                        rows += 1
+                        row_tags += head.count(b"<", start, match.start())
+                        if rows > MAX_SHEET_ROWS:
+                            raise _too_many_rows()
+                        if in_sheet and row_tags > MAX_ROW_TAGS:
+                            raise too_big
+                        start, row_tags = match.start(), 0
+                    row_tags += head.count(b"<", start)
+                    tags += head.count(b"<")
+                    if tags > MAX_MEMBER_TAGS or (in_sheet and row_tags > MAX_ROW_TAGS):
+                        raise too_big
+                    if not chunk:
+                        break
+
+
 def _xlsx_rows(data: bytes) -> Iterator[tuple[int, list[Any]]]:
     """The first sheet's rows, read lazily so that a too-long sheet is refused early."""
     check_zip(data)
+    try:
+        check_xml(data)
+    except FileRefused:
+        raise
+    except Exception as err:  # noqa: BLE001 — a damaged member (CRC, deflate) raises many kinds
+        raise FileRefused(_("The workbook is damaged and cannot be read.")) from err
     # openpyxl raises many exception types on damaged or hostile files (KeyError, XML parse
     # errors, TypeError…), none of which the user can act on differently: one message for all.
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")  # e.g. "no default style": harmless for reading
-            workbook = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
+            workbook = load_workbook(
+                _TimedBytes(data, READ_CPU_SECONDS), read_only=True, data_only=True
+            )
+    except FileRefused:
+        raise
     except Exception as err:  # noqa: BLE001 — see above
         raise FileRefused(_("The workbook is damaged and cannot be read.")) from err
     try:
         if not workbook.worksheets:
             raise FileRefused(_("The file is empty."))
-        # max_col bounds each row's width whatever <dimension> the sheet claims.
-        rows = workbook.worksheets[0].iter_rows(max_col=MAX_COLUMNS, values_only=True)
+        # max_col bounds each row's width whatever <dimension> the sheet claims; max_row makes
+        # openpyxl stop one row past the limit instead of padding up to the claimed last row.
+        rows = workbook.worksheets[0].iter_rows(
+            max_col=MAX_COLUMNS, max_row=MAX_SHEET_ROWS + 1, values_only=True
+        )
         number = 0
         while True:
             try:
                 cells = next(rows, None)
+            except FileRefused:
+                raise
             except Exception as err:  # noqa: BLE001 — see above
                 raise FileRefused(_("The workbook is damaged and cannot be read.")) from err
             if cells is None:

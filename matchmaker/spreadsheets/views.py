@@ -19,7 +19,6 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_babel import ngettext
 from flask_login import current_user
-from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
 from sqlalchemy.exc import SQLAlchemyError
 from wtforms import RadioField
@@ -33,6 +32,7 @@ from matchmaker.spreadsheets.imports import Importer
 from matchmaker.web.access import current_org, is_staff, public, signed_in
 from matchmaker.web.dates import local_today
 from matchmaker.web.db import get_session
+from matchmaker.web.text import Form
 from models import RecommendationStatus
 
 bp = Blueprint("io", __name__, url_prefix="/io")
@@ -44,13 +44,13 @@ PREVIEW_ROWS = 50
 ERRORS_SHOWN = 500
 
 
-class UploadForm(FlaskForm):
+class UploadForm(Form):
     file = FileField(
         _l("Spreadsheet (.xlsx or .csv)"), validators=[FileRequired(_l("Choose a file to upload."))]
     )
 
 
-class ConfirmForm(FlaskForm):
+class ConfirmForm(Form):
     status = RadioField(
         _l("Save the entries as"),
         choices=[

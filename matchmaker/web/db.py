@@ -6,8 +6,17 @@ from pathlib import Path
 
 from alembic import command
 from alembic.config import Config as AlembicConfig
-from flask import Flask, current_app, g, has_request_context, request
+from flask import (
+    Flask,
+    before_render_template,
+    current_app,
+    g,
+    has_request_context,
+    request,
+    template_rendered,
+)
 from sqlalchemy import Engine, event
+from sqlalchemy.exc import SQLAlchemyError
 from sqlmodel import Session, create_engine
 
 import models  # noqa: F401  (registers every table on SQLModel.metadata)
@@ -15,6 +24,7 @@ import models  # noqa: F401  (registers every table on SQLModel.metadata)
 MIGRATIONS = Path(__file__).parent.parent / "migrations"
 SAFE_METHODS = {"GET", "HEAD", "OPTIONS"}
 WRITES = "matchmaker_writes"  # execution option: this connection's transactions write
+AUTOCOMMIT = "AUTOCOMMIT"
 
 
 def make_engine(url: str) -> Engine:
@@ -42,6 +52,8 @@ def make_engine(url: str) -> Engine:
         # writers wait (busy_timeout) instead. Reads of safe requests stay deferred so they
         # run in parallel; session_scope() writes even inside a GET request context (the
         # `remind` command builds one for url_for).
+        if conn.get_execution_options().get("isolation_level") == AUTOCOMMIT:
+            return  # each statement is its own transaction (reads while a page renders)
         read_only = (
             has_request_context()
             and request.method in SAFE_METHODS
@@ -68,6 +80,42 @@ def session_scope(app: Flask | None = None) -> Iterator[Session]:
         session.commit()
 
 
+def end_transaction_before_render(_app: Flask, **_context: object) -> None:
+    """A page is about to render: end the request's transaction first, and let whatever the
+    template still loads (lazy relationships) read in autocommit.
+
+    Otherwise the transaction stays open while the template renders and the response goes
+    out, a slow client holding locks and a snapshot ("idle in transaction" on PostgreSQL).
+    Views commit what they mean to keep before they render; anything left unsaved would be
+    rolled back at teardown, so it is rolled back now. A clean session commits instead, which
+    ends the snapshot without expiring the objects the page shows.
+    """
+    session = g.get("db_session")
+    if session is None or "db_bind" in g:  # no database used, or a render inside a render
+        return
+    transaction = session.get_transaction()
+    if transaction is not None:
+        unsaved = session.new or session.dirty or session.deleted
+        try:
+            if unsaved or not transaction.is_active:
+                session.rollback()
+            else:
+                session.commit()
+        except SQLAlchemyError:  # e.g. an error page after a failed statement
+            session.rollback()
+    g.db_bind = session.bind
+    session.bind = session.bind.execution_options(isolation_level=AUTOCOMMIT)
+
+
+def restore_transactions_after_render(_app: Flask, **_context: object) -> None:
+    """The page is rendered: the request's session goes back to transactions for any work
+    after it (a view may render a fragment and then write)."""
+    session = g.get("db_session")
+    if session is not None and "db_bind" in g:
+        session.commit()  # ends the autocommit connection's (empty) transaction
+        session.bind = g.pop("db_bind")
+
+
 def close_session(_exc: BaseException | None = None) -> None:
     """Close the request's session, rolling back anything left uncommitted."""
     session = g.pop("db_session", None)
@@ -92,3 +140,5 @@ def init_app(app: Flask) -> None:
     """Register the engine and the per-request session teardown on the app."""
     app.extensions["engine"] = make_engine(app.config["DATABASE_URL"])
     app.teardown_appcontext(close_session)
+    before_render_template.connect(end_transaction_before_render, app)
+    template_rendered.connect(restore_transactions_after_render, app)

@@ -1,6 +1,7 @@
 """Hardening every request shares: security headers on every response, bounded numbers."""
 
-from flask import Flask, Response, current_app
+from flask import Flask, Response, current_app, request
+from flask_login import current_user
 from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.routing import IntegerConverter, Map
 
@@ -43,6 +44,13 @@ def parse_int(text: str | None, *, most: int = MAX_ID) -> int | None:
         return None
     value = int(text)
     return value if value <= most else None
+
+
+def account_key() -> str:
+    """Rate-limit key for the signed-in account, whatever address it acts from."""
+    if current_user.is_authenticated:
+        return f"account:{current_user.id}"
+    return f"address:{request.remote_addr}"  # a view's sign-in check answers these anyway
 
 
 def add_security_headers(response: Response) -> Response:

@@ -7,7 +7,7 @@ from api_helpers import PROBLEM, bearer, call, token_for
 from sqlmodel import select
 
 from models import ApiToken, AuditEntry, OrgKind, Role
-from support import csrf_token, login, make_org, make_user, post
+from support import PASSWORD, csrf_token, login, make_org, make_user, post
 
 SECRET = re.compile(r'<code id="new-token">(mm_[A-Za-z0-9_-]+)</code>')
 
@@ -120,3 +120,37 @@ def test_the_api_sets_no_cookies(client, session):
         client.get("/api/v1/no-such-thing"),
     ):
         assert "Set-Cookie" not in response.headers
+
+
+def change_password(client, **extra):
+    form = {"current": PASSWORD, "password": "new-pass-123", "confirm": "new-pass-123", **extra}
+    return post(client, "/auth/password", form)
+
+
+def test_changing_the_password_revokes_the_accounts_tokens(client, session):
+    """After a leak, the firm changes its password: programs holding its tokens are shut out."""
+    client.get("/?lang=en")
+    login(client, make_user(session, make_org(session)))
+    assert "revokes all your tokens" in client.get("/account/tokens").get_data(as_text=True)
+    first, second = create_token_on_the_page(client), create_token_on_the_page(client, "BI")
+    page = client.get("/auth/password").get_data(as_text=True)
+    assert "Keep my API tokens working" in page and "checked" not in page
+
+    response = change_password(client)
+    assert response.status_code == 302
+    assert "Your 2 API tokens were revoked" in client.get("/").get_data(as_text=True)
+    program = client.application.test_client()
+    assert call(program, "GET", "/api/v1/me", first).status_code == 401
+    assert call(program, "GET", "/api/v1/me", second).status_code == 401
+    assert all(t.revoked_at for t in session.exec(select(ApiToken)).all())
+    assert (
+        len(session.exec(select(AuditEntry).where(AuditEntry.action == "api_token.revoke")).all())
+        == 2
+    )
+
+
+def test_a_user_may_keep_the_tokens_working_through_a_password_change(client, session):
+    login(client, make_user(session, make_org(session)))
+    secret = create_token_on_the_page(client)
+    assert change_password(client, keep_tokens="y").status_code == 302
+    assert call(client.application.test_client(), "GET", "/api/v1/me", secret).status_code == 200

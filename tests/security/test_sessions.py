@@ -183,6 +183,57 @@ def test_redis_going_away_does_not_break_sign_in(app, session):
     assert statuses[:10] == [200] * 10 and statuses[10:] == [429, 429]
 
 
+WRONG_CURRENT = {
+    "current": "not my password",
+    "password": "new-pass-123",
+    "confirm": "new-pass-123",
+}
+NEW_TOKEN = {"name": "ERP 同步"}
+
+
+def signed_in_client(app: Flask, session, address: str):  # type: ignore[no-untyped-def]
+    """A browser signed in to a fresh account from an address of its own, then moved to
+    `address`: sign-in's own limit never counts here."""
+    client = app.test_client()
+    client.environ_base["REMOTE_ADDR"] = f"10.20.{next(FRESH_ADDRESSES)}.1"
+    login(client, make_user(session, make_org(session)))
+    client.environ_base["REMOTE_ADDR"] = address
+    return client
+
+
+FRESH_ADDRESSES = iter(range(1, 250))
+
+
+@pytest.mark.parametrize(
+    "url, data, allowed",
+    [("/auth/password", WRONG_CURRENT, 10), ("/account/tokens", NEW_TOKEN, 10)],
+    ids=["password-change", "token-creation"],
+)
+def test_one_account_is_limited_whatever_addresses_it_acts_from(app, session, url, data, allowed):
+    """Guessing the current password, or minting tokens, from a botnet: one account's limit."""
+    client = signed_in_client(app, session, "10.30.0.1")
+    statuses = []
+    for n in range(allowed + 2):
+        client.environ_base["REMOTE_ADDR"] = f"10.30.0.{n + 1}"
+        statuses.append(post(client, url, data).status_code)
+    assert 429 not in statuses[:allowed] and statuses[allowed:] == [429, 429]
+
+
+@pytest.mark.parametrize(
+    "url, data, allowed",
+    [("/auth/password", WRONG_CURRENT, 10), ("/account/tokens", NEW_TOKEN, 10)],
+    ids=["password-change", "token-creation"],
+)
+def test_one_address_is_limited_whatever_accounts_act_from_it(app, session, url, data, allowed):
+    statuses = [
+        post(signed_in_client(app, session, "10.31.0.1"), url, data).status_code
+        for _ in range(allowed + 2)
+    ]
+    assert 429 not in statuses[:allowed] and statuses[allowed:] == [429, 429]
+    # Someone else, elsewhere, is not held back.
+    assert post(signed_in_client(app, session, "10.31.0.2"), url, data).status_code != 429
+
+
 def test_the_limiter_uses_redis_when_redis_url_is_set(tmp_path, monkeypatch):
     monkeypatch.setenv("REDIS_URL", REDIS_TEST_URL)
     from matchmaker import create_app

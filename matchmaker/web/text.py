@@ -1,0 +1,54 @@
+"""Text as people type it, before it is stored: invisible and direction-changing characters
+removed, so that no title or name can hide text, reverse it in lists and exports, or look the
+same as another while differing (U+202E, zero-width spaces, byte-order marks, tag characters).
+
+Web forms (`Form`) and import cells (`spreadsheets.files.to_text`) pass through `visible`
+once; the API refuses them instead (`BMP_INVISIBLE` in its text patterns), so that its
+OpenAPI document says exactly what it accepts.
+"""
+
+import re
+from typing import Any
+
+from flask_wtf import FlaskForm
+from wtforms import PasswordField, StringField
+
+# Unicode's "format" characters (category Cf: all of those of the Unicode version Python
+# ships, which a test checks), plus the fillers that render as nothing although they are
+# letters (Hangul fillers, the combining grapheme joiner). Passwords are not touched.
+# The ones of the Basic Multilingual Plane, as a regex class body in \\uXXXX escapes that
+# pydantic's engine and JSON Schema validators read alike: the API refuses these.
+BMP_INVISIBLE = (
+    r"\u00ad\u034f\u0600-\u0605\u061c\u06dd\u070f\u0890\u0891\u08e2\u115f\u1160\u180e"
+    r"\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u206f\u3164\ufeff\uffa0\ufff9-\ufffb"
+)
+INVISIBLE = re.compile(
+    "["
+    + BMP_INVISIBLE
+    + "\U000110bd\U000110cd\U00013430-\U0001343f\U0001bca0-\U0001bca3\U0001d173-\U0001d17a"
+    "\U000e0001\U000e0020-\U000e007f"
+    "]"
+)
+
+
+def visible(value: Any) -> Any:
+    """`value` without invisible or direction-changing characters; in a list, each item
+    (dropping those left blank); anything else unchanged."""
+    if isinstance(value, str):
+        return INVISIBLE.sub("", value)
+    if isinstance(value, list):
+        items = [visible(item) for item in value]
+        return [item for item in items if not isinstance(item, str) or item.strip()]
+    return value
+
+
+class Form(FlaskForm):
+    """The base of every web form: text fields (not passwords) pass through `visible`."""
+
+    class Meta(FlaskForm.Meta):
+        def bind_field(self, form: Any, unbound_field: Any, options: dict[str, Any]) -> Any:
+            """Bind a field, putting `visible` before the field's own filters."""
+            field_class = unbound_field.field_class
+            if issubclass(field_class, StringField) and not issubclass(field_class, PasswordField):
+                options["filters"] = (visible, *unbound_field.kwargs.get("filters", ()))
+            return super().bind_field(form, unbound_field, options)
