@@ -166,3 +166,38 @@ def test_batch_input_and_state_are_checked(app, session):
 def test_batches_are_named_the_way_officials_write_them(number, words):
     assert chinese_number(number) == words
     assert default_name(2023, number) == f"2023年第{words}批"
+
+
+def test_the_publish_confirmation_counts_the_entries_its_pairings_bring_along(app, session):
+    matched_lists(app, session)
+    desk = sign_in(app, official(session))
+    approved, _ = decide_all(desk, session, reject_first=False)
+    post(desk, "/batches/new", {"year": "2024", "number": "2"})
+    batch = session.exec(select(Batch)).one()
+    post(
+        desk,
+        f"/batches/{batch.id}/items",
+        {"version": batch.version, "pairing": [str(r.id) for r in approved]},
+    )
+    scenarios = {r.scenario_id for r in approved}
+    capabilities = {r.capability_id for r in approved}
+
+    page = desk.get(f"/batches/{batch.id}/edit?lang=en").get_data(as_text=True)
+
+    # Only pairings were ticked, yet publishing files their scenarios and capabilities too.
+    assert (
+        f"{len(approved)} pairings, {len(scenarios)} scenarios and {len(capabilities)} capabilities"
+        in page
+    )
+    # No mail is configured here, so the confirmation promises only the inbox.
+    assert "notified in their inbox:" in page and "by e-mail" not in page
+    session.refresh(batch)
+    post(desk, f"/batches/{batch.id}/publish", {"version": batch.version})
+    session.expire_all()
+    assert {
+        s.id for s in session.exec(select(Scenario).where(Scenario.batch_id == batch.id))
+    } == scenarios
+    published = session.exec(
+        select(AuditEntry.changes).where(AuditEntry.action == "batch.publish")
+    ).one()
+    assert set(published["capabilities"]) == capabilities

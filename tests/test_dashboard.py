@@ -234,3 +234,29 @@ def test_the_audit_log_names_actions_and_objects_in_words(client, session, world
     assert "Items added to a batch" in page and ">batch.add<" not in page
     assert f"Batch #{batch.id}" in page
     assert "Pairings: 56, 57" in page and "#56: 2" in page and "{&#39;56&#39;" not in page
+
+
+def test_every_action_the_app_records_has_a_label_in_the_audit_log():
+    """The audit log names each action in words: none recorded anywhere may lack a label."""
+    import re
+    from pathlib import Path
+
+    import matchmaker
+    from matchmaker.audit.trail import ACTION_LABELS
+    from matchmaker.docking.followup import REMIND_ACTION
+
+    source = "\n".join(p.read_text() for p in Path(matchmaker.__file__).parent.rglob("*.py"))
+    recorded = set(re.findall(r'audit\.record\(\s*session,\s*"([a-z_]+\.[a-z_]+)"', source))
+    assert len(recorded) > 20
+    assert sorted((recorded | {REMIND_ACTION}) - set(ACTION_LABELS)) == []
+
+
+def test_on_a_logarithmic_scale_the_smallest_stage_still_has_a_bar(app):
+    import re
+
+    from matchmaker.dashboard import charts
+
+    with app.test_request_context():
+        svg = str(charts.bars("Funnel", ["a", "b", "c"], [("n", [1000, 3, 3])], logarithmic=True))
+    heights = re.findall(r'height="([\d.]+)" class="rect reactive tooltip-trigger"', svg)
+    assert len(heights) == 3 and all(float(h) > 0 for h in heights)

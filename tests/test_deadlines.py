@@ -166,3 +166,22 @@ def test_the_seed_lists_are_loaded_as_of_the_load_day(app, session):
 
 def batches_of(batches: dict[str, Batch], scenario: Scenario) -> Batch:
     return next(b for b in batches.values() if b.id == scenario.batch_id)
+
+
+def test_the_status_filter_files_a_lapsed_scenario_under_closed(client, session, lapsed, today):
+    scenario, _, _ = lapsed
+    still_open = published(
+        session,
+        Scenario,
+        make_org(session, OrgKind.demand, name="重庆市江北区城市管理局"),
+        **{**OCR_SCENARIO, "title": "城区路灯远程监控", "deadline": today + timedelta(days=30)},
+    )
+
+    closed = client.get("/scenarios/?status=closed").get_data(as_text=True)
+    open_ = client.get("/scenarios/?status=published").get_data(as_text=True)
+    api = client.get("/api/v1/scenarios?status=closed").get_json()
+
+    # What the card says (closed) and what the filter finds agree, on the page and the API.
+    assert scenario.title in closed and still_open.title not in closed
+    assert still_open.title in open_ and scenario.title not in open_
+    assert [item["title"] for item in api["items"]] == [scenario.title]

@@ -116,7 +116,12 @@ def _search(
         page=params.page,
     )
     page = listing.search(
-        session, model, query, visible_statuses=statuses, page_size=params.per_page
+        session,
+        model,
+        query,
+        visible_statuses=statuses,
+        today=local_today(),
+        page_size=params.per_page,
     )
     orgs = organisations(session, (entry.organisation_id for entry in page.items))
     return [present(entry, orgs[entry.organisation_id]) for entry in page.items], page

@@ -79,6 +79,18 @@ class Contents(NamedTuple):
     def __bool__(self) -> bool:
         return bool(self.pairings or self.scenarios or self.capabilities)
 
+    def published_entries(self) -> tuple[list[Scenario], list[Capability]]:
+        """The entries publishing makes part of the batch: its own, and its pairings' entries
+        that no batch holds yet (``publish_batch`` files those under it)."""
+        scenarios = {s.id: s for s in self.scenarios}
+        capabilities = {c.id: c for c in self.capabilities}
+        for pairing in self.pairings:
+            if pairing.scenario.batch_id is None:
+                scenarios.setdefault(pairing.scenario.id, pairing.scenario)
+            if pairing.capability.batch_id is None:
+                capabilities.setdefault(pairing.capability.id, pairing.capability)
+        return list(scenarios.values()), list(capabilities.values())
+
 
 # What a batch publishes, for its page, the batch list and the statistics alike: its pairings
 # (approved ones wait in a draft batch, publishing it makes them public) and its entries the
@@ -288,6 +300,7 @@ def publish_batch(session: Session, batch: Batch, *, version: int | None) -> Con
             )
         )
     claim(session, batch, version, _conflict())
+    scenarios, capabilities = held.published_entries()
     now = utcnow()
     for pairing in held.pairings:
         rec = pairing.recommendation
@@ -305,8 +318,8 @@ def publish_batch(session: Session, batch: Batch, *, version: int | None) -> Con
         batch,
         {
             "pairings": [p.recommendation.id for p in held.pairings],
-            "scenarios": [s.id for s in held.scenarios],
-            "capabilities": [c.id for c in held.capabilities],
+            "scenarios": [s.id for s in scenarios],
+            "capabilities": [c.id for c in capabilities],
         },
     )
     for pairing in held.pairings:

@@ -99,6 +99,11 @@ def bars(
     if logarithmic:
         config["logarithmic"] = True
         series = [(name, [value or None for value in values]) for name, values in series]
+        # The axis starts below the smallest stage, or that stage's bar has no height at all.
+        shown = [value for _, values in series for value in values if value]
+        if shown:
+            config["range"] = (min(shown) / 2, max(shown))
+            config["zero"] = min(shown) / 2
     if horizontal:
         # pygal stacks horizontal bars bottom-up; reversed, they read top-down like the table.
         chart = pygal.HorizontalBar(**config)

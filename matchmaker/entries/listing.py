@@ -3,12 +3,14 @@
 import math
 import re
 from collections.abc import Mapping, Sequence
+from datetime import date
 from typing import Any, NamedTuple
 
 from markupsafe import Markup, escape
-from sqlalchemy import case, func, literal, or_
+from sqlalchemy import and_, case, func, literal, not_, or_
 from sqlmodel import Session, col, select
 
+from matchmaker.entries import deadlines
 from matchmaker.entries.indexing import normalize_for_search, search_words
 from matchmaker.web.security import parse_int
 from models import Batch, BatchStatus, Capability, Scenario
@@ -148,11 +150,22 @@ def search(
     query: ListQuery,
     *,
     visible_statuses: tuple[str, ...],
+    today: date,
     page_size: int = 20,
 ) -> Page:
-    """The page of entries matching `query` among those in `visible_statuses`."""
+    """The page of entries matching `query` among those in `visible_statuses`.
+
+    A published scenario past its deadline reads as closed (截止) on every page, so the
+    status filter counts it as closed, not as published.
+    """
     statuses = (query.status,) if query.status in visible_statuses else visible_statuses
-    stmt = matching(select(model).where(col(model.status).in_(statuses)), model, query.q)
+    shown = col(model.status).in_(statuses)
+    if model is Scenario and query.status == "published":
+        shown = and_(shown, deadlines.open_on(today))
+    elif model is Scenario and query.status == "closed" and "published" in visible_statuses:
+        lapsed = and_(col(Scenario.status) == "published", not_(deadlines.open_on(today)))
+        shown = or_(shown, lapsed)
+    stmt = matching(select(model).where(shown), model, query.q)
     if model is Scenario:
         stmt = stmt.where(*_budget_conditions(query))
     if query.field:

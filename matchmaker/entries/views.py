@@ -122,6 +122,7 @@ def list_page(
         model,
         query,
         visible_statuses=statuses,
+        today=local_today(),
         page_size=current_app.config["PAGE_SIZE"],
     )
     return htmx.render(
