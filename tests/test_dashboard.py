@@ -260,3 +260,11 @@ def test_on_a_logarithmic_scale_the_smallest_stage_still_has_a_bar(app):
         svg = str(charts.bars("Funnel", ["a", "b", "c"], [("n", [1000, 3, 3])], logarithmic=True))
     heights = re.findall(r'height="([\d.]+)" class="rect reactive tooltip-trigger"', svg)
     assert len(heights) == 3 and all(float(h) > 0 for h in heights)
+
+
+def test_a_time_recorded_in_a_change_reads_in_china_time(app):
+    from matchmaker.audit.trail import change_value
+
+    with app.app_context():
+        assert change_value("2026-12-09T10:30:40.945582+00:00") == "2026-12-09 18:30"
+        assert change_value("not a time") == "not a time"

@@ -5,9 +5,10 @@ safe to open in a spreadsheet. The trail is append-only: nothing here edits or d
 import csv
 import io
 import json
+import re
 from collections import defaultdict
 from collections.abc import Iterable, Iterator, Mapping
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from typing import NamedTuple
 
 from flask_babel import gettext as _
@@ -209,6 +210,10 @@ def change_label(key: str) -> str:
     return str(CHANGE_LABELS.get(key, key.replace("_", " ")))
 
 
+# A time a change recorded with isoformat(): aware (UTC), to the second or finer.
+STORED_TIME = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?\+00:00")
+
+
 def change_value(value: object) -> str:
     """A change as a sentence fragment: lists joined, mappings as "#id: value", no repr."""
     if isinstance(value, dict):
@@ -217,6 +222,8 @@ def change_value(value: object) -> str:
         return ", ".join(change_value(v) for v in value) or "–"
     if isinstance(value, bool):
         return _("yes") if value else _("no")
+    if isinstance(value, str) and STORED_TIME.fullmatch(value):
+        return when(datetime.fromisoformat(value))  # stored in UTC, read in China time
     return "–" if value in (None, "") else str(value)
 
 

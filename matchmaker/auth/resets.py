@@ -13,7 +13,6 @@ from werkzeug.security import generate_password_hash
 
 from matchmaker.api.tokens import hash_secret
 from matchmaker.records import audit
-from matchmaker.web.dates import local_time
 from models import PasswordReset, User
 from models._types import utcnow
 
@@ -36,9 +35,7 @@ def issue(session: Session, *, user: User, by_user_id: int) -> Issued:
         expires_at=utcnow() + VALID_FOR,
     )
     session.add(reset)
-    audit.record(
-        session, "user.reset_link", user, {"expires_at": local_time(reset.expires_at).isoformat()}
-    )
+    audit.record(session, "user.reset_link", user, {"expires_at": reset.expires_at.isoformat()})
     return Issued(reset, secret)
 
 
