@@ -233,6 +233,26 @@ def detail(recommendation_id: int) -> Response:
     )
 
 
+def _shown_on(form: StepForm, refused: StepRefused) -> int:
+    """Put a refusal next to the field it is about; its status (409 out of order, else 422)."""
+    target = getattr(form, refused.field).errors if refused.field else form.form_errors
+    target.append(str(refused))
+    return 409 if refused.order else 422
+
+
+def _saved(pairing: Pairing, party: bool, message: str) -> Response:
+    """After a step is stored: htmx gets the updated timeline, a page is sent back to it."""
+    if htmx.wants_fragment("docking"):
+        return htmx.render(
+            "docking/detail.html",
+            "docking/_timeline.html",
+            target="docking",
+            **_context(pairing, party),
+        )
+    flash(message, "info")
+    return redirect(url_for("docking.detail", recommendation_id=pairing.recommendation.id))
+
+
 @bp.route("/<int:recommendation_id>/steps", methods=["POST"])
 @signed_in
 def add_step(recommendation_id: int) -> Response | tuple[Response, int]:
@@ -263,20 +283,10 @@ def add_step(recommendation_id: int) -> Response | tuple[Response, int]:
             )
         except StepRefused as refused:
             session.rollback()
-            target = getattr(form, refused.field).errors if refused.field else form.form_errors
-            target.append(str(refused))
-            status = 409 if refused.order else 422
+            status = _shown_on(form, refused)
         else:
             session.commit()
-            if htmx.wants_fragment("docking"):
-                return htmx.render(
-                    "docking/detail.html",
-                    "docking/_timeline.html",
-                    target="docking",
-                    **_context(pairing, party),
-                )
-            flash(_("The step is recorded."), "info")
-            return redirect(url_for("docking.detail", recommendation_id=recommendation_id))
+            return _saved(pairing, party, _("The step is recorded."))
     form.stage.choices = _stage_choices(allowed_stages(last))
     response = htmx.render(
         "docking/detail.html",
@@ -314,20 +324,12 @@ def correct(recommendation_id: int, step_id: int) -> Response | tuple[Response, 
             )
         except StepRefused as refused:
             session.rollback()
-            target = getattr(form, refused.field).errors if refused.field else form.form_errors
-            target.append(str(refused))
-            status = 409 if refused.order else 422
+            status = _shown_on(form, refused)
         else:
             session.commit()
-            if htmx.wants_fragment("docking"):
-                return htmx.render(
-                    "docking/detail.html",
-                    "docking/_timeline.html",
-                    target="docking",
-                    **_context(pairing, party),
-                )
-            flash(_("The step is corrected; the original stays in the record."), "info")
-            return redirect(url_for("docking.detail", recommendation_id=recommendation_id))
+            return _saved(
+                pairing, party, _("The step is corrected; the original stays in the record.")
+            )
     previous = steps[-2].event if len(steps) > 1 else None
     form.stage.choices = _stage_choices(allowed_stages(previous))
     response = htmx.render(
