@@ -24,9 +24,11 @@ from wtforms.validators import InputRequired, Length, NumberRange, Optional
 
 from matchmaker.batches import publication
 from matchmaker.entries import listing
+from matchmaker.entries.reference import DISTRICTS, FIELDS
 from matchmaker.pairing.pairings import published as published_pairings
 from matchmaker.web.access import STAFF, is_staff, public, roles_required
 from matchmaker.web.db import get_session
+from matchmaker.web.names import reference_options
 from matchmaker.web.security import parse_int
 from matchmaker.web.text import Form
 from models import Batch, BatchStatus
@@ -55,6 +57,16 @@ def _ids(name: str) -> list[int]:
 def _version() -> int | None:
     value = request.form.get("version", "")
     return parse_int(value)
+
+
+def _candidate_filters() -> dict[str, str]:
+    """The field and district that narrow what could go into a batch ("" for any); unknown
+    names filter nothing rather than hide everything."""
+    field, district = request.args.get("field", ""), request.args.get("district", "")
+    return {
+        "field": field if field in FIELDS else "",
+        "district": district if district in DISTRICTS else "",
+    }
 
 
 def _batch_or_404(batch_id: int) -> Batch:
@@ -143,11 +155,17 @@ def edit(batch_id: int) -> Any:
     batch = _batch_or_404(batch_id)
     if batch.status != BatchStatus.draft:
         return redirect(url_for("batches.detail", batch_id=batch.id))
+    filters = _candidate_filters()
     return render_template(
         "batches/edit.html",
         batch=batch,
         held=publication.contents(session, batch),
-        candidates=publication.candidates(session),
+        candidates=publication.candidates(session, **filters),
+        filters=filters,
+        choices=[
+            ("field", _("Field"), _("All fields"), reference_options(FIELDS)),
+            ("district", _("District"), _("All districts"), reference_options(DISTRICTS)),
+        ],
     )
 
 
@@ -173,7 +191,9 @@ def add(batch_id: int) -> Response:
             ),
             "error",
         )
-    return redirect(url_for("batches.edit", batch_id=batch.id), 303)
+    # Back to the same filtered list, to go on ticking.
+    narrowed = {name: value for name, value in _candidate_filters().items() if value}
+    return redirect(url_for("batches.edit", batch_id=batch.id, **narrowed), 303)
 
 
 @bp.route("/<int:batch_id>/items/remove", methods=["POST"])
