@@ -2,6 +2,9 @@
 
 from flask import Flask, current_app, request, session, url_for
 from flask_babel import get_locale
+from flask_login import current_user
+
+from matchmaker.web.db import get_session
 
 
 def select_locale() -> str:
@@ -15,8 +18,22 @@ def select_locale() -> str:
     return remembered if remembered in languages else current_app.config["BABEL_DEFAULT_LOCALE"]
 
 
+def remember_for_mail() -> None:
+    """A signed-in user who switches language gets their e-mails in it from then on."""
+    asked = request.args.get("lang")
+    if (
+        asked in current_app.config["LANGUAGES"]
+        and current_user.is_authenticated
+        and current_user.language != asked
+    ):
+        current_user.language = asked
+        get_session().commit()
+
+
 def init_app(app: Flask) -> None:
-    """Expose the current language and the switch link to templates."""
+    """Remember signed-in users' language; expose the language and its switch to templates."""
+    # Before the view, so that this commit carries nothing of the view's own work.
+    app.before_request(remember_for_mail)
 
     @app.context_processor
     def _language() -> dict[str, object]:
