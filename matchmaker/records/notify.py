@@ -45,13 +45,19 @@ def notify_org(
 
 
 def mail_only(
-    session: Session, recipients: list[str], kind: str, params: dict[str, Any], link: str
+    session: Session,
+    recipients: list[str],
+    kind: str,
+    params: dict[str, Any],
+    link: str,
+    *,
+    language: str | None = None,
 ) -> bool:
-    """Mail a message with no inbox row (a secret link must not be stored), in the language of
-    the page that sends it; False without SMTP."""
+    """Mail a message with no inbox row (a secret link must not be stored), in `language`
+    (by default the sending page's); False without SMTP."""
     if not (has_app_context() and current_app.config.get("SMTP_HOST")):
         return False
-    _queue_mail(session, (recipients, kind, params, link, str(get_locale())))
+    _queue_mail(session, (recipients, kind, params, link, language or str(get_locale())))
     return True
 
 
