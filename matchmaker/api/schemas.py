@@ -284,6 +284,17 @@ class DockingStep(Schema):
     reason: str
     organisation_id: int = Field(description="The party that recorded the step.")
     created_at: LocalDateTime
+    corrects_id: int | None = Field(
+        default=None, description="The step recorded in error that this step replaces."
+    )
+
+
+class DockingTimeline(Schema):
+    """A pairing's docking steps in the order they happened. A step replaced by a correction
+    is left out; the correcting step names it in `corrects_id`."""
+
+    pairing_id: int
+    steps: list[DockingStep]
 
 
 class Me(Schema):
