@@ -8,7 +8,7 @@ from typing import Any, NamedTuple
 
 from flask import url_for
 from flask_babel import gettext as _
-from sqlalchemy import ColumnElement, Select, func, or_
+from sqlalchemy import ColumnElement, Select, and_, func, or_
 from sqlalchemy.orm import aliased
 from sqlmodel import Session, col, select
 
@@ -89,6 +89,33 @@ def for_entry(
             stmt = stmt.where(col(Scenario.status).in_(["published", "closed"]))
     if statuses is not None:
         stmt = stmt.where(col(Recommendation.status).in_(list(statuses)))
+    return [Pairing(*row) for row in session.exec(_best_first(stmt).limit(limit))]
+
+
+# What an organisation is shown as its own recommendations: not what officials turned down.
+OPEN_FOR_PARTIES = (
+    RecommendationStatus.recommended,
+    RecommendationStatus.approved,
+    RecommendationStatus.published,
+)
+
+
+def for_organisation(
+    session: Session, organisation_id: int, *, today: date, limit: int = 6
+) -> list[Pairing]:
+    """The best pairings of an organisation's published entries with published counterparts,
+    on either side, best first (none officials rejected, none past the scenario's deadline
+    while still awaiting a decision)."""
+    both_public = and_(Scenario.status == "published", Capability.status == "published")
+    stmt = _select().where(
+        both_public,
+        _no_lapsed_recommendations(today),
+        col(Recommendation.status).in_(OPEN_FOR_PARTIES),
+        or_(
+            Scenario.organisation_id == organisation_id,
+            Capability.organisation_id == organisation_id,
+        ),
+    )
     return [Pairing(*row) for row in session.exec(_best_first(stmt).limit(limit))]
 
 
