@@ -9,6 +9,8 @@ they are not recommended *to others* until the next `matchmaker match`.
 A scenario past its deadline is neither indexed nor recommended (entries.deadlines).
 """
 
+from __future__ import annotations
+
 import os
 import threading
 import zipfile
@@ -222,8 +224,10 @@ def forget_entry(session: Session, entry: Scenario | Capability) -> int:
 
 
 # How a full re-match is computed: (fitted matcher, side, progress) → recommendations.
+# (Names, not the classes: naming them here would import the matcher with this module.)
 Engine = Callable[
-    [matching.Matcher, matching.Side, Callable[[int], None] | None], list[matching.Recommendation]
+    ["matching.Matcher", "matching.Side", Callable[[int], None] | None],
+    list[matching.Recommendation],
 ]
 
 
