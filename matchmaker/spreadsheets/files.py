@@ -18,6 +18,7 @@ from typing import Any, NamedTuple
 
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+
 from matchmaker.entries.reference import DISTRICTS, FIELDS, QUALIFICATIONS
 from matchmaker.web.dates import day, local_time, local_today, when
 from matchmaker.web.text import visible
