@@ -33,6 +33,10 @@ class Recommendation(SQLModel, table=True):
     matched_tags: list[str] = json_list_field()
     reasons: list[list] = json_list_field()  # [code, value] pairs, translated by the UI
     source: RecommendationSource = enum_field(RecommendationSource, RecommendationSource.matcher)
+    # Whose list the matcher put the pair on: one of the scenario's k capabilities, one of
+    # the capability's k scenarios, or both. The cap (pairing.recommend) counts these.
+    for_scenario: bool = Field(default=False, sa_column_kwargs={"server_default": sa.false()})
+    for_capability: bool = Field(default=False, sa_column_kwargs={"server_default": sa.false()})
     status: RecommendationStatus = enum_field(
         RecommendationStatus, RecommendationStatus.recommended, index=True
     )

@@ -199,9 +199,11 @@ def dask_engine(scheduler: str | None, workers: int, memory_limit: str) -> Itera
             client = stack.enter_context(Client(cluster))
 
         def on_the_cluster(
-            matcher: "Matcher", side: "Side", progress: Callable[[int], None] | None
+            matcher: "Matcher", side: "Side", cap: int, progress: Callable[[int], None] | None
         ) -> list["Recommendation"]:
-            return distributed.rematch(matcher, client, k=TOP_K, side=side, progress=progress)
+            return distributed.rematch(
+                matcher, client, k=TOP_K, cap=cap, side=side, progress=progress
+            )
 
         yield on_the_cluster
 
