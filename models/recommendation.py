@@ -33,10 +33,12 @@ class Recommendation(SQLModel, table=True):
     matched_tags: list[str] = json_list_field()
     reasons: list[list] = json_list_field()  # [code, value] pairs, translated by the UI
     source: RecommendationSource = enum_field(RecommendationSource, RecommendationSource.matcher)
-    # Whose list the matcher put the pair on: one of the scenario's k capabilities, one of
-    # the capability's k scenarios, or both. The cap (pairing.recommend) counts these.
-    for_scenario: bool = Field(default=False, sa_column_kwargs={"server_default": sa.false()})
-    for_capability: bool = Field(default=False, sa_column_kwargs={"server_default": sa.false()})
+    # The pair's score on the scenario's list of k capabilities and on the capability's list
+    # of k scenarios (each side scores a pair a little differently), or None when the matcher
+    # did not put it on that list. The per-entry cap (pairing.recommend) counts and compares
+    # these.
+    scenario_list_score: float | None = None
+    capability_list_score: float | None = None
     status: RecommendationStatus = enum_field(
         RecommendationStatus, RecommendationStatus.recommended, index=True
     )

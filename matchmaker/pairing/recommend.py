@@ -151,9 +151,10 @@ def get_matcher(session: Session) -> matching.Matcher | None:
 
 # ----- storing recommendations -------------------------------------------------------------
 
+# Each side's list: the column holding a pair's score on it (None: the pair is not on it).
+LISTS = {"scenario": "scenario_list_score", "capability": "capability_list_score"}
 # What a re-match writes of a pair, and compares with what is stored.
-STORED = ("score", "parts", "terms", "matched_tags", "reasons", "for_scenario", "for_capability")
-LISTS = {"scenario": "for_scenario", "capability": "for_capability"}  # the flag of each side's list
+STORED = ("score", "parts", "terms", "matched_tags", "reasons", *LISTS.values())
 
 
 def cap() -> int:
@@ -223,7 +224,7 @@ def _place(
         if side == "scenario"
         else (Recommendation.capability_id, Recommendation.scenario_id)
     )
-    flag, other_flag = LISTS[side], LISTS["capability" if side == "scenario" else "scenario"]
+    on, other_on = LISTS[side], LISTS["capability" if side == "scenario" else "scenario"]
     limit = cap()
     begin_writing(session)  # the lists read here decide what is displaced: none may change
     ids = [_other_id(r, side) for r in found]
@@ -234,7 +235,7 @@ def _place(
     lists: dict[int, list[Recommendation]] = {other_id: [] for other_id in ids}
     for rec in session.exec(
         select(Recommendation).where(
-            col(theirs).in_(ids), mine != entry.id, getattr(Recommendation, flag)
+            col(theirs).in_(ids), mine != entry.id, col(getattr(Recommendation, on)).is_not(None)
         )
     ):
         lists[getattr(rec, theirs.key)].append(rec)
@@ -245,49 +246,64 @@ def _place(
         if len(kept) == TOP_K:
             break
         other_id, values = _other_id(rec, side), _values(rec)
-        rivals = sorted(lists[other_id], key=lambda r: (-r.score, r.id))
+        score = values["score"]  # this side's score: what this side's list is ordered by
+        # Compared on the scores the lists were filled with, as the re-match compares them.
+        rivals = sorted(lists[other_id], key=lambda r: (-getattr(r, on), r.id))
         row = stored.get(other_id)
-        if not (row is not None and getattr(row, flag)) and len(rivals) >= limit:
-            if values["score"] <= rivals[limit - 1].score:
+        if (row is None or getattr(row, on) is None) and len(rivals) >= limit:
+            if score <= getattr(rivals[limit - 1], on):
                 continue  # that entry's list is full of pairings that fit it better
             for weaker in rivals[limit - 1 :]:
-                _displace(session, weaker, flag, other_flag, by=(entry, values["score"]))
+                _displace(session, weaker, on, other_on, by=(entry, score))
         if row is None:
             row = Recommendation(
                 scenario_id=entry.id if side == "scenario" else other_id,
                 capability_id=other_id if side == "scenario" else entry.id,
                 **values,
-                **{flag: True},
             )
             session.add(row)
             created += 1
-        elif row.status == RecommendationStatus.recommended and any(
-            getattr(row, name) != value for name, value in values.items()
-        ):
+        elif _rescored(row, side, values):
             # A rescore is not a decision: the version (which guards decisions) stays.
             for name, value in values.items():
                 setattr(row, name, value)
             row.updated_at = now
-        setattr(row, flag, True)
+        setattr(row, on, score)
         kept.add(other_id)
     for other_id, row in stored.items():
-        if other_id not in kept and getattr(row, flag):
-            _leave_list(session, row, flag, other_flag)  # an edit moved the entry's list
+        if other_id not in kept and getattr(row, on) is not None:
+            _leave_list(session, row, on, other_on)  # an edit moved the entry's list
     session.flush()
     return created
+
+
+def _rescored(row: Recommendation, side: matching.Side, values: dict[str, object]) -> bool:
+    """Whether posting on `side` gives the stored, undecided `row` new values.
+
+    The feedback part of a score is the asking side's, so the two sides score a pair a
+    little differently. A pair on a scenario's list keeps the scenario's score, as in a
+    re-match; otherwise posting a capability would move it to the capability's score and the
+    next re-match back again.
+    """
+    if row.status != RecommendationStatus.recommended:
+        return False
+    if side == "capability" and row.scenario_list_score is not None:
+        return False
+    return any(getattr(row, name) != value for name, value in values.items())
 
 
 def _displace(
     session: Session,
     rec: Recommendation,
-    flag: str,
-    other_flag: str,
+    on: str,
+    other_on: str,
     *,
     by: tuple[Scenario | Capability, float],
 ) -> None:
-    """Take `rec` off the list it lost its place on to a better-fitting new pairing."""
+    """Take `rec` off the list `on` it lost its place on to a better-fitting new pairing."""
     newcomer, score = by
-    if _leave_list(session, rec, flag, other_flag):
+    listed = getattr(rec, on)
+    if _leave_list(session, rec, on, other_on):
         scenario = session.get(Scenario, rec.scenario_id)
         capability = session.get(Capability, rec.capability_id)
         audit.record(
@@ -297,18 +313,19 @@ def _displace(
             {
                 "scenario": scenario.title if scenario else "",
                 "capability": capability.title if capability else "",
-                "score": rec.score,
+                "score": listed,
                 "displaced_by": f"{newcomer.title} ({score:.2f})",
                 "cap": cap(),
             },
         )
 
 
-def _leave_list(session: Session, rec: Recommendation, flag: str, other_flag: str) -> bool:
-    """Take `rec` off one list; an undecided matcher pairing on no list is deleted (True)."""
-    setattr(rec, flag, False)
+def _leave_list(session: Session, rec: Recommendation, on: str, other_on: str) -> bool:
+    """Take `rec` off the list `on`; an undecided matcher pairing on no list is deleted (True)."""
+    setattr(rec, on, None)
     undecided = rec.status == RecommendationStatus.recommended
-    if undecided and rec.source == RecommendationSource.matcher and not getattr(rec, other_flag):
+    matcher = rec.source == RecommendationSource.matcher
+    if undecided and matcher and getattr(rec, other_on) is None:
         session.delete(rec)
         return True
     return False
@@ -367,13 +384,13 @@ def rematch_all(
     found: dict[tuple[int, int], dict[str, object]] = {}
     if matcher is not None:
         _keep(current_app._get_current_object(), matcher, save=True)  # type: ignore[attr-defined]
-        for side, flag in LISTS.items():
+        for side, on in LISTS.items():
             for rec in engine(matcher, side, cap(), progress):
-                # A pair on both lists keeps the score it has on the scenario's (found first).
+                # A pair on both lists shows the score it has on the scenario's (found first).
                 key = _key(rec)
                 if key not in found:
-                    found[key] = {**_values(rec), "for_scenario": False, "for_capability": False}
-                found[key][flag] = True
+                    found[key] = {**_values(rec), **dict.fromkeys(LISTS.values())}
+                found[key][on] = round(rec.score, 4)
     return _store_all(session, found)
 
 
@@ -402,8 +419,8 @@ def _store_all(session: Session, found: dict[tuple[int, int], dict[str, object]]
         if wanted is None:
             if undecided and row.source == RecommendationSource.matcher:
                 stale.append(row.id)
-            elif row.for_scenario or row.for_capability:
-                lists_only.append({"_id": row.id, "for_scenario": False, "for_capability": False})
+            elif any(getattr(row, on) is not None for on in LISTS.values()):
+                lists_only.append({"_id": row.id, **dict.fromkeys(LISTS.values())})
         elif not undecided:
             decided += 1
             lists = {name: wanted[name] for name in LISTS.values()}

@@ -1,4 +1,4 @@
-"""which side's list the matcher put a pairing on
+"""the score a pairing has on each side's list of recommendations
 
 Revision ID: 0005
 Revises: 0003
@@ -16,18 +16,14 @@ depends_on: str | Sequence[str] | None = None
 
 
 def upgrade() -> None:
-    # Stored pairings get their lists at the next `matchmaker match`; until then posting
-    # finds every list empty and caps nothing, as before.
+    # Stored pairings get their places on the lists at the next `matchmaker match`; until
+    # then posting finds every list empty and caps nothing, as before.
     with op.batch_alter_table("recommendation", schema=None) as batch_op:
-        batch_op.add_column(
-            sa.Column("for_scenario", sa.Boolean(), nullable=False, server_default=sa.false())
-        )
-        batch_op.add_column(
-            sa.Column("for_capability", sa.Boolean(), nullable=False, server_default=sa.false())
-        )
+        batch_op.add_column(sa.Column("scenario_list_score", sa.Float(), nullable=True))
+        batch_op.add_column(sa.Column("capability_list_score", sa.Float(), nullable=True))
 
 
 def downgrade() -> None:
     with op.batch_alter_table("recommendation", schema=None) as batch_op:
-        batch_op.drop_column("for_capability")
-        batch_op.drop_column("for_scenario")
+        batch_op.drop_column("capability_list_score")
+        batch_op.drop_column("scenario_list_score")
