@@ -58,7 +58,7 @@ def begin_writing(conn: Connection) -> None:
 
 def _writes(statement: str, context: ExecutionContext | None) -> bool:
     """Whether a statement writes, or reads what a write will depend on (FOR UPDATE)."""
-    if not statement.lstrip().upper().startswith("SELECT"):
+    if statement.lstrip()[:6].upper() != "SELECT":
         return True  # INSERT, UPDATE, DELETE, SAVEPOINT…; anything unknown counts as a write
     compiled = getattr(context, "compiled", None)
     # SQLite has no FOR UPDATE (SQLAlchemy leaves it out): the write lock stands in for it.
