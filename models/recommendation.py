@@ -33,6 +33,12 @@ class Recommendation(SQLModel, table=True):
     matched_tags: list[str] = json_list_field()
     reasons: list[list] = json_list_field()  # [code, value] pairs, translated by the UI
     source: RecommendationSource = enum_field(RecommendationSource, RecommendationSource.matcher)
+    # The pair's score on the scenario's list of k capabilities and on the capability's list
+    # of k scenarios (each side scores a pair a little differently), or None when the matcher
+    # did not put it on that list. The per-entry cap (pairing.recommend) counts and compares
+    # these.
+    scenario_list_score: float | None = None
+    capability_list_score: float | None = None
     status: RecommendationStatus = enum_field(
         RecommendationStatus, RecommendationStatus.recommended, index=True
     )

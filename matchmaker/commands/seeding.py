@@ -20,12 +20,12 @@ import click
 from sqlmodel import Session, select
 from werkzeug.security import generate_password_hash
 
+from matchmaker.commands import SEED_DIR
 from matchmaker.entries.indexing import index_entry, search_text
 from matchmaker.web.dates import local_zone
 from models import Batch, BatchStatus, Capability, Organisation, Role, Scenario, User
 from models._types import utcnow
 
-SEED_DIR = Path(__file__).resolve().parents[2] / "seed" / "data"
 BATCH_NAME = re.compile(r"^(\d{4})年第([一二三四五六七八九十])批$")
 CHINESE_NUMBERS = "一二三四五六七八九十"
 ROLE_OF = {"admin": Role.admin, "official": Role.official}

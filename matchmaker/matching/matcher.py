@@ -643,8 +643,11 @@ class Matcher:
 
     def save(self, path: str | Path) -> None:
         """Write the fitted state (vocabularies, IDF, latent axes, entries) to ``path``."""
+        # Fields read as they are: dataclasses.asdict would deep-copy every token list first
+        # (most of a re-match's saving time), and json.dumps copies nothing.
+        fields = [f.name for f in dataclasses.fields(Entry)]
         entries = {
-            side: [dataclasses.asdict(e) for e in index.entries]
+            side: [{name: getattr(e, name) for name in fields} for e in index.entries]
             for side, index in (
                 ("scenarios", self.scenarios_),
                 ("capabilities", self.capabilities_),
