@@ -26,6 +26,7 @@ from matchmaker.batches import publication
 from matchmaker.entries import listing
 from matchmaker.pairing.pairings import published as published_pairings
 from matchmaker.web.access import STAFF, is_staff, public, roles_required
+from matchmaker.web.caching import shared
 from matchmaker.web.db import get_session
 from matchmaker.web.security import parse_int
 from matchmaker.web.text import Form
@@ -67,6 +68,7 @@ def _batch_or_404(batch_id: int) -> Batch:
 
 @bp.route("/")
 @public
+@shared
 def index() -> str:
     """Published batches, newest first; officials also see drafts."""
     session = get_session()
@@ -80,6 +82,7 @@ def index() -> str:
 
 @bp.route("/pairings")
 @public
+@shared
 def pairings() -> str:
     """Every published pairing, latest batch first, a page at a time."""
     session = get_session()
@@ -126,6 +129,7 @@ def new() -> Any:
 
 @bp.route("/<int:batch_id>")
 @public
+@shared
 def detail(batch_id: int) -> str:
     """A batch with its scenarios, capabilities and pairings; a draft is a preview."""
     session = get_session()

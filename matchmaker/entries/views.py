@@ -31,6 +31,7 @@ from matchmaker.web.access import (
     public,
     side_required,
 )
+from matchmaker.web.caching import shared
 from matchmaker.web.dates import local_today
 from matchmaker.web.db import get_session
 from matchmaker.web.errors import Conflict, NotAllowed
@@ -57,12 +58,14 @@ def _blueprint(kind: Kind, public_statuses: tuple[str, ...]) -> Blueprint:
 
     @bp.route("/")
     @public
+    @shared
     def index() -> Response:
         """Published entries with live search, filters, sorting and pages."""
         return list_page(kind.model, kind.area, public_statuses)
 
     @bp.route(f"/{entry_id}")
     @public
+    @shared
     def detail(**ids: int) -> str:
         """One entry, with its pairings (published ones for the public, all for its owner)."""
         return detail_page(kind, ids[f"{kind.name}_id"], public_statuses)

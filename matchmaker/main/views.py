@@ -5,6 +5,7 @@ from sqlalchemy import func
 from sqlmodel import col, select
 
 from matchmaker.web.access import public
+from matchmaker.web.caching import shared
 from matchmaker.web.db import get_session
 from models import Capability, CapabilityStatus, Organisation, Scenario, ScenarioStatus
 
@@ -13,6 +14,7 @@ bp = Blueprint("main", __name__)
 
 @bp.route("/")
 @public
+@shared
 def home() -> str:
     """Headline figures and the newest published scenarios."""
     session = get_session()

@@ -4,6 +4,7 @@ from flask import Flask
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
+from matchmaker.web.i18n import in_language
 from matchmaker.web.names import reference_label
 
 STATUS_LABELS = {
@@ -65,19 +66,19 @@ PART_LABELS = {
 
 def reason_label(code: str, value: str = "") -> str:
     """The reader's sentence for a matcher reason, e.g. "Same district: 渝北区"."""
-    label = REASON_LABELS.get(code)
+    label = in_language(REASON_LABELS).get(code)
     value = reference_label(value)  # fields, districts, qualifications; other values as they are
-    return str(label) % {"value": value} if label else f"{code}: {value}"
+    return label % {"value": value} if label else f"{code}: {value}"
 
 
 def part_label(code: str) -> str:
     """The reader's name for a part of a pairing's score."""
-    return str(PART_LABELS.get(code, code))
+    return in_language(PART_LABELS).get(code, code)
 
 
 def status_label(code: str) -> str:
     """The reader's word for a status code."""
-    return str(STATUS_LABELS.get(code, code))
+    return in_language(STATUS_LABELS).get(code, code)
 
 
 def budget(scenario: object) -> str:
@@ -94,8 +95,8 @@ def init_app(app: Flask) -> None:
     """Register the label helpers as template globals."""
     app.jinja_env.globals.update(
         status_label=status_label,
-        role_label=lambda code: str(ROLE_LABELS.get(code, code)),
-        kind_label=lambda code: str(KIND_LABELS.get(code, code)),
+        role_label=lambda code: in_language(ROLE_LABELS).get(code, code),
+        kind_label=lambda code: in_language(KIND_LABELS).get(code, code),
         budget=budget,
         reason_label=reason_label,
         part_label=part_label,
