@@ -35,6 +35,7 @@ from matchmaker.web.caching import shared
 from matchmaker.web.dates import local_today
 from matchmaker.web.db import get_session
 from matchmaker.web.errors import Conflict, NotAllowed
+from matchmaker.web.names import reference_options
 from matchmaker.web.security import parse_int
 from models import (
     Capability,
@@ -140,8 +141,8 @@ def list_page(
         query=query,
         page=page,
         statuses=statuses,
-        fields=FIELDS,
-        districts=DISTRICTS,
+        fields=reference_options(FIELDS),
+        districts=reference_options(DISTRICTS),
         batches=listing.batches(session, include_drafts=is_staff()),
     )
 

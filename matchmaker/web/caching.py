@@ -17,12 +17,16 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from cachetools import LRUCache
-from flask import Flask, Response, current_app, g, request, session
+from flask import Flask, Request, Response, current_app, g, request, session
+from flask.sessions import SecureCookieSession, SecureCookieSessionInterface
 from flask_babel import get_locale
 from flask_login import current_user
+from flask_login.config import COOKIE_NAME as REMEMBER_COOKIE
 
+from matchmaker.extensions import limiter
 from matchmaker.web.dates import local_today
 from matchmaker.web.freshness import data_version
+from matchmaker.web.i18n import language
 
 F = TypeVar("F", bound=Callable[..., Any])
 T = TypeVar("T")
@@ -30,6 +34,8 @@ T = TypeVar("T")
 # What a shared page's answer depends on besides the URL: the language cookie and what htmx
 # asks for (web/htmx.py answers a fragment or the page).
 VARY = ("Cookie", "HX-Request", "HX-Target", "HX-History-Restore-Request")
+VARY_HEADER = ", ".join(VARY)
+VARY_ENVIRON = tuple("HTTP_" + name.upper().replace("-", "_") for name in VARY[1:])
 _MISSING = object()
 REMEMBERED = 64  # computed results kept per process (a dashboard's figures and charts are ~0.2 MB)
 
@@ -49,30 +55,41 @@ def _release(root: Path) -> str:
 def _shareable_request() -> bool:
     """A read by a visitor who has not signed in and has no message waiting (a flash is for
     one visitor) and is not switching language (that answer sets the language cookie)."""
-    return (
-        request.method in ("GET", "HEAD")
-        and "lang" not in request.args
-        and not current_user.is_authenticated
-        and "_flashes" not in session
-    )
+    if request.method not in ("GET", "HEAD") or "lang" in request.args:
+        return False
+    config, cookies = current_app.config, request.cookies
+    remember = config.get("REMEMBER_COOKIE_NAME", REMEMBER_COOKIE)
+    if config["SESSION_COOKIE_NAME"] not in cookies and remember not in cookies:
+        # Flask-Login signs a visitor in from either cookie only (the app has no request
+        # loader): with neither, this is a visitor, and their session is empty.
+        return True
+    return not current_user.is_authenticated and "_flashes" not in session
 
 
 def _etag() -> str:
-    variant = "|".join(request.headers.get(name, "") for name in VARY[1:])
-    facts = (
-        f"{data_version()}|{current_app.extensions['release']}|{get_locale()}|"
-        f"{local_today().isoformat()}|{variant}"
+    # The language as the request asks for it: the same answer Flask-Babel's selector gives
+    # (web/i18n.py), without setting Flask-Babel up for a request that may render nothing.
+    environ = request.environ
+    facts = "|".join(
+        (
+            str(data_version()),
+            current_app.extensions["release"],
+            language(),
+            local_today().isoformat(),
+            *(environ.get(key, "") for key in VARY_ENVIRON),
+        )
     )
     return hashlib.blake2b(facts.encode(), digest_size=12).hexdigest()
 
 
-def _mark_shared(response: Response, tag: str) -> None:
-    response.set_etag(tag, weak=True)
-    response.cache_control.public = True
-    # Browsers ask again every time (and get 304); a proxy may serve it for a few seconds.
-    response.cache_control.max_age = 0
-    response.cache_control.s_maxage = current_app.config["SHARED_CACHE_SECONDS"]
-    response.vary.update(VARY)
+def _shared_headers(tag: str) -> list[tuple[str, str]]:
+    # Browsers ask again every time (and get 304); a proxy may answer for a few seconds.
+    seconds = current_app.config["SHARED_CACHE_SECONDS"]
+    return [
+        ("ETag", f'W/"{tag}"'),
+        ("Cache-Control", f"public, max-age=0, s-maxage={seconds}"),
+        ("Vary", VARY_HEADER),
+    ]
 
 
 def shared(view: F) -> F:
@@ -88,22 +105,42 @@ def shared(view: F) -> F:
             return view(*args, **kwargs)
         tag = g.shared_etag = _etag()
         if request.if_none_match.contains_weak(tag):
-            not_modified = Response(status=304)
-            _mark_shared(not_modified, tag)
-            return not_modified
+            return Response(status=304, headers=_shared_headers(tag))
         return view(*args, **kwargs)
 
+    wrapped.shared = True  # type: ignore[attr-defined]
     return wrapped  # type: ignore[return-value]
+
+
+@limiter.request_filter
+def _unlimited() -> bool:
+    """Shared pages are never rate-limited (none is: there are no default limits). Saying so
+    spares them Flask-Limiter's search for limits that apply, a quarter of a 304's work."""
+    view = current_app.view_functions.get(request.endpoint or "")
+    return getattr(view, "shared", False)
 
 
 def _cache_headers(response: Response) -> Response:
     """A shared page's 200 gets its validator; everything else is private by default."""
     tag = g.get("shared_etag")
     if tag and response.status_code == 200 and not session.modified:
-        _mark_shared(response, tag)
+        for name, value in _shared_headers(tag):
+            response.headers[name] = value
     elif response.status_code != 304 and "Cache-Control" not in response.headers:
         response.cache_control.private = True
     return response
+
+
+class VisitorSessions(SecureCookieSessionInterface):
+    """Flask's signed-cookie sessions; a request without a session cookie gets its empty
+    session without first building the signer it would check the cookie with (a sixth of a
+    visitor's 304)."""
+
+    def open_session(self, app: Flask, request: Request) -> SecureCookieSession | None:
+        """The request's session: empty if it sent no cookie, else Flask's own reading."""
+        if app.secret_key and self.get_cookie_name(app) not in request.cookies:
+            return self.session_class()
+        return super().open_session(app, request)
 
 
 def remembered(key: Hashable, compute: Callable[[], T]) -> T:
@@ -126,3 +163,4 @@ def init_app(app: Flask, root: Path) -> None:
     app.extensions["release"] = _release(root)
     app.extensions["remembered"] = (LRUCache(maxsize=REMEMBERED), threading.Lock())
     app.after_request(_cache_headers)
+    app.session_interface = VisitorSessions()

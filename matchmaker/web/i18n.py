@@ -6,9 +6,11 @@ gets no session cookie, and a reverse proxy can key its cache on the language al
 """
 
 from collections.abc import Mapping
-from typing import Any
+from functools import cache
+from typing import Any, NamedTuple
 from weakref import WeakKeyDictionary
 
+from babel import Locale
 from babel.support import NullTranslations
 from flask import Flask, Response, current_app, g, request, url_for
 from flask_babel import LazyString, get_locale, get_translations
@@ -20,8 +22,8 @@ COOKIE = "lang"
 COOKIE_SECONDS = 365 * 24 * 3600
 
 
-def select_locale() -> str:
-    """The locale for this request: ?lang= (remembered), else the remembered choice, else zh."""
+def language() -> str:
+    """The request's language code: ?lang= (remembered), else the remembered choice, else zh."""
     languages = current_app.config["LANGUAGES"]
     asked = request.args.get("lang")
     if asked in languages:
@@ -29,6 +31,17 @@ def select_locale() -> str:
         return asked
     remembered = request.cookies.get(COOKIE)
     return remembered if remembered in languages else current_app.config["BABEL_DEFAULT_LOCALE"]
+
+
+def select_locale() -> Locale:
+    """Flask-Babel's locale selector: the request's language."""
+    return _parsed(language())
+
+
+@cache
+def _parsed(code: str) -> Locale:
+    # Flask-Babel parses what the selector returns on every request; a Locale passes as it is.
+    return Locale.parse(code)
 
 
 def _remember_language(response: Response) -> Response:
@@ -45,41 +58,54 @@ def _remember_language(response: Response) -> Response:
     return response
 
 
-def catalogue() -> NullTranslations:
-    """The translations of the request's language.
+class _Catalogue(NamedTuple):
+    locale: Locale | None
+    translations: NullTranslations
+    tables: dict[int, dict[str, str]]  # id of a label mapping → the mapping translated
+
+
+# Label mappings translated, per catalogue: Flask-Babel keeps a catalogue per language for as
+# long as its app lives, and the mappings are module constants.
+_tables: WeakKeyDictionary[NullTranslations, dict[int, dict[str, str]]] = WeakKeyDictionary()
+
+
+def _catalogue() -> _Catalogue:
+    """The request's catalogue and translated label tables.
 
     Flask-Babel finds the request context, the locale and its cache entry anew on every
     gettext (about 10 µs; the review queue made 700 such calls a page). This keeps what it
-    found beside the locale it keeps for the request, and finds it again only when that
-    locale changes (force_locale, as the API uses, sets another). Were Flask-Babel to keep
-    its state elsewhere, every call would simply take the long way.
+    found beside the locale it keeps for the request, and looks again only when that locale
+    changes (force_locale, as the API uses, sets another). Were Flask-Babel to keep its state
+    elsewhere, every call would simply take the long way.
     """
     try:
         state = g.get("_flask_babel")  # Flask-Babel's per-request namespace
     except RuntimeError:  # no app context: Flask-Babel answers untranslated
-        return get_translations()
+        state = None
     found = getattr(state, "matchmaker_catalogue", None)
-    if found is not None and found[0] is getattr(state, "babel_locale", None):
-        return found[1]
+    if found is not None and found.locale is getattr(state, "babel_locale", None):
+        return found
     translations = get_translations()
-    locale = get_locale()
-    state = g.get("_flask_babel")
-    if state is not None and locale is not None:
-        state.matchmaker_catalogue = (locale, translations)
-    return translations
+    tables = _tables.get(translations)
+    if tables is None:
+        tables = _tables.setdefault(translations, {})
+    found = _Catalogue(get_locale(), translations, tables)
+    state = g.get("_flask_babel") if state is not None else None
+    if state is not None and found.locale is not None:
+        state.matchmaker_catalogue = found
+    return found
 
 
-# catalogue → id of a label mapping (a module constant) → the mapping in that language.
-# Flask-Babel keeps a catalogue per language for as long as its app lives.
-_tables: WeakKeyDictionary[NullTranslations, dict[int, dict[str, str]]] = WeakKeyDictionary()
+def gettext(message: str, **variables: Any) -> str:
+    """Flask-Babel's gettext through the request's catalogue (see `_catalogue`), for code that
+    runs once per row of a page."""
+    text = _catalogue().translations.ugettext(message)
+    return text % variables if variables else text
 
 
 def in_language(labels: Mapping[str, LazyString]) -> dict[str, str]:
     """`labels` (code → lazy name) in the request's language, translated once per language."""
-    translations = catalogue()
-    tables = _tables.get(translations)
-    if tables is None:
-        tables = _tables.setdefault(translations, {})
+    tables = _catalogue().tables
     table = tables.get(id(labels))
     if table is None:
         table = tables[id(labels)] = {code: str(label) for code, label in labels.items()}
@@ -95,7 +121,7 @@ def _formatted(eval_ctx: EvalContext, text: str, variables: dict[str, Any]) -> s
 
 @pass_eval_context
 def _gettext(eval_ctx: EvalContext, message: str, /, **variables: Any) -> str:
-    return _formatted(eval_ctx, catalogue().ugettext(message), variables)
+    return _formatted(eval_ctx, _catalogue().translations.ugettext(message), variables)
 
 
 @pass_eval_context
@@ -103,7 +129,9 @@ def _ngettext(
     eval_ctx: EvalContext, singular: str, plural: str, num: int, /, **variables: Any
 ) -> str:
     variables.setdefault("num", num)
-    return _formatted(eval_ctx, catalogue().ungettext(singular, plural, num), variables)
+    return _formatted(
+        eval_ctx, _catalogue().translations.ungettext(singular, plural, num), variables
+    )
 
 
 def init_app(app: Flask) -> None:

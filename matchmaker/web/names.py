@@ -110,4 +110,5 @@ def reference_choices(names: Iterable[str]) -> list[SelectChoice]:
 
 def reference_options(names: Iterable[str]) -> list[tuple[str, str]]:
     """(stored name, reader's name) pairs for a filter's options."""
-    return [(name, reference_label(name)) for name in names]
+    labels = in_language(NAMES)
+    return [(name, labels.get(name, name)) for name in names]
