@@ -4,6 +4,7 @@ from models.api_token import ApiToken
 from models.audit import AuditEntry
 from models.batch import Batch, BatchStatus
 from models.capability import Capability, CapabilityStatus
+from models.data_version import DataVersion
 from models.docking import DockingEvent, DockingStage
 from models.interest import Interest, InterestStatus
 from models.join_request import JoinRequest, JoinStatus
@@ -21,6 +22,7 @@ __all__ = [
     "BatchStatus",
     "Capability",
     "CapabilityStatus",
+    "DataVersion",
     "DockingEvent",
     "DockingStage",
     "Interest",

@@ -27,6 +27,7 @@ from matchmaker.entries import listing
 from matchmaker.entries.reference import DISTRICTS, FIELDS
 from matchmaker.pairing.pairings import published as published_pairings
 from matchmaker.web.access import STAFF, is_staff, public, roles_required
+from matchmaker.web.caching import shared
 from matchmaker.web.db import get_session
 from matchmaker.web.names import reference_options
 from matchmaker.web.security import parse_int
@@ -79,6 +80,7 @@ def _batch_or_404(batch_id: int) -> Batch:
 
 @bp.route("/")
 @public
+@shared
 def index() -> str:
     """Published batches, newest first; officials also see drafts."""
     session = get_session()
@@ -92,6 +94,7 @@ def index() -> str:
 
 @bp.route("/pairings")
 @public
+@shared
 def pairings() -> str:
     """Every published pairing, latest batch first, a page at a time."""
     session = get_session()
@@ -138,6 +141,7 @@ def new() -> Any:
 
 @bp.route("/<int:batch_id>")
 @public
+@shared
 def detail(batch_id: int) -> str:
     """A batch with its scenarios, capabilities and pairings; a draft is a preview."""
     session = get_session()

@@ -7,6 +7,7 @@ from sqlmodel import col, select
 
 from matchmaker.pairing import pairings
 from matchmaker.web.access import is_staff, public
+from matchmaker.web.caching import shared
 from matchmaker.web.dates import local_today
 from matchmaker.web.db import get_session
 from models import Capability, CapabilityStatus, Organisation, Scenario, ScenarioStatus
@@ -16,6 +17,7 @@ bp = Blueprint("main", __name__)
 
 @bp.route("/")
 @public
+@shared
 def home() -> str:
     """Headline figures, the newest published scenarios and, for a signed-in firm or buyer,
     the best recommendations for its own entries."""

@@ -1,9 +1,12 @@
 """Translated names for stored codes (statuses, roles, reference names), exposed to templates."""
 
+from collections.abc import Iterable, Mapping, Sequence
+
 from flask import Flask
-from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
+from matchmaker.web.i18n import gettext as _
+from matchmaker.web.i18n import in_language
 from matchmaker.web.names import reference_label
 
 STATUS_LABELS = {
@@ -65,19 +68,31 @@ PART_LABELS = {
 
 def reason_label(code: str, value: str = "") -> str:
     """The reader's sentence for a matcher reason, e.g. "Same district: 渝北区"."""
-    label = REASON_LABELS.get(code)
+    label = in_language(REASON_LABELS).get(code)
     value = reference_label(value)  # fields, districts, qualifications; other values as they are
-    return str(label) % {"value": value} if label else f"{code}: {value}"
+    return label % {"value": value} if label else f"{code}: {value}"
 
 
-def part_label(code: str) -> str:
-    """The reader's name for a part of a pairing's score."""
-    return str(PART_LABELS.get(code, code))
+def reason_labels(reasons: Iterable[Sequence[str]]) -> list[str]:
+    """The reader's sentences for a pairing's [code, value] reasons."""
+    return [reason_label(code, value) for code, value in reasons]
+
+
+def score_parts(parts: Mapping[str, float]) -> list[tuple[str, str]]:
+    """The parts of a pairing's score above zero, largest first: (reader's name, value)."""
+    labels = in_language(PART_LABELS)
+    ranked = sorted(parts.items(), key=lambda part: part[1], reverse=True)
+    return [(labels.get(code, code), f"{value:.2f}") for code, value in ranked if value > 0]
+
+
+def key_terms(terms: Sequence[Sequence[object]], most: int = 5) -> str:
+    """The first `most` of a pairing's shared [term, weight] pairs' terms, as a list reads."""
+    return "、".join(str(pair[0]) for pair in terms[:most])
 
 
 def status_label(code: str) -> str:
     """The reader's word for a status code."""
-    return str(STATUS_LABELS.get(code, code))
+    return in_language(STATUS_LABELS).get(code, code)
 
 
 def budget(scenario: object) -> str:
@@ -94,12 +109,19 @@ def init_app(app: Flask) -> None:
     """Register the label helpers as template globals."""
     app.jinja_env.globals.update(
         status_label=status_label,
-        role_label=lambda code: str(ROLE_LABELS.get(code, code)),
-        kind_label=lambda code: str(KIND_LABELS.get(code, code)),
+        role_label=lambda code: in_language(ROLE_LABELS).get(code, code),
+        kind_label=lambda code: in_language(KIND_LABELS).get(code, code),
         budget=budget,
         reason_label=reason_label,
-        part_label=part_label,
         reference_label=reference_label,
     )
     # As a filter too, for lists: `qualifications|map("reference_label")|join("、")`.
     app.jinja_env.filters["reference_label"] = reference_label
+    # Filters cost a template less than calls: Jinja calls them directly, where a function is
+    # called through its context (cards and rows show several each).
+    app.jinja_env.filters.update(
+        status_label=status_label,
+        reason_labels=reason_labels,
+        score_parts=score_parts,
+        key_terms=key_terms,
+    )
