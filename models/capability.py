@@ -2,6 +2,7 @@
 
 from enum import StrEnum
 
+from models import _search
 from models._entry import EntryBase, EntryRecord
 from models._types import enum_field, json_list_field
 
@@ -21,3 +22,6 @@ class CapabilityBase(EntryBase):
 
 class Capability(CapabilityBase, EntryRecord, table=True):
     status: CapabilityStatus = enum_field(CapabilityStatus, CapabilityStatus.draft, index=True)
+
+
+_search.attach(Capability.__table__)

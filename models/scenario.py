@@ -6,6 +6,7 @@ from enum import StrEnum
 from pydantic import model_validator
 from sqlmodel import Field
 
+from models import _search
 from models._entry import EntryBase, EntryRecord
 from models._types import enum_field
 
@@ -39,3 +40,6 @@ class ScenarioBase(EntryBase):
 
 class Scenario(ScenarioBase, EntryRecord, table=True):
     status: ScenarioStatus = enum_field(ScenarioStatus, ScenarioStatus.draft, index=True)
+
+
+_search.attach(Scenario.__table__)

@@ -12,7 +12,7 @@ from sqlalchemy import ColumnElement, Select, func, or_
 from sqlalchemy.orm import aliased
 from sqlmodel import Session, col, select
 
-from matchmaker.entries import deadlines
+from matchmaker.entries import deadlines, listing
 from matchmaker.entries.indexing import normalize_for_search
 from matchmaker.records import audit, notify
 from matchmaker.records.versions import claim
@@ -143,6 +143,7 @@ class QueuePage(NamedTuple):
     total: int
     page: int
     pages: int
+    capped: bool = False  # more than `total` (listing.COUNT_CAP) match: shown as "1,000+"
 
 
 def _number(text: str | None) -> float | None:
@@ -199,11 +200,14 @@ def queue(session: Session, query: QueueQuery, *, today: date, page_size: int = 
         stmt = stmt.where(Recommendation.score <= query.max_score)
     if query.status:
         stmt = stmt.where(Recommendation.status == query.status)
-    total = session.exec(select(func.count()).select_from(stmt.subquery())).one()
-    pages = max(1, math.ceil(total / page_size))
+    # Counting stops past COUNT_CAP: an exact count would join every pairing to both sides.
+    cap = listing.COUNT_CAP
+    counted = stmt.with_only_columns(col(Recommendation.id)).limit(cap + 1).subquery()
+    total = session.exec(select(func.count()).select_from(counted)).one()
+    pages = max(1, math.ceil(min(total, cap) / page_size))
     page = min(query.page, pages)
     rows = session.exec(_best_first(stmt).offset((page - 1) * page_size).limit(page_size))
-    return QueuePage([Pairing(*row) for row in rows], total, page, pages)
+    return QueuePage([Pairing(*row) for row in rows], min(total, cap), page, pages, total > cap)
 
 
 # ----- decisions ---------------------------------------------------------------------------
