@@ -12,6 +12,7 @@ from models.organisation import Organisation, OrgKind
 from models.password_reset import PasswordReset
 from models.recommendation import Recommendation, RecommendationSource, RecommendationStatus
 from models.scenario import Scenario, ScenarioStatus
+from models.tally import FirmTally, Tally, TallyMark
 from models.user import Role, User
 
 __all__ = [
@@ -23,6 +24,7 @@ __all__ = [
     "CapabilityStatus",
     "DockingEvent",
     "DockingStage",
+    "FirmTally",
     "Interest",
     "InterestStatus",
     "JoinRequest",
@@ -37,5 +39,7 @@ __all__ = [
     "Role",
     "Scenario",
     "ScenarioStatus",
+    "Tally",
+    "TallyMark",
     "User",
 ]
