@@ -26,6 +26,7 @@ from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import defer
 from sqlmodel import Session, col, select
 
+from matchmaker.dashboard import rollup
 from matchmaker.entries import deadlines
 from matchmaker.entries.indexing import normalize_for_search, search_words, word_terms
 from matchmaker.web.security import parse_int
@@ -297,6 +298,18 @@ def _capped_count(session: Session, found: Any) -> tuple[int, bool]:
     return min(n, COUNT_CAP), n > COUNT_CAP
 
 
+def _statuses(model: Entry, query: ListQuery, visible_statuses: tuple[str, ...]) -> tuple[str, ...]:
+    return (query.status,) if query.status in visible_statuses else visible_statuses
+
+
+def _tallied(model: Entry, query: ListQuery, visible_statuses: tuple[str, ...]) -> bool:
+    """Whether the tallies hold this list's count: filters by status, field, district and
+    batch only (no words, no budget, and no status that hangs on today's date)."""
+    dated = model is Scenario and query.status in ("published", "closed")
+    budget = query.budget_min is not None or query.budget_max is not None
+    return not (search_words(query.q) or budget or dated)
+
+
 def _conditions(
     model: Entry, query: ListQuery, visible_statuses: tuple[str, ...], today: date
 ) -> list[Any]:
@@ -305,8 +318,7 @@ def _conditions(
     A published scenario past its deadline reads as closed (截止) on every page, so the
     status filter counts it as closed, not as published.
     """
-    statuses = (query.status,) if query.status in visible_statuses else visible_statuses
-    shown = col(model.status).in_(statuses)
+    shown = col(model.status).in_(_statuses(model, query, visible_statuses))
     if model is Scenario and query.status == "published":
         shown = and_(shown, deadlines.open_on(today))
     elif model is Scenario and query.status == "closed" and "published" in visible_statuses:
@@ -373,15 +385,29 @@ def search(
     them, or (`whole`) whole entries but for the columns only search and matching read.
 
     Pages come by keyset (`query.after`, `query.before`: the ids of the rows next to the
-    page), or by OFFSET over the narrow ids alone. A count that would read more than
-    COUNT_CAP rows stops there (`Page.capped`). "Best match" ranks every match when there are
+    page), or by OFFSET over the narrow ids alone. Without words, a budget or a dated status
+    the count comes from the tallies (dashboard.rollup); otherwise it stops at COUNT_CAP rows
+    (`Page.capped`). "Best match" ranks every match when there are
     at most COUNT_CAP of them (always on today's lists); beyond that it ranks the newest
     COUNT_CAP, since ranking all would read them all.
     """
     found = matching(
         select(model.id).where(*_conditions(model, query, visible_statuses, today)), model, query.q
     )
-    total, capped = _capped_count(session, found)
+    if _tallied(model, query, visible_statuses):
+        total, capped = (
+            rollup.count_entries(
+                session,
+                model,
+                statuses=_statuses(model, query, visible_statuses),
+                field=query.field,
+                district=query.district,
+                batch=query.batch,
+            ),
+            False,
+        )
+    else:
+        total, capped = _capped_count(session, found)
     pages = max(1, math.ceil(total / page_size))
     page = min(query.page, pages)
     words = search_words(query.q)
