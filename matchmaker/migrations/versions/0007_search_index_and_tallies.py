@@ -1,7 +1,7 @@
 """search index, list order indexes and the dashboard's tallies
 
 Revision ID: 0007
-Revises: 0003
+Revises: 0010
 """
 
 from collections.abc import Sequence
@@ -16,7 +16,7 @@ from models import _search, tally
 from models._types import SearchTerms
 
 revision: str = "0007"
-down_revision: str | None = "0003"
+down_revision: str | None = "0010"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
