@@ -236,10 +236,10 @@ def matching(stmt: Any, model: Entry, q: str) -> Any:
     indexed = [group for group in groups if all(group)]
     if indexed:
         stmt = stmt.where(IndexHolds(model, indexed))
-    text = col(model.search_text)
+    said = col(model.search_text)
     for names in words:
         if not all(_exact(name) for name in names):
-            stmt = stmt.where(or_(*(_found(text, name, "text") for name in names)))
+            stmt = stmt.where(or_(*(_found(said, name, "text") for name in names)))
     return stmt
 
 
@@ -298,16 +298,15 @@ def _capped_count(session: Session, found: Any) -> tuple[int, bool]:
     return min(n, COUNT_CAP), n > COUNT_CAP
 
 
-def _statuses(model: Entry, query: ListQuery, visible_statuses: tuple[str, ...]) -> tuple[str, ...]:
+def _statuses(query: ListQuery, visible_statuses: tuple[str, ...]) -> tuple[str, ...]:
     return (query.status,) if query.status in visible_statuses else visible_statuses
 
 
-def _tallied(model: Entry, query: ListQuery, visible_statuses: tuple[str, ...]) -> bool:
-    """Whether the tallies hold this list's count: filters by status, field, district and
-    batch only (no words, no budget, and no status that hangs on today's date)."""
+def _tallied(model: Entry, query: ListQuery) -> bool:
+    """Whether the tallies hold the count of a list without words: filtered by status, field,
+    district and batch only (no budget, and no status that hangs on today's date)."""
     dated = model is Scenario and query.status in ("published", "closed")
-    budget = query.budget_min is not None or query.budget_max is not None
-    return not (search_words(query.q) or budget or dated)
+    return not (query.budget_min is not None or query.budget_max is not None or dated)
 
 
 def _conditions(
@@ -318,7 +317,7 @@ def _conditions(
     A published scenario past its deadline reads as closed (截止) on every page, so the
     status filter counts it as closed, not as published.
     """
-    shown = col(model.status).in_(_statuses(model, query, visible_statuses))
+    shown = col(model.status).in_(_statuses(query, visible_statuses))
     if model is Scenario and query.status == "published":
         shown = and_(shown, deadlines.open_on(today))
     elif model is Scenario and query.status == "closed" and "published" in visible_statuses:
@@ -384,22 +383,43 @@ def search(
     """The page of entries matching `query` among those in `visible_statuses`: as cards show
     them, or (`whole`) whole entries but for the columns only search and matching read.
 
-    Pages come by keyset (`query.after`, `query.before`: the ids of the rows next to the
-    page), or by OFFSET over the narrow ids alone. Without words, a budget or a dated status
-    the count comes from the tallies (dashboard.rollup); otherwise it stops at COUNT_CAP rows
-    (`Page.capped`). "Best match" ranks every match when there are
-    at most COUNT_CAP of them (always on today's lists); beyond that it ranks the newest
-    COUNT_CAP, since ranking all would read them all.
+    A search reads its first COUNT_CAP + 1 matches in one go: more than COUNT_CAP read as
+    "1,000+" (`Page.capped`) and its pages stop there. "Best match" ranks every match when
+    there are at most COUNT_CAP of them (always on today's lists); beyond that it ranks the
+    newest COUNT_CAP, since ranking all would read them all. A list without words is counted
+    by the tallies (dashboard.rollup; with a budget or a dated status, up to COUNT_CAP), and
+    its pages come by keyset (`query.after`, `query.before`: the ids of the rows next to the
+    page) or by OFFSET over the narrow ids alone: as quick on page 5,000 as on page 2.
     """
-    found = matching(
-        select(model.id).where(*_conditions(model, query, visible_statuses, today)), model, query.q
-    )
-    if _tallied(model, query, visible_statuses):
+    words = search_words(query.q)
+    conditions = _conditions(model, query, visible_statuses, today)
+    found = matching(select(model.id).where(*conditions), model, query.q)
+    newest = SORTS["newest"](model)
+    order = newest if query.sort == "relevance" else SORTS[query.sort](model)
+    if words:
+        # One read: the first COUNT_CAP + 1 matches in order (the newest, for "best match",
+        # scored as they are read). Their number is the count; pages are cut from them.
+        columns = [model.id]
+        if query.sort == "relevance":
+            columns += [_relevance(col(model.search_text), words), model.published_at]
+        stmt = matching(select(*columns).where(*conditions), model, query.q)
+        stmt = stmt.order_by(*order.by(model))
+        rows = list(session.exec(stmt.limit(COUNT_CAP + 1)))
+        total, capped = min(len(rows), COUNT_CAP), len(rows) > COUNT_CAP
+        if query.sort == "relevance":
+            nulls_high = session.get_bind().dialect.name == "postgresql"
+            rows = sorted(rows[:COUNT_CAP], key=lambda row: _ranked(row, nulls_high), reverse=True)
+            rows = [row[0] for row in rows]
+        pages = max(1, math.ceil(total / page_size))
+        page = min(query.page, pages)
+        ids = rows[(page - 1) * page_size : page * page_size]
+        return Page(_rows(session, model, ids, whole=whole), total, page, pages, capped)
+    if _tallied(model, query):
         total, capped = (
             rollup.count_entries(
                 session,
                 model,
-                statuses=_statuses(model, query, visible_statuses),
+                statuses=_statuses(query, visible_statuses),
                 field=query.field,
                 district=query.district,
                 batch=query.batch,
@@ -410,27 +430,24 @@ def search(
         total, capped = _capped_count(session, found)
     pages = max(1, math.ceil(total / page_size))
     page = min(query.page, pages)
-    words = search_words(query.q)
-    newest = SORTS["newest"](model)
     ids: list[int] | None = None
-    keyset = not (query.sort == "relevance" and words)
-    if not keyset:
-        pool = found.order_by(*newest.by(model)).limit(COUNT_CAP).subquery()
-        ranked = select(model.id).where(col(model.id).in_(select(pool.c.id)))
-        relevance = _relevance(col(model.search_text), words)
-        ranked = ranked.order_by(relevance.desc(), *newest.by(model))
-        ids = list(session.exec(ranked.offset((page - 1) * page_size).limit(page_size)))
-    else:
-        order = newest if query.sort == "relevance" else SORTS[query.sort](model)
-        if query.after is not None:
-            ids = _after(session, model, found, order, query.after, page_size)
-        elif query.before is not None:
-            ids = _after(session, model, found, order.reversed(), query.before, page_size)
-            ids = ids[::-1] if ids is not None else None
-        if not ids:  # no cursor, a cursor gone, or one past the end
-            stmt = found.order_by(*order.by(model)).offset((page - 1) * page_size)
-            ids = list(session.exec(stmt.limit(page_size)))
-    return Page(_rows(session, model, ids, whole=whole), total, page, pages, capped, keyset)
+    if query.after is not None:
+        ids = _after(session, model, found, order, query.after, page_size)
+    elif query.before is not None:
+        ids = _after(session, model, found, order.reversed(), query.before, page_size)
+        ids = ids[::-1] if ids is not None else None
+    if not ids:  # no cursor, a cursor gone, or one past the end
+        stmt = found.order_by(*order.by(model)).offset((page - 1) * page_size)
+        ids = list(session.exec(stmt.limit(page_size)))
+    return Page(_rows(session, model, ids, whole=whole), total, page, pages, capped, keyset=True)
+
+
+def _ranked(row: Any, nulls_high: bool) -> tuple:
+    """A match's place in "best match" order, highest first: its score, then newest (NULL
+    where the database puts it: above every time on PostgreSQL, below on SQLite), then id."""
+    ident, score, published = row
+    unpublished = published is None if nulls_high else published is not None
+    return (score, unpublished, published.timestamp() if published else 0.0, ident)
 
 
 def highlight(text: str, terms: Sequence[str]) -> Markup:
