@@ -84,5 +84,8 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     ):
         app.register_blueprint(blueprint)
 
+    from matchmaker.dashboard import rollup
+
+    rollup.init_app(app)  # the dashboard's tallies are recounted as each write commits
     commands.init_app(app)
     return app

@@ -13,6 +13,7 @@ from models.organisation import Organisation, OrgKind
 from models.password_reset import PasswordReset
 from models.recommendation import Recommendation, RecommendationSource, RecommendationStatus
 from models.scenario import Scenario, ScenarioStatus
+from models.tally import FirmTally, Tally, TallyMark
 from models.user import Role, User
 
 __all__ = [
@@ -25,6 +26,7 @@ __all__ = [
     "DataVersion",
     "DockingEvent",
     "DockingStage",
+    "FirmTally",
     "Interest",
     "InterestStatus",
     "JoinRequest",
@@ -39,5 +41,7 @@ __all__ = [
     "Role",
     "Scenario",
     "ScenarioStatus",
+    "Tally",
+    "TallyMark",
     "User",
 ]

@@ -12,7 +12,7 @@ from sqlalchemy import ColumnElement, Select, and_, func, or_
 from sqlalchemy.orm import aliased, load_only
 from sqlmodel import Session, col, select
 
-from matchmaker.entries import deadlines
+from matchmaker.entries import deadlines, listing
 from matchmaker.entries.indexing import normalize_for_search
 from matchmaker.records import audit, notify
 from matchmaker.records.versions import claim
@@ -197,6 +197,7 @@ class QueuePage(NamedTuple):
     total: int
     page: int
     pages: int
+    capped: bool = False  # more than `total` (listing.COUNT_CAP) match: shown as "1,000+"
 
 
 def _number(text: str | None) -> float | None:
@@ -260,26 +261,29 @@ def _queue_select(query: QueueQuery, today: date) -> Select:
 
 
 def queue_total(session: Session, query: QueueQuery, *, today: date) -> int:
-    """How many pairings match the officials' filters (the page number aside).
+    """How many pairings match the officials' filters (the page number aside), counted up
+    to one past `listing.COUNT_CAP`: an exact count at scale would read every pairing.
 
     Without words, field or district to look for, it is counted on `recommendation` alone
     (its indexes answer it without reading the table); the entries and organisations are
     joined only when a filter needs them.
     """
     if query.q or query.field or query.district:
-        stmt = _queue_select(query, today).order_by(None)
-        return session.exec(select(func.count()).select_from(stmt.subquery())).one()
-    still_open = col(Recommendation.scenario_id).in_(
-        select(Scenario.id).where(deadlines.open_on(today))
-    )
-    stmt = select(func.count()).select_from(Recommendation)
-    if query.status == RecommendationStatus.recommended:
-        stmt = stmt.where(still_open)
-    elif not query.status:
-        stmt = stmt.where(
-            or_(Recommendation.status != RecommendationStatus.recommended, still_open)
+        stmt = _queue_select(query, today).with_only_columns(col(Recommendation.id))
+    else:
+        still_open = col(Recommendation.scenario_id).in_(
+            select(Scenario.id).where(deadlines.open_on(today))
         )
-    return session.exec(_queue_filters(stmt, query)).one()
+        stmt = select(Recommendation.id)
+        if query.status == RecommendationStatus.recommended:
+            stmt = stmt.where(still_open)
+        elif not query.status:
+            stmt = stmt.where(
+                or_(Recommendation.status != RecommendationStatus.recommended, still_open)
+            )
+        stmt = _queue_filters(stmt, query)
+    counted = stmt.order_by(None).limit(listing.COUNT_CAP + 1).subquery()
+    return session.exec(select(func.count()).select_from(counted)).one()
 
 
 def queue(
@@ -292,14 +296,16 @@ def queue(
 ) -> QueuePage:
     """The page of pairings matching the officials' filters, best score first; a pairing
     awaiting a decision drops out once its scenario's deadline has passed. `total` is
-    `queue_total`'s answer, when the caller already has it."""
+    `queue_total`'s answer, when the caller already has it; past `listing.COUNT_CAP` the
+    page says so ("1,000+") and its pages stop there."""
     if total is None:
         total = queue_total(session, query, today=today)
-    pages = max(1, math.ceil(total / page_size))
+    cap = listing.COUNT_CAP
+    pages = max(1, math.ceil(min(total, cap) / page_size))
     page = min(query.page, pages)
     stmt = _best_first(_queue_select(query, today)).offset((page - 1) * page_size)
     rows = session.exec(stmt.options(*_SHOWN).limit(page_size))
-    return QueuePage([Pairing(*row) for row in rows], total, page, pages)
+    return QueuePage([Pairing(*row) for row in rows], min(total, cap), page, pages, total > cap)
 
 
 # ----- decisions ---------------------------------------------------------------------------
