@@ -981,13 +981,22 @@ class Matcher:
         """(pair × word) how much of the pair's score each shared word carries.
 
         The word parts are sums over words: the lexical part over the words' products in the
-        cosine, BM25 over the words' weights in the other entry. Each part's value is split
-        over its words in those proportions, so the shares add up to the parts.
+        cosine, BM25 over the words' weights in the other entry, and the coverage over the
+        character pairs of the asking entry's words whose every pair the other entry uses
+        (碳盘查 is shared with an entry that writes 碳 盘查). Each part's value is split over
+        its words in those proportions, so the shares add up to the parts.
         """
         words = sp.diags(1.0 - self.vectorizer_.is_concept)
         per_part = {"lexical": shared @ words}
         if "bm25" in pairs.parts:
             per_part["bm25"] = query.words[pairs.query].multiply(other.bm25[pairs.other])
+        if "coverage" in pairs.parts:
+            found = query.coverage[pairs.query].multiply(other.pairs[pairs.other]).tocsr()
+            credit = sp.csr_matrix(found @ self._word_pairs.T)
+            covered = sp.csr_matrix((found > 0) * 1.0 @ self._word_pairs.T)
+            whole = covered.multiply(query.words[pairs.query])
+            whole.data = (whole.data >= self._pairs_per_word[whole.indices]) * 1.0
+            per_part["coverage"] = credit.multiply(whole)
         shares = sp.csr_matrix(shared.shape, dtype=np.float64)
         for name, by_word in per_part.items():
             value = pairs.parts.get(name)
@@ -998,6 +1007,31 @@ class Matcher:
                 scale = np.where(total > 0, value / total, 0.0)
             shares = shares + sp.diags(scale) @ sp.csr_matrix(by_word, dtype=np.float64)
         return sp.csr_matrix(shares)
+
+    @cached_property
+    def _word_pairs(self) -> sp.csr_matrix:
+        """(word column × character-pair column) 1 where the pair is in the word."""
+        columns = self.pair_vectorizer_.columns_
+        vocabulary = self.vectorizer_.vocabulary.tolist()
+        cells = [
+            (n, col)
+            for n, word in enumerate(vocabulary)
+            if not word.startswith(CONCEPT_MARK)
+            for pair in dict.fromkeys(character_pairs([word]))
+            if (col := columns.get(pair)) is not None
+        ]
+        return ones_at(cells, (len(vocabulary), len(columns)))
+
+    @cached_property
+    def _pairs_per_word(self) -> np.ndarray:
+        """How many distinct character pairs each word column has (0 for concept columns)."""
+        vocabulary = self.vectorizer_.vocabulary.tolist()
+        return np.array(
+            [
+                0 if word.startswith(CONCEPT_MARK) else len(set(character_pairs([word])))
+                for word in vocabulary
+            ]
+        )
 
     def reweighted(self, weights: dict[str, float], weight_set: int | None = None) -> Matcher:
         """This fitted matcher blending its parts by ``weights`` instead; nothing is refitted
