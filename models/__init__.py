@@ -13,6 +13,7 @@ from models.password_reset import PasswordReset
 from models.recommendation import Recommendation, RecommendationSource, RecommendationStatus
 from models.scenario import Scenario, ScenarioStatus
 from models.user import Role, User
+from models.weight_set import WeightSet
 
 __all__ = [
     "ApiToken",
@@ -38,4 +39,5 @@ __all__ = [
     "Scenario",
     "ScenarioStatus",
     "User",
+    "WeightSet",
 ]

@@ -22,6 +22,8 @@ from sqlmodel import Session, col, select
 
 from matchmaker import matching
 from matchmaker.entries import deadlines
+from matchmaker.matching import learn
+from matchmaker.pairing import learning
 from matchmaker.web.dates import local_today
 from models import (
     Capability,
@@ -88,7 +90,7 @@ def fit(session: Session) -> matching.Matcher | None:
     scenarios, capabilities = _matchable(session, Scenario), _matchable(session, Capability)
     if not scenarios or not capabilities:
         return None
-    return matching.Matcher(matching.MatcherConfig()).fit(
+    return matching.Matcher(learning.configured(session)).fit(
         [as_entry(s) for s in scenarios], [as_entry(c) for c in capabilities]
     )
 
@@ -135,6 +137,24 @@ def get_matcher(session: Session) -> matching.Matcher | None:
         return matcher
 
 
+def relearn(session: Session) -> learning.Learnt:
+    """Learn weights from the decisions with the app's matcher (`learning.learn_weights`);
+    when they are kept, the matcher blends with them from now on, in every process (saved).
+
+    Raises ``learn.TooFewDecisions`` when there is nothing to match or to learn from yet.
+    """
+    matcher = get_matcher(session)
+    if matcher is None:
+        raise learn.TooFewDecisions("there are no scenarios or no capabilities to match yet")
+    config = learning.configured(session)
+    learnt = learning.learn_weights(session, matcher.reweighted(config.blend, config.weight_set))
+    if learnt.kept:
+        weights = learnt.weight_set
+        app = current_app._get_current_object()  # type: ignore[attr-defined]
+        _keep(app, matcher.reweighted(weights.weights, weights.id), save=True)
+    return learnt
+
+
 # ----- storing recommendations -------------------------------------------------------------
 
 
@@ -142,8 +162,10 @@ def _store(
     session: Session,
     found: Iterable[matching.Recommendation],
     existing: dict[tuple[int, int], Recommendation],
+    weight_set: int | None,
 ) -> Counts:
-    """Insert new pairs, rescore still-recommended ones, leave decided ones alone."""
+    """Insert new pairs, rescore still-recommended ones, leave decided ones alone; each
+    scored pair records the ``weight_set`` it was scored with."""
     created = updated = decided = 0
     now = utcnow()
     seen: set[tuple[int, int]] = set()
@@ -158,6 +180,7 @@ def _store(
             "terms": [[term, round(weight, 4)] for term, weight in rec.terms],
             "matched_tags": list(rec.tags),
             "reasons": [list(reason) for reason in rec.reasons],
+            "weight_set_id": weight_set,
         }
         row = existing.get(key)
         if row is None:
@@ -203,7 +226,7 @@ def recommend_entry(session: Session, entry: Scenario | Capability) -> int:
         (r.scenario_id, r.capability_id): r
         for r in session.exec(select(Recommendation).where(own == entry.id))
     }
-    return _store(session, found, existing).created
+    return _store(session, found, existing, matcher.config.weight_set).created
 
 
 def forget_entry(session: Session, entry: Scenario | Capability) -> int:
@@ -255,7 +278,9 @@ def rematch_all(
         for side in ("scenario", "capability"):
             found += engine(matcher, side, progress)
     existing = {(r.scenario_id, r.capability_id): r for r in session.exec(select(Recommendation))}
-    counts = _store(session, found, existing)
+    counts = _store(
+        session, found, existing, None if matcher is None else matcher.config.weight_set
+    )
     wanted = {(int(r.scenario_id), int(r.capability_id)) for r in found}
     stale = [
         row.id
