@@ -171,19 +171,23 @@ class _Vectorizer:
         self.concept_weight = concept_weight
         self.k1, self.b = k1, b
 
-    def fit(self, docs: Sequence[dict[str, list[str]]]) -> sp.csr_matrix:
-        """Learn the vocabulary (features of two documents or more) and both IDFs; the counts."""
+    def words(self, docs: Sequence[dict[str, list[str]]]) -> tuple[sp.csr_matrix, np.ndarray]:
+        """Field-weighted counts of every word of ``docs``, and the words (the columns)."""
         # The sentinel feature, which no entry has, keeps the vocabulary from being empty
         # when no word is shared (scikit-learn refuses a matrix without columns).
         columns = {_NO_FEATURE: 0}
         counts = self._count(docs, columns, learn=True)
-        names = np.array(list(columns), dtype=object)
+        return counts, np.array(list(columns), dtype=object)
+
+    def fit(self, counts: sp.csr_matrix, names: np.ndarray) -> sp.csr_matrix:
+        """Learn the vocabulary (features of two documents or more) and both IDFs from the
+        word counts of ``words``; the counts over the vocabulary."""
         if self.concept_weight:
             # Concepts from the word counts (one look-up per distinct word, not per token).
             mapping, groups = concept_matrix(names)
             counts = sp.hstack([counts, counts @ mapping], format="csr")
             names = np.concatenate([names, CONCEPT_MARK + groups])
-        keep = np.union1d(_seen_twice(counts), [columns[_NO_FEATURE]])
+        keep = np.union1d(_seen_twice(counts), [0])  # the sentinel stays
         self._set_vocabulary(names[keep])
         counts = counts[:, keep]
         self.tfidf_ = TfidfTransformer(norm=None, sublinear_tf=True).fit(counts)
@@ -325,17 +329,26 @@ class _PairVectorizer:
     pairs that the other entry also uses: 1 when it uses every one.
     """
 
-    def fit(self, docs: Sequence[dict[str, list[str]]]) -> sp.csr_matrix:
-        """Learn the pairs of two entries or more and their IDF; each entry's 0/1 row."""
-        columns = {_NO_FEATURE: 0}
-        found = self._found(docs, columns, learn=True)
-        keep = np.union1d(_seen_twice(found), [0])
-        names = np.array(list(columns), dtype=object)[keep]
-        self.columns_ = {name: n for n, name in enumerate(names.tolist())}
+    def fit(self, counts: sp.csr_matrix, names: np.ndarray) -> sp.csr_matrix:
+        """Learn the pairs of two entries or more and their IDF from word counts (``names``
+        their words); each entry's 0/1 row."""
+        # Each distinct word is cut once, and an entry's pairs are those of its words.
+        columns: dict[str, int] = {}
+        cells = [
+            (row, columns.setdefault(pair, len(columns)))
+            for row, word in enumerate(names.tolist())
+            for pair in dict.fromkeys(character_pairs([word]))
+        ]
+        found = sp.csr_matrix((counts > 0) * 1.0 @ ones_at(cells, (len(names), len(columns))))
+        keep = _seen_twice(found)
+        self.columns_ = {
+            name: n for n, name in enumerate(np.array(list(columns), dtype=object)[keep].tolist())
+        }
         found = found[:, keep]
+        found.data[:] = 1.0
         n, df = found.shape[0], np.bincount(found.indices, minlength=found.shape[1])
         self.idf_ = np.log((1 + n) / (1 + df)) + 1
-        return found
+        return found.astype(np.float32)
 
     def found(self, docs: Sequence[dict[str, list[str]]]) -> sp.csr_matrix:
         """0/1 rows over the fitted pairs."""
@@ -423,6 +436,7 @@ class _Index:
     entries: list[Entry]
     vectors: sp.csr_matrix  # TF-IDF over words and concepts; candidates are searched on it
     forms: sp.csr_matrix  # the columns of words that are concept forms (for explanations)
+    concepts: sp.csr_matrix  # ``vectors`` on the concept columns only
     bm25: sp.csr_matrix  # each word's BM25 weight in the entry as a document
     words: sp.csr_matrix  # 0/1: the words the entry uses, as a BM25 query
     pairs: sp.csr_matrix  # 0/1: the character pairs the entry uses
@@ -449,6 +463,7 @@ class _Index:
             entries=self.entries[rows],
             vectors=self.vectors[rows],
             forms=self.forms[rows],
+            concepts=self.concepts[rows],
             bm25=self.bm25[rows],
             words=self.words[rows],
             pairs=self.pairs[rows],
@@ -520,10 +535,11 @@ class Matcher:
         cfg = self.config
         docs = [e.words for e in (*scenarios, *capabilities)]
         self.vectorizer_ = _Vectorizer.for_config(cfg)
-        counts = self.vectorizer_.fit(docs)
+        words, names = self.vectorizer_.words(docs)
+        counts = self.vectorizer_.fit(words, names)
         vectors = self.vectorizer_.tfidf(counts)
         self.pair_vectorizer_ = _PairVectorizer()
-        found = self.pair_vectorizer_.fit(docs)
+        found = self.pair_vectorizer_.fit(words, names)
         sample = min(vectors.shape[0], cfg.latent_sample)
         dims = min(cfg.latent_dims, sample - 1, vectors.shape[1] - 1)
         if dims > 0:
@@ -613,6 +629,7 @@ class Matcher:
             entries=list(entries),
             vectors=vectors,
             forms=_columns_of(vectors, self.vectorizer_.is_form),
+            concepts=_columns_of(vectors, self.vectorizer_.is_concept),
             bm25=bm25,
             words=sp.csr_matrix((np.ones_like(bm25.data), bm25.indices, bm25.indptr), bm25.shape),
             pairs=found,
@@ -653,12 +670,15 @@ class Matcher:
         s, s_rows, c, c_rows = _oriented(side, query, q_rows, other, o_rows)
         wanted = {n for n in (*CONTENT_PARTS, *STRUCTURED_PARTS) if every or getattr(cfg, n, 0)}
         f: dict[str, np.ndarray] = {}
-        if wanted & {"lexical", "concept"}:
+        if "lexical" in wanted:
             # The cosine, split into what shared words and what shared concepts contribute.
             products = s.vectors[s_rows].multiply(c.vectors[c_rows]).tocsr()
             concept = products @ self.vectorizer_.is_concept.astype(np.float64)
             f["lexical"] = np.asarray(products.sum(axis=1), dtype=np.float64).ravel() - concept
             f["concept"] = concept
+        elif "concept" in wanted:
+            # The concepts' share alone reads far shorter rows than the whole cosine.
+            f["concept"] = _rowwise(s.concepts[s_rows], c.concepts[c_rows])
         if wanted & {"latent", "feedback"}:
             cosine = np.einsum("ij,ij->i", s.latent[s_rows], c.latent[c_rows])
             f["latent"] = np.clip(cosine, 0, None).astype(np.float64)
@@ -925,8 +945,14 @@ class Matcher:
         shared = s.vectors[s_rows].multiply(c.vectors[c_rows]).tocsr()
         is_concept = self.vectorizer_.is_concept
         names = self.vectorizer_.names
+        # The character pairs both entries use, for the coverage part's words and reason.
+        found = (
+            query.pairs[pairs.query].multiply(other.pairs[pairs.other]).tocsr()
+            if "coverage" in pairs.parts
+            else None
+        )
         terms = _best_per_row(
-            self._term_shares(query, other, pairs, shared), self.config.explain_terms, names
+            self._term_shares(query, other, pairs, shared, found), self.config.explain_terms, names
         )
         # Concept reasons are for groups the two sides name differently: a group both name
         # with one same word is left out here (that word is among the shared terms).
@@ -938,9 +964,12 @@ class Matcher:
             names,
         )
         reasons = _structured_reasons(s, s_rows, c, c_rows)
-        if "coverage" in pairs.parts:
+        if found is not None:
             # What the coverage part measured, as a share of the asking entry's wording.
-            covered = _rowwise(query.coverage[pairs.query], other.pairs[pairs.other])
+            idf = self.pair_vectorizer_.idf_
+            total = np.asarray(query.pairs @ idf).ravel()[pairs.query]
+            with np.errstate(invalid="ignore", divide="ignore"):
+                covered = np.where(total > 0, (found @ idf) / total, 0.0)
             for n in np.flatnonzero(pairs.parts["coverage"] > 0).tolist():
                 reasons[n].append(("coverage", f"{covered[n]:.0%}"))
         explainer = Explainer(self.vectorizer_.form_hits)
@@ -976,27 +1005,33 @@ class Matcher:
         )
 
     def _term_shares(
-        self, query: _Index, other: _Index, pairs: _Pairs, shared: sp.csr_matrix
+        self,
+        query: _Index,
+        other: _Index,
+        pairs: _Pairs,
+        shared: sp.csr_matrix,
+        found: sp.csr_matrix | None,
     ) -> sp.csr_matrix:
         """(pair × word) how much of the pair's score each shared word carries.
 
         The word parts are sums over words: the lexical part over the words' products in the
         cosine, BM25 over the words' weights in the other entry, and the coverage over the
         character pairs of the asking entry's words whose every pair the other entry uses
-        (碳盘查 is shared with an entry that writes 碳 盘查). Each part's value is split over
-        its words in those proportions, so the shares add up to the parts.
+        (碳盘查 is shared with an entry that writes 碳 盘查; ``found`` holds the pairs both
+        use). Each part's value is split over its words in those proportions, so the shares
+        add up to the parts.
         """
         words = sp.diags(1.0 - self.vectorizer_.is_concept)
         per_part = {"lexical": shared @ words}
         if "bm25" in pairs.parts:
             per_part["bm25"] = query.words[pairs.query].multiply(other.bm25[pairs.other])
-        if "coverage" in pairs.parts:
-            found = query.coverage[pairs.query].multiply(other.pairs[pairs.other]).tocsr()
-            credit = sp.csr_matrix(found @ self._word_pairs.T)
-            covered = sp.csr_matrix((found > 0) * 1.0 @ self._word_pairs.T)
-            whole = covered.multiply(query.words[pairs.query])
-            whole.data = (whole.data >= self._pairs_per_word[whole.indices]) * 1.0
-            per_part["coverage"] = credit.multiply(whole)
+        if found is not None:
+            # A word counts with the IDF of its pairs when the other entry has all of them.
+            covered = sp.csr_matrix(found @ self._word_pairs.T).multiply(query.words[pairs.query])
+            covered.data = (covered.data >= self._pairs_per_word[covered.indices]) * (
+                self._word_pairs @ self.pair_vectorizer_.idf_
+            )[covered.indices]
+            per_part["coverage"] = covered
         shares = sp.csr_matrix(shared.shape, dtype=np.float64)
         for name, by_word in per_part.items():
             value = pairs.parts.get(name)
