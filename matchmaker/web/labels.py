@@ -49,6 +49,7 @@ REASON_LABELS = {
     "missing_qualification": _l("Lacks %(value)s"),
     "budget_fit": _l("Budget fits (%(value)s ten-thousand yuan)"),
     "concept": _l("Same thing in other words: %(value)s"),
+    "coverage": _l("Uses %(value)s of the other entry's wording"),
 }
 
 # The parts a pairing's score is the sum of (matching.MatcherConfig's weights).
@@ -56,6 +57,8 @@ PART_LABELS = {
     "lexical": _l("Shared words"),
     "concept": _l("Shared concepts"),
     "latent": _l("Related topics"),
+    "bm25": _l("Shared rare words (BM25)"),
+    "coverage": _l("Covers the wording"),
     "fuzzy_title": _l("Similar titles"),
     "fuzzy_tags": _l("Similar tags"),
     "field": _l("Field"),
