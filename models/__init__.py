@@ -1,5 +1,6 @@
 """All tables, imported here so SQLModel.metadata (and Alembic) sees every one."""
 
+from models.alert import Alert
 from models.api_token import ApiToken
 from models.audit import AuditEntry
 from models.batch import Batch, BatchStatus
@@ -11,18 +12,22 @@ from models.notification import Notification
 from models.organisation import Organisation, OrgKind
 from models.password_reset import PasswordReset
 from models.recommendation import Recommendation, RecommendationSource, RecommendationStatus
+from models.saved_search import Criteria, Frequency, SavedSearch, SearchKind
 from models.scenario import Scenario, ScenarioStatus
 from models.user import Role, User
 
 __all__ = [
+    "Alert",
     "ApiToken",
     "AuditEntry",
     "Batch",
     "BatchStatus",
     "Capability",
     "CapabilityStatus",
+    "Criteria",
     "DockingEvent",
     "DockingStage",
+    "Frequency",
     "Interest",
     "InterestStatus",
     "JoinRequest",
@@ -35,7 +40,9 @@ __all__ = [
     "RecommendationSource",
     "RecommendationStatus",
     "Role",
+    "SavedSearch",
     "Scenario",
     "ScenarioStatus",
+    "SearchKind",
     "User",
 ]

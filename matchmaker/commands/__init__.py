@@ -1,4 +1,4 @@
-"""The `matchmaker` command: init-db, seed, serve, match, remind, backup, eval and rank."""
+"""The `matchmaker` command: init-db, seed, serve, match, remind, alerts, backup, eval, rank."""
 
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack, contextmanager
@@ -10,7 +10,7 @@ from sqlalchemy import func
 from sqlmodel import col, select
 from werkzeug.serving import run_simple
 
-from matchmaker.commands import backup, evaluation, seeding
+from matchmaker.commands import alerts, backup, evaluation, seeding
 from matchmaker.docking.followup import send_reminders, stale_pairings
 from matchmaker.matching import Matcher, Recommendation, Side
 from matchmaker.matching.distributed import ClusterFailed
@@ -200,6 +200,7 @@ def init_app(app: Flask) -> None:
         serve_command,
         match_command,
         remind_command,
+        alerts.alerts_command,
         backup.backup_command,
     ):
         app.cli.add_command(command)
