@@ -176,4 +176,3 @@ def search(search_id: int) -> Response:
     page = searches.results(session, found, today=local_today(), page=1, page_size=SIZE)
     items = _entry_items([item.entry for item in page.items])
     return _answer(found.name, _absolute("alerts.results", search_id=found.id), items)
-
