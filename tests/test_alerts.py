@@ -362,7 +362,7 @@ def test_a_digest_groups_searches_ranks_them_and_links_to_the_rest(app, session,
     # Newest first, MAIL_ITEMS of each search; the two oldest are behind the link.
     assert body.index(rows[-1].title) < body.index(rows[2].title)
     assert rows[0].title not in body and rows[1].title not in body
-    assert body.count("… and 2 more:") == 2
+    assert body.count("……另有 2 条：") == 2  # in the platform's language, Chinese
     assert f"http://localhost/alerts/{wide.id}" in body
     assert "早年的边坡监测" not in body
     assert str(len(rows) * 2) in message["Subject"]
