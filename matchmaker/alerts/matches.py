@@ -23,7 +23,7 @@ from models._types import utcnow
 
 # The lowest score at which a fit reaches a follower, chosen on the seed labels: see
 # docs/alerts.md and benchmarks/alert_precision.py (the matcher itself recommends from 0.3).
-MIN_SCORE = 0.6
+MIN_SCORE = 0.8
 # Only a fit among the new entry's TOP best reaches a follower: a score alone says little
 # across entries (a generic platform scores well with many), its rank among the other
 # side's fits says more. Both chosen on the seed labels, as MIN_SCORE.
