@@ -8,8 +8,10 @@ from datetime import timedelta
 from posting_data import (
     INVOICE_CAPABILITY,
     KIOSK_CAPABILITY,
+    OCR_CAPABILITY,
     OCR_CAPABILITY_ROW,
     OCR_SCENARIO,
+    OCR_SCENARIO_ROW,
     SLOPE_CAPABILITY,
     member_of,
     official,
@@ -259,17 +261,7 @@ def test_a_firm_follows_scenarios_that_fit_its_capabilities_best_first_with_the_
 def test_a_buyer_follows_capabilities_that_fit_its_open_scenarios(app, session):
     buyer = member_of(session, OrgKind.demand, "重庆市渝北区政务服务中心")
     published(
-        session,
-        Scenario,
-        session.get(Organisation, buyer.organisation_id),
-        **{
-            **{
-                k: v
-                for k, v in OCR_SCENARIO.items()
-                if k not in ("tags", "budget_min_wan", "budget_max_wan", "deadline")
-            },
-            "tags": ["OCR", "身份核验", "材料预审"],
-        },
+        session, Scenario, session.get(Organisation, buyer.organisation_id), **OCR_SCENARIO_ROW
     )
     browser = sign_in(app, buyer)
     assert "Follow new capabilities that fit my open scenarios" in browser.get("/alerts/").get_data(
@@ -281,20 +273,7 @@ def test_a_buyer_follows_capabilities_that_fit_its_open_scenarios(app, session):
 
     firm = member_of(session, OrgKind.supply, "重庆星河软件有限公司")
     desk = sign_in(app, official(session))
-    post(
-        sign_in(app, firm),
-        "/capabilities/new",
-        {
-            "title": "OCR证照文字识别与材料预审平台",
-            "summary": "证照、票据、手写体材料的文字识别和自动预审",
-            "description": "基于深度学习的OCR文字识别平台，支持身份证、营业执照、票据和手写体材料识别，"
-            "可与政务审批系统对接完成材料自动预审，准确率99%以上。",
-            "field": "人工智能",
-            "district": "两江新区",
-            "tags": "OCR、文字识别、材料预审",
-            "send": "1",
-        },
-    )
+    post(sign_in(app, firm), "/capabilities/new", {**OCR_CAPABILITY, "send": "1"})
     capability = session.exec(select(Capability)).one()
     assert (
         post(desk, f"/review/capabilities/{capability.id}/publish", {"version": 1}).status_code
