@@ -48,12 +48,14 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     # Imported here, not at module level, so that importing the package does no work.
     from matchmaker import api, commands
     from matchmaker.admin import views as admin
+    from matchmaker.alerts import views as alerts
     from matchmaker.audit import views as audit
     from matchmaker.auth import views as auth
     from matchmaker.batches import views as batches
     from matchmaker.dashboard import views as dashboard
     from matchmaker.docking import views as docking
     from matchmaker.entries import views as entries
+    from matchmaker.feeds import views as feeds
     from matchmaker.inbox import views as inbox
     from matchmaker.interest import views as interest
     from matchmaker.main import views as main
@@ -81,6 +83,8 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         review.bp,
         batches.bp,
         members.bp,
+        alerts.bp,
+        feeds.bp,
     ):
         app.register_blueprint(blueprint)
 

@@ -1,5 +1,6 @@
 """All tables, imported here so SQLModel.metadata (and Alembic) sees every one."""
 
+from models.alert import Alert
 from models.api_token import ApiToken
 from models.audit import AuditEntry
 from models.batch import Batch, BatchStatus
@@ -12,22 +13,26 @@ from models.notification import Notification
 from models.organisation import Organisation, OrgKind
 from models.password_reset import PasswordReset
 from models.recommendation import Recommendation, RecommendationSource, RecommendationStatus
+from models.saved_search import Criteria, Frequency, SavedSearch, SearchKind
 from models.scenario import Scenario, ScenarioStatus
 from models.tally import FirmTally, Tally, TallyMark
 from models.user import Role, User
 from models.weight_set import WeightSet
 
 __all__ = [
+    "Alert",
     "ApiToken",
     "AuditEntry",
     "Batch",
     "BatchStatus",
     "Capability",
     "CapabilityStatus",
+    "Criteria",
     "DataVersion",
     "DockingEvent",
     "DockingStage",
     "FirmTally",
+    "Frequency",
     "Interest",
     "InterestStatus",
     "JoinRequest",
@@ -40,8 +45,10 @@ __all__ = [
     "RecommendationSource",
     "RecommendationStatus",
     "Role",
+    "SavedSearch",
     "Scenario",
     "ScenarioStatus",
+    "SearchKind",
     "Tally",
     "TallyMark",
     "User",

@@ -30,6 +30,22 @@ def _unlimited() -> bool:
 limiter.limit(_rate_limit, key_func=get_remote_address, exempt_when=_unlimited)(bp)
 
 # The modules below declare their operations on `registry`, so they come after it.
-from matchmaker.api import account, docs, officials, reads, writes  # noqa: E402
+from matchmaker.api import (  # noqa: E402
+    account,
+    docs,
+    officials,
+    reads,
+    saved_searches,
+    writes,
+)
 
-__all__ = ["account", "bp", "docs", "officials", "reads", "registry", "writes"]
+__all__ = [
+    "account",
+    "bp",
+    "docs",
+    "officials",
+    "reads",
+    "registry",
+    "saved_searches",
+    "writes",
+]

@@ -10,7 +10,15 @@ from matchmaker.api.schemas import MAX_ID
 from matchmaker.api.spec import Language, Operation
 
 REF = "#/components/schemas/{model}"
-TAG_ORDER = ("Scenarios", "Capabilities", "Batches", "Pairings", "Review", "Account")
+TAG_ORDER = (
+    "Scenarios",
+    "Capabilities",
+    "Batches",
+    "Pairings",
+    "Review",
+    "Saved searches",
+    "Account",
+)
 PROBLEM_MEDIA = "application/problem+json"
 STATUS_TEXT = {
     400: "Malformed request (e.g. the body is not JSON)",
@@ -93,7 +101,9 @@ def _operation(op: Operation) -> dict[str, Any]:
     if op.query is not None:
         parameters += _query_parameters(op.query)
     parameters.append(LANG)
-    success: dict[str, Any] = {"description": "OK" if op.status == 200 else "Created"}
+    success: dict[str, Any] = {
+        "description": {200: "OK", 201: "Created", 204: "No Content"}[op.status]
+    }
     if op.response is not None:
         ref = {"$ref": REF.format(model=op.response.__name__)}
         success["content"] = {"application/json": {"schema": ref}}

@@ -580,3 +580,118 @@ class DockingStepCreate(
     RootModel[Annotated[Progress | Signed | Closed, Field(discriminator="stage")]]
 ):
     """A step of the docking follow-up; stages only go forward."""
+
+
+# ---------------------------------------------------------------------------- saved searches
+
+SearchFrequency = Literal["immediately", "daily", "weekly", "never"]
+Budget = Annotated[int, Field(ge=0, le=1_000_000)] | None
+Days = Annotated[int, Field(ge=0, le=3650)] | None
+SAVED_SEARCH_EXAMPLE = {
+    "name": "政务OCR",
+    "kind": "scenarios",
+    "q": "OCR",
+    "fields": ["智慧政务"],
+    "districts": ["渝北区"],
+    "budget_min_wan": 50,
+    "deadline_min_days": 14,
+    "matched": False,
+    "frequency": "daily",
+    "public": False,
+}
+
+
+class SavedSearchValues(BaseModel):
+    """What a saved search looks for, how often it tells its owner, and who may read it."""
+
+    model_config = _examples(SAVED_SEARCH_EXAMPLE)
+    name: text(60, min_length=1, blank=False)  # type: ignore[valid-type]
+    q: text(100) = Field(  # type: ignore[valid-type]
+        default="", description="Words every result holds (or another name of their concept)."
+    )
+    fields: Annotated[list[FieldName], Field(max_length=len(FIELDS))] = Field(  # type: ignore[valid-type]
+        default_factory=list, description="Any of these fields; empty for every field."
+    )
+    districts: Annotated[list[Literal[DISTRICTS]], Field(max_length=len(DISTRICTS))] = Field(  # type: ignore[valid-type]
+        default_factory=list, description="Any of these districts; empty for every district."
+    )
+    budget_min_wan: Budget = Field(
+        default=None, description="Scenarios only (ignored for capabilities): budget reaching this."
+    )
+    budget_max_wan: Budget = Field(
+        default=None, description="Scenarios only: budget starting at or below this (万元)."
+    )
+    deadline_min_days: Days = Field(
+        default=None, description="Scenarios only: deadline at least this many days away."
+    )
+    deadline_max_days: Days = Field(
+        default=None, description="Scenarios only: deadline within this many days."
+    )
+    matched: bool = Field(
+        default=False,
+        description="Only entries the matcher finds fitting your organisation's own published "
+        "entries: scenarios for a verified firm, capabilities for a verified buyer (422 "
+        "otherwise).",
+    )
+    frequency: SearchFrequency = Field(
+        default="daily", description="How often new finds reach the inbox and e-mail."
+    )
+    public: bool = Field(
+        default=False, description="Anyone may read its page and Atom feed when true."
+    )
+
+
+class SavedSearchCreate(SavedSearchValues):
+    """A new saved search of the scenario or the capability list."""
+
+    kind: Literal["scenarios", "capabilities"] = Field(description="Which list it searches.")
+
+
+class SavedSearchUpdate(SavedSearchValues, Versioned):
+    """Every value of a saved search, replaced (its list stays the one it was saved for)."""
+
+
+class SavedSearchOut(Schema):
+    """One of your saved searches."""
+
+    id: int
+    name: str
+    kind: Literal["scenarios", "capabilities"]
+    q: str
+    fields: list[str]
+    districts: list[str]
+    budget_min_wan: int | None
+    budget_max_wan: int | None
+    deadline_min_days: int | None
+    deadline_max_days: int | None
+    matched: bool
+    frequency: SearchFrequency
+    public: bool
+    version: int = Field(description="Send this back when changing or deleting it.")
+    created_at: LocalDateTime
+    updated_at: LocalDateTime
+
+
+class SavedSearchList(BaseModel):
+    """All your saved searches, newest first (an account keeps at most 50)."""
+
+    items: list[SavedSearchOut]
+
+
+class Found(BaseModel):
+    """An entry a saved search finds; for one that follows fits, what it fits and why."""
+
+    id: int
+    title: str
+    field: str
+    district: str
+    published_at: LocalDateTime | None
+    score: float | None = Field(description="The matcher's score of the fit (fits only).")
+    fits: str | None = Field(description="Your organisation's entry it fits best (fits only).")
+    terms: list[Term]
+    matched_tags: list[str]
+    reasons: list[Reason]
+
+
+class FoundPage(Page[Found]):
+    """A page of what a saved search finds now."""

@@ -156,8 +156,13 @@ def _call(op: Operation, view: Callable[..., Any], path_args: dict[str, int]) ->
     return view(**kwargs)
 
 
-def _respond(result: BaseModel | tuple[BaseModel, dict[str, str]], status: int) -> Response:
-    """The view's schema object as JSON, with the view's extra headers (e.g. Location)."""
+def _respond(result: BaseModel | tuple[BaseModel, dict[str, str]] | None, status: int) -> Response:
+    """The view's schema object as JSON, with the view's extra headers (e.g. Location);
+    nothing at all for an operation answering 204 (a deletion)."""
+    if result is None:
+        response = Response(status=204)
+        response.headers["Content-Language"] = api_locale()
+        return response
     model, headers = result if isinstance(result, tuple) else (result, {})
     response = Response(model.model_dump_json(), status, mimetype=JSON, headers=headers)
     response.headers["Content-Language"] = api_locale()

@@ -23,6 +23,7 @@ from models import (
     Capability,
     Organisation,
     Recommendation,
+    SavedSearch,
     Scenario,
     User,
 )
@@ -99,6 +100,7 @@ LABELS = {
     "organisation": (Organisation, lambda o: o.name),
     "user": (User, lambda o: o.email),
     "batch": (Batch, lambda o: o.name),
+    "saved_search": (SavedSearch, lambda o: o.name),
 }
 
 
@@ -166,6 +168,10 @@ ACTION_LABELS = {
     "api_token.revoke": _l("API token revoked"),
     "notification.read": _l("Notification read"),
     "notification.read_all": _l("All notifications read"),
+    "saved_search.create": _l("Search saved"),
+    "saved_search.update": _l("Saved search edited"),
+    "saved_search.delete": _l("Saved search deleted"),
+    "saved_search.unsubscribe": _l("Alerts stopped from an e-mail's link"),
 }
 OBJECT_LABELS = {
     "scenario": _l("Scenario"),
@@ -179,6 +185,7 @@ OBJECT_LABELS = {
     "api_token": _l("API token"),
     "notification": _l("Notification"),
     "join_request": _l("Request to join"),
+    "saved_search": _l("Saved search"),
 }
 CHANGE_LABELS = {
     "status": _l("Status"),
@@ -196,6 +203,9 @@ CHANGE_LABELS = {
     "score": _l("Score"),
     "displaced_by": _l("Displaced by"),
     "cap": _l("Lists one entry may be on"),
+    "kind": _l("List"),
+    "frequency": _l("Frequency"),
+    "was": _l("Before"),
 }
 
 

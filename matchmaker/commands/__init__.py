@@ -1,5 +1,5 @@
-"""The `matchmaker` command: init-db, seed, serve, match, learn, remind, backup, eval
-and rank.
+"""The `matchmaker` command: init-db, seed, serve, match, learn, remind, alerts,
+backup, eval and rank.
 
 Only click and Flask's CLI are imported with this module: the database, the domain and the
 matcher are imported by the command that uses them, and listing the commands (`--help`)
@@ -15,7 +15,7 @@ import click
 from flask import Flask, current_app
 from flask.cli import FlaskGroup, with_appcontext
 
-from matchmaker.commands import backup, evaluation
+from matchmaker.commands import alerts, backup, evaluation
 
 if TYPE_CHECKING:
     from matchmaker.matching import Matcher, Recommendation, Side
@@ -299,6 +299,7 @@ def register(group: click.Group) -> None:
         match_command,
         learn_command,
         remind_command,
+        alerts.alerts_command,
         backup.backup_command,
     ):
         group.add_command(command)

@@ -168,14 +168,14 @@ def _relevance(column: Any, words: list[tuple[str, ...]]) -> Any:
     return score
 
 
-def _budget_conditions(query: ListQuery) -> list[Any]:
+def budget_conditions(budget_min: int | None, budget_max: int | None) -> list[Any]:
     """Scenarios whose budget range reaches into the one asked for; none without a budget."""
     conditions = []
-    if query.budget_min is not None:
-        conditions.append(col(Scenario.budget_max_wan) >= query.budget_min)
-    if query.budget_max is not None:
+    if budget_min is not None:
+        conditions.append(col(Scenario.budget_max_wan) >= budget_min)
+    if budget_max is not None:
         low = func.coalesce(Scenario.budget_min_wan, Scenario.budget_max_wan)
-        conditions.append(low <= query.budget_max)
+        conditions.append(low <= budget_max)
     return conditions
 
 
@@ -325,7 +325,7 @@ def _conditions(
         shown = or_(shown, lapsed)
     conditions = [shown]
     if model is Scenario:
-        conditions += _budget_conditions(query)
+        conditions += budget_conditions(query.budget_min, query.budget_max)
     if query.field:
         conditions.append(model.field == query.field)
     if query.district:

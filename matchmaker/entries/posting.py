@@ -13,10 +13,12 @@ from flask import url_for
 from flask_babel import gettext as _
 from sqlmodel import Session
 
+from matchmaker.alerts import matches
 from matchmaker.entries.indexing import index_entry
 from matchmaker.pairing import recommend
 from matchmaker.records import audit, notify
 from matchmaker.records.versions import claim
+from matchmaker.web.dates import local_today
 from matchmaker.web.errors import NotAllowed
 from models import Capability, Organisation, OrgKind, Scenario
 from models._types import utcnow
@@ -158,6 +160,9 @@ def publish_entry(session: Session, entry: Entry, *, version: int | None) -> Non
     audit.record(session, f"{kind.name}.publish", entry, {"status": "published"})
     _tell_owner(session, entry, "entry.published")
     recommend.recommend_entry(session, entry)
+    # Saved searches that find it, and followers it fits, are recorded now; the scheduled
+    # `matchmaker alerts` delivers them.
+    matches.record_published(session, entry, today=local_today())
 
 
 def return_entry(session: Session, entry: Entry, *, version: int | None, reason: str) -> None:

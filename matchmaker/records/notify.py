@@ -14,16 +14,23 @@ from models import Notification, User
 
 
 def notify_users(
-    session: Session, users: list[User], kind: str, params: dict[str, Any], link: str = ""
+    session: Session,
+    users: list[User],
+    kind: str,
+    params: dict[str, Any],
+    link: str = "",
+    *,
+    mail: bool = True,
 ) -> list[Notification]:
-    """Put a message of `kind` in each active user's inbox (committed with the caller)."""
+    """Put a message of `kind` in each active user's inbox (committed with the caller), and
+    mail it too when SMTP is set up, unless `mail` is False (the caller mails its own)."""
     notes = [
         Notification(user_id=u.id, kind=kind, params=params, link=link)
         for u in users
         if u.is_active
     ]
     session.add_all(notes)
-    if notes and has_app_context() and current_app.config.get("SMTP_HOST"):
+    if notes and mail and mail_configured():
         # One mail per language, each written in its readers' language.
         readers: dict[str, list[str]] = {}
         for user in users:
@@ -55,7 +62,7 @@ def mail_only(
 ) -> bool:
     """Mail a message with no inbox row (a secret link must not be stored), in `language`
     (by default the sending page's); False without SMTP."""
-    if not (has_app_context() and current_app.config.get("SMTP_HOST")):
+    if not mail_configured():
         return False
     _queue_mail(session, (recipients, kind, params, link, language or str(get_locale())))
     return True
@@ -85,16 +92,28 @@ def _send_mail(
     request."""
     from matchmaker.records.wording import render_notification
 
-    config = current_app.config
     message = EmailMessage()
-    message["From"] = config["SMTP_SENDER"]
     message["Bcc"] = ", ".join(recipients)
     with force_locale(language):
         sentence = render_notification(kind, params)
     message["Subject"] = sentence
     message.set_content(f"{sentence}\n\n{absolute(link)}")
+    send(message)
+
+
+def mail_configured() -> bool:
+    """Whether e-mail can be sent (SMTP_HOST set); the inbox works either way."""
+    return has_app_context() and bool(current_app.config.get("SMTP_HOST"))
+
+
+def send(message: EmailMessage) -> bool:
+    """Send `message` from SMTP_SENDER now; False (and logged, never raised) if it failed."""
+    config = current_app.config
+    message["From"] = config["SMTP_SENDER"]
     try:
         with smtplib.SMTP(config["SMTP_HOST"], config["SMTP_PORT"], timeout=10) as smtp:
             smtp.send_message(message)
     except (OSError, smtplib.SMTPException):
-        current_app.logger.exception("Could not send notification mail")
+        current_app.logger.exception("Could not send mail")
+        return False
+    return True

@@ -21,6 +21,7 @@ reader's language at the time of reading. Parameters each kind expects:
 | membership.requested | name, org |
 | membership.approved | org |
 | membership.declined | org, reason (mailed only: the applicant has no inbox) |
+| alert.found | search, count, titles (the first few, joined) |
 """
 
 from collections.abc import Callable
@@ -122,6 +123,12 @@ MESSAGES: dict[str, Callable[[dict[str, Any]], str]] = {
         "Your request to join %(org)s was declined: %(reason)s",
         org=_text(p, "org"),
         reason=_text(p, "reason"),
+    ),
+    "alert.found": lambda p: _(
+        "Your saved search “%(search)s” found %(count)s new: %(titles)s",
+        search=_text(p, "search"),
+        count=_text(p, "count"),
+        titles=_text(p, "titles"),
     ),
 }
 

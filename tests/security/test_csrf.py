@@ -20,6 +20,9 @@ VISITOR = {
     "admin+official+org_admin": "official",
 }
 WRITES = ("POST", "PUT", "PATCH", "DELETE")
+# Writes whose credential is a signed link rather than a session: an e-mail's unsubscribe link,
+# which mail programs post to without any form (RFC 8058). Its signature is checked instead.
+SIGNED_LINKS = {"alerts.unsubscribe"}
 
 
 def web_writes(app) -> list[tuple[str, str]]:  # type: ignore[no-untyped-def]
@@ -27,7 +30,9 @@ def web_writes(app) -> list[tuple[str, str]]:  # type: ignore[no-untyped-def]
     return sorted(
         (rule.endpoint, method)
         for rule in app.url_map.iter_rules()
-        if rule.endpoint in ROUTES and not ROUTES[rule.endpoint].who.startswith("api")
+        if rule.endpoint in ROUTES
+        and not ROUTES[rule.endpoint].who.startswith("api")
+        and rule.endpoint not in SIGNED_LINKS
         for method in WRITES
         if method in rule.methods
     )
@@ -48,6 +53,10 @@ WRITE_ENDPOINTS = [
     "admin.reset_password",
     "admin.toggle_active",
     "admin.verify",
+    "alerts.delete",
+    "alerts.edit",
+    "alerts.new",
+    "alerts.save",
     "auth.change_password",
     "auth.join",
     "auth.login",

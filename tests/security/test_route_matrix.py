@@ -156,6 +156,13 @@ DRAFT_BATCH = lambda actor, world: {"batch_id": world.batches["draft"]}  # noqa:
 PAIRING_A = lambda actor, world: {"recommendation_id": world.pairings["a"]}  # noqa: E731
 PAIRING_B = lambda actor, world: {"recommendation_id": world.pairings["b"]}  # noqa: E731
 
+OWN_SEARCH = lambda actor, world: {"search_id": world.saved_searches.get(actor.name, 1)}  # noqa: E731
+OTHER_SEARCH = lambda actor, world: {"search_id": world.saved_searches["demand_b"]}  # noqa: E731
+# A visitor with no session reads the public search; the others their own private one.
+OWN_OR_PUBLIC_SEARCH = lambda actor, world: {  # noqa: E731
+    "search_id": world.saved_searches[actor.name if actor.signed_in else "public"]
+}
+
 ROUTES: dict[str, Route] = {
     "main.home": Route("public"),
     "ops.health": Route("public"),
@@ -346,6 +353,37 @@ ROUTES: dict[str, Route] = {
     "dashboard.officials_export": Route("staff", own=lambda actor, world: FMT),
     "dashboard.statistics": Route("public"),
     "dashboard.statistics_export": Route("public", own=lambda actor, world: FMT),
+    "alerts.index": Route("signed in"),
+    "alerts.new": Route("signed in", own=lambda actor, world: {"kind": "scenarios"}),
+    "alerts.save": Route("signed in", own=lambda actor, world: {"kind": "capabilities"}),
+    "alerts.edit": Route("signed in", own=OWN_SEARCH, other=OTHER_SEARCH),
+    "alerts.card": Route("signed in", own=OWN_SEARCH, other=OTHER_SEARCH),
+    "alerts.delete": Route("signed in", own=OWN_SEARCH, other=OTHER_SEARCH),
+    "alerts.results": Route("public", own=OWN_OR_PUBLIC_SEARCH, other=OTHER_SEARCH),
+    "alerts.unsubscribe": Route(
+        "public",
+        own=lambda actor, world: {"token": world.unsubscribe.get(actor.name, "x" * 43)},
+        other=lambda actor, world: {"token": world.unsubscribe["demand_b"][:-4] + "abcd"},
+        exception=lambda actor, relation, method, variant: (
+            (_only(200) if actor.user_id else _only(404)) if relation == "own" else None
+        ),
+        why="the signed link in an e-mail is the credential: it works without signing in, and "
+        "its POST (a mail program's one click, RFC 8058) carries no form token; a made-up or "
+        "altered link is not found",
+    ),
+    "feeds.entries": Route("public", own=lambda actor, world: {"area": "scenarios"}),
+    "feeds.batches": Route("public"),
+    "feeds.batch": Route(
+        "public",
+        own=lambda actor, world: {"batch_id": world.batches["published"]},
+        other=DRAFT_BATCH,
+    ),
+    "feeds.pairings": Route("public"),
+    "feeds.search": Route(
+        "public",
+        own=lambda actor, world: {"search_id": world.saved_searches["public"]},
+        other=OTHER_SEARCH,
+    ),
     # ---- the JSON API: the token decides, never the cookie --------------------------------
     "api.docs": Route("public"),
     "api.openapi_json": Route("api"),
@@ -408,6 +446,25 @@ ROUTES: dict[str, Route] = {
         why="published pairings are public (GET /api/v1/pairings/<id>), so the API answers a "
         "non-party 403 with the reason rather than pretending the pairing does not exist; "
         "officials are no party (the body is checked first, as on every API write)",
+    ),
+    "api.list_saved_searches": Route("api token"),
+    "api.create_saved_search": Route(
+        "api token", body={"name": "我的搜索", "kind": "scenarios", "q": "OCR"}
+    ),
+    "api.get_saved_search": Route("api token", own=OWN_SEARCH, other=OTHER_SEARCH),
+    "api.saved_search_results": Route("api token", own=OWN_SEARCH, other=OTHER_SEARCH),
+    "api.update_saved_search": Route(
+        "api token", own=OWN_SEARCH, other=OTHER_SEARCH, body={"name": "改名", "version": 1}
+    ),
+    "api.delete_saved_search": Route(
+        "api token",
+        own=OWN_SEARCH,
+        other=OTHER_SEARCH,
+        body={"version": 1},
+        exception=lambda actor, relation, method, variant: (
+            _only(204, 409) if variant == "valid" and relation == "own" else None
+        ),
+        why="a deletion answers 204 with no body",
     ),
 }
 # Served by Flask itself, before any view: open to everyone by nature.

@@ -15,6 +15,7 @@ from flask.testing import FlaskClient
 from sqlmodel import Session, SQLModel
 from werkzeug.security import generate_password_hash
 
+from matchmaker.alerts import digest
 from matchmaker.api import tokens
 from matchmaker.entries.indexing import index_entry
 from matchmaker.spreadsheets import imports
@@ -33,6 +34,7 @@ from models import (
     Recommendation,
     RecommendationStatus,
     Role,
+    SavedSearch,
     Scenario,
     User,
 )
@@ -83,6 +85,9 @@ class World:
     secrets: dict[str, str]  # the API tokens themselves, one per user name
     uploads: dict[str, str]  # import stash tokens, one per user name
     join_requests: dict[str, int] = field(default_factory=dict)  # b: a request to join B
+    # One private saved search per user name, and "public": demand_b's search made public.
+    saved_searches: dict[str, int] = field(default_factory=dict)
+    unsubscribe: dict[str, str] = field(default_factory=dict)  # signed links, per user name
 
 
 def _org(session: Session, key: str, kind: OrgKind, name: str) -> Organisation:
@@ -265,6 +270,14 @@ def build(app: Flask, session: Session) -> World:
         )
     }
     session.add_all(join_requests.values())
+    saved_searches = {
+        name: SavedSearch(user_id=user.id, name=f"{name}的搜索", q="OCR")
+        for name, user in users.items()
+    }
+    saved_searches["public"] = SavedSearch(
+        user_id=users["demand_b"].id, name="公开的搜索", q="平台", public=True
+    )
+    session.add_all(saved_searches.values())
     session.commit()
 
     secrets = {name: tokens.issue(session, user=user, name="测试") for name, user in users.items()}
@@ -312,6 +325,12 @@ def build(app: Flask, session: Session) -> World:
         secrets={key: issued.secret for key, issued in secrets.items()},
         uploads=uploads,
         join_requests={key: j.id for key, j in join_requests.items()},
+        saved_searches={key: s.id for key, s in saved_searches.items()},
+        unsubscribe={
+            name: digest.unsubscribe_token(app.secret_key, users[name].id, [search.id])
+            for name, search in saved_searches.items()
+            if name in users
+        },
     )
 
 

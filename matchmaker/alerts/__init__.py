@@ -1,0 +1,1 @@
+"""Saved searches and the alerts they send: matched at publication, delivered by period."""

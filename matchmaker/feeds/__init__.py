@@ -1,0 +1,1 @@
+"""Atom feeds of the public lists, batches, published pairings and public saved searches."""
