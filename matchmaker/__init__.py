@@ -50,6 +50,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     from matchmaker.dashboard import views as dashboard
     from matchmaker.docking import views as docking
     from matchmaker.entries import views as entries
+    from matchmaker.evidence import views as evidence
     from matchmaker.inbox import views as inbox
     from matchmaker.interest import views as interest
     from matchmaker.main import views as main
@@ -77,6 +78,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         review.bp,
         batches.bp,
         members.bp,
+        evidence.bp,
     ):
         app.register_blueprint(blueprint)
 

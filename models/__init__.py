@@ -5,6 +5,7 @@ from models.audit import AuditEntry
 from models.batch import Batch, BatchStatus
 from models.capability import Capability, CapabilityStatus
 from models.docking import DockingEvent, DockingStage
+from models.evidence import ClaimKind, Evidence, EvidenceStatus
 from models.interest import Interest, InterestStatus
 from models.join_request import JoinRequest, JoinStatus
 from models.notification import Notification
@@ -21,8 +22,11 @@ __all__ = [
     "BatchStatus",
     "Capability",
     "CapabilityStatus",
+    "ClaimKind",
     "DockingEvent",
     "DockingStage",
+    "Evidence",
+    "EvidenceStatus",
     "Interest",
     "InterestStatus",
     "JoinRequest",

@@ -1,4 +1,5 @@
-"""The `matchmaker` command: init-db, seed, serve, match, remind, backup, eval and rank."""
+"""The `matchmaker` command: init-db, seed, serve, match, remind, evidence-reminders, backup,
+eval and rank."""
 
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack, contextmanager
@@ -12,6 +13,7 @@ from werkzeug.serving import run_simple
 
 from matchmaker.commands import backup, evaluation, seeding
 from matchmaker.docking.followup import send_reminders, stale_pairings
+from matchmaker.evidence import operations as evidence
 from matchmaker.matching import Matcher, Recommendation, Side
 from matchmaker.matching.distributed import ClusterFailed
 from matchmaker.pairing.recommend import MATCHABLE, TOP_K, Engine, on_this_machine, rematch_all
@@ -192,6 +194,24 @@ def remind_command() -> None:
         click.echo(f"{len(stale)} pairings without progress; {len(sent)} reminded now.")
 
 
+@click.command("evidence-reminders")
+@with_appcontext
+def evidence_reminders_command() -> None:
+    """Remind firms 30 days before their evidence expires, and tell them when it has (once)."""
+    # As `remind`: a request context for url_for and the default language. Safe to run daily,
+    # or more often: each reminder and each expiry notice is sent once.
+    with current_app.test_request_context(), session_scope() as session:
+        sent = evidence.send_reminders(session, today=local_today())
+        for item in sent.reminded:
+            click.echo(f"#{item.id} {item.claim}: expires {item.expires_on}; reminded now")
+        for item in sent.lapsed:
+            click.echo(f"#{item.id} {item.claim}: expired {item.expires_on}; told now")
+        click.echo(
+            f"{len(sent.reminded)} reminded, {len(sent.lapsed)} expired, "
+            f"{sent.rescored} capabilities rescored."
+        )
+
+
 def init_app(app: Flask) -> None:
     """Register the commands on the app's CLI."""
     for command in (
@@ -200,6 +220,7 @@ def init_app(app: Flask) -> None:
         serve_command,
         match_command,
         remind_command,
+        evidence_reminders_command,
         backup.backup_command,
     ):
         app.cli.add_command(command)

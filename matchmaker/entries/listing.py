@@ -7,10 +7,13 @@ from datetime import date
 from typing import Any, NamedTuple
 
 from markupsafe import Markup, escape
-from sqlalchemy import and_, case, func, literal, not_, or_
+from sqlalchemy import and_, case, cast, exists, func, literal, not_, or_
+from sqlalchemy.dialects.postgresql import JSONB
 from sqlmodel import Session, col, select
 
 from matchmaker.entries import deadlines
+from matchmaker.entries.reference import QUALIFICATIONS
+from matchmaker.evidence.claims import holds_verified
 from matchmaker.entries.indexing import normalize_for_search, search_words
 from matchmaker.web.security import parse_int
 from models import Batch, BatchStatus, Capability, Scenario
@@ -40,6 +43,7 @@ class ListQuery(NamedTuple):
     page: int
     budget_min: int | None = None  # 万元; scenarios whose budget range reaches into this one
     budget_max: int | None = None
+    qualification: str = ""  # capabilities whose firm holds it, verified and in force
 
 
 class Page(NamedTuple):
@@ -70,6 +74,7 @@ def parse_query(args: Mapping[str, str], model: Entry) -> ListQuery:
         if model is Scenario
         else (None, None)
     )
+    qualification = args.get("qualification", "") if model is Capability else ""
     return ListQuery(
         q=args.get("q", "").strip()[:100],
         field=args.get("field", "")[:40],
@@ -80,6 +85,7 @@ def parse_query(args: Mapping[str, str], model: Entry) -> ListQuery:
         page=page_number(page),
         budget_min=budget_min,
         budget_max=budget_max,
+        qualification=qualification if qualification in QUALIFICATIONS else "",
     )
 
 
@@ -119,6 +125,26 @@ def _budget_conditions(query: ListQuery) -> list[Any]:
         low = func.coalesce(Scenario.budget_min_wan, Scenario.budget_max_wan)
         conditions.append(low <= query.budget_max)
     return conditions
+
+
+def lists(session: Session, column: Any, value: str) -> Any:
+    """The condition that the JSON list in `column` holds `value` (each database its way)."""
+    if session.get_bind().dialect.name == "postgresql":
+        return cast(column, JSONB).contains([value])
+    items = func.json_each(column).table_valued("value")
+    return exists(select(literal(1)).select_from(items).where(items.c.value == value))
+
+
+def holding(session: Session, qualification: str, *, today: date) -> list[Any]:
+    """Capabilities that list `qualification` and whose firm's evidence for it is in force.
+
+    An unbacked, expired or rejected claim does not count: this filter is what the public
+    sees marked as verified.
+    """
+    return [
+        lists(session, Capability.qualifications, qualification),
+        holds_verified(Capability.organisation_id, qualification, today=today),
+    ]
 
 
 def matching(stmt: Any, model: Entry, q: str) -> Any:
@@ -168,6 +194,8 @@ def search(
     stmt = matching(select(model).where(shown), model, query.q)
     if model is Scenario:
         stmt = stmt.where(*_budget_conditions(query))
+    if model is Capability and query.qualification:
+        stmt = stmt.where(*holding(session, query.qualification, today=today))
     if query.field:
         stmt = stmt.where(model.field == query.field)
     if query.district:

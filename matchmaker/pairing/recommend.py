@@ -7,6 +7,8 @@ A newly submitted or published entry gets its recommendations at once with `reco
 against the fitted index. Entries submitted since the last fit are not in the index yet, so
 they are not recommended *to others* until the next `matchmaker match`.
 A scenario past its deadline is neither indexed nor recommended (entries.deadlines).
+A capability's qualifications count only while their evidence has not expired or been
+rejected (evidence.claims).
 """
 
 import os
@@ -22,6 +24,7 @@ from sqlmodel import Session, col, select
 
 from matchmaker import matching
 from matchmaker.entries import deadlines
+from matchmaker.evidence import claims
 from matchmaker.web.dates import local_today
 from models import (
     Capability,
@@ -49,8 +52,9 @@ class Counts(NamedTuple):
 # ----- building Entry objects from rows ----------------------------------------------------
 
 
-def as_entry(row: Scenario | Capability) -> matching.Entry:
-    """The matcher's view of a stored entry (its stored tokens spare re-segmenting)."""
+def as_entry(row: Scenario | Capability, lapsed: frozenset[str] = frozenset()) -> matching.Entry:
+    """The matcher's view of a stored entry (its stored tokens spare re-segmenting); `lapsed`
+    are the firm's qualifications whose evidence expired or was rejected, which do not count."""
     is_scenario = isinstance(row, Scenario)
     return matching.Entry(
         id=str(row.id),
@@ -62,7 +66,7 @@ def as_entry(row: Scenario | Capability) -> matching.Entry:
         # A scenario states its budget and requires no qualification by itself; a
         # capability states no minimum project size but lists what the firm holds.
         budget_wan=row.budget_max_wan if is_scenario else None,
-        qualifications=() if is_scenario else tuple(row.qualifications),
+        qualifications=() if is_scenario else tuple(claims.counting(row.qualifications, lapsed)),
         org=str(row.organisation_id),
         tokens=row.tokens or None,
     )
@@ -88,9 +92,20 @@ def fit(session: Session) -> matching.Matcher | None:
     scenarios, capabilities = _matchable(session, Scenario), _matchable(session, Capability)
     if not scenarios or not capabilities:
         return None
+    lapsed = claims.lapsed_qualifications(session, today=local_today())
     return matching.Matcher(matching.MatcherConfig()).fit(
-        [as_entry(s) for s in scenarios], [as_entry(c) for c in capabilities]
+        [as_entry(s) for s in scenarios],
+        [as_entry(c, lapsed.get(c.organisation_id, frozenset())) for c in capabilities],
     )
+
+
+def matcher_view(session: Session, entry: Scenario | Capability) -> matching.Entry:
+    """The matcher's view of one stored entry, as of today's evidence."""
+    if isinstance(entry, Scenario):
+        return as_entry(entry)
+    org_id = entry.organisation_id
+    lapsed = claims.lapsed_qualifications(session, today=local_today(), org_ids=[org_id])
+    return as_entry(entry, lapsed.get(org_id, frozenset()))
 
 
 def _keep(app: Flask, matcher: matching.Matcher, *, save: bool) -> None:
@@ -186,7 +201,7 @@ def recommend_entry(session: Session, entry: Scenario | Capability) -> int:
     session.flush()
     is_scenario = isinstance(entry, Scenario)
     side = "scenario" if is_scenario else "capability"
-    found = matcher.recommend_for(as_entry(entry), side=side, k=TOP_K)
+    found = matcher.recommend_for(matcher_view(session, entry), side=side, k=TOP_K)
     other = Capability if is_scenario else Scenario
     other_id = "capability_id" if is_scenario else "scenario_id"
     # The index may be older than the database: keep only entries still matchable now.

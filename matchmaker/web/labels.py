@@ -21,6 +21,17 @@ STATUS_LABELS = {
     "contacted": _l("Contacted"),
     "negotiating": _l("Negotiating"),
     "signed": _l("Signed"),
+    # Evidence for a claim (evidence.claims.State) and its files (models.EvidenceStatus).
+    "unbacked": _l("No evidence yet"),
+    "verified": _l("Verified"),
+    "expiring": _l("Verified, expiring soon"),
+    "expired": _l("Expired"),
+    "replaced": _l("Replaced"),
+}
+
+CLAIM_KIND_LABELS = {
+    "qualification": _l("Qualification"),
+    "case": _l("Reference case"),
 }
 
 ROLE_LABELS = {
@@ -96,6 +107,7 @@ def init_app(app: Flask) -> None:
         status_label=status_label,
         role_label=lambda code: str(ROLE_LABELS.get(code, code)),
         kind_label=lambda code: str(KIND_LABELS.get(code, code)),
+        claim_kind_label=lambda code: str(CLAIM_KIND_LABELS.get(code, code)),
         budget=budget,
         reason_label=reason_label,
         part_label=part_label,
