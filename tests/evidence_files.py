@@ -3,8 +3,14 @@
 import io
 
 from PIL import Image
+from sqlmodel import select
+from werkzeug.datastructures import FileStorage
+from werkzeug.test import encode_multipart
 from pypdf import PdfWriter
+from pypdf.actions import JavaScript
 from pypdf.generic import DictionaryObject, NameObject, TextStringObject
+
+from support import csrf_token
 
 
 def pdf(*, script: str | None = None, launch: bool = False) -> bytes:
@@ -13,7 +19,7 @@ def pdf(*, script: str | None = None, launch: bool = False) -> bytes:
     writer = PdfWriter()
     writer.add_blank_page(width=595, height=842)
     if script:
-        writer.add_js(script)
+        writer.add_open_action(JavaScript(script))
     if launch:
         action = DictionaryObject(
             {
@@ -56,3 +62,59 @@ def image(fmt: str = "PNG", size: tuple[int, int] = (800, 600), mode: str = "RGB
 def image_bomb(side: int = 20_000) -> bytes:
     """A small PNG (a few hundred KB) that declares side × side pixels."""
     return image("PNG", (side, side), mode="1")
+
+
+def upload(
+    client, claim: str, data: bytes, *, kind: str = "qualification", filename: str = "证书.pdf"
+):  # type: ignore[no-untyped-def]
+    """Upload `data` as the evidence of a claim, as the browser's form does (with its token).
+
+    The body is encoded in memory: the test client's own encoder spools a large body to a
+    temporary file it never closes.
+    """
+    fields = {
+        "csrf_token": csrf_token(client),
+        "kind": kind,
+        "claim": claim,
+        "file": FileStorage(io.BytesIO(data), filename, content_type="application/octet-stream"),
+    }
+    boundary, body = encode_multipart(fields)
+    return client.post(
+        "/evidence/upload", data=body, content_type=f"multipart/form-data; boundary={boundary}"
+    )
+
+
+def approved_evidence(session, org, *claims: str, kind: str = "qualification", until=None):  # type: ignore[no-untyped-def]
+    """Rows for evidence an official has approved (no file behind them: for pages that show
+    only which claims are verified)."""
+    from models import ClaimKind, Evidence, EvidenceStatus, User
+
+    uploader = session.exec(select(User).where(User.organisation_id == org.id)).first()
+    if uploader is None:
+        uploader = User(
+            email=f"uploader{org.id}@example.cn",
+            name="上传人",
+            organisation_id=org.id,
+            password_hash="x",
+        )
+        session.add(uploader)
+        session.flush()
+    rows = [
+        Evidence(
+            organisation_id=org.id,
+            kind=ClaimKind(kind),
+            claim=claim,
+            status=EvidenceStatus.approved,
+            filename="证书.pdf",
+            media_type="application/pdf",
+            size=1000,
+            sha256="0" * 64,
+            stored_name=f"missing-{org.id}-{n}-{kind}.pdf",
+            expires_on=until,
+            uploaded_by_id=uploader.id,
+        )
+        for n, claim in enumerate(claims)
+    ]
+    session.add_all(rows)
+    session.commit()
+    return rows

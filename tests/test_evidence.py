@@ -2,11 +2,11 @@
 them until an expiry date or reject them, the firm is reminded before expiry, and an expired
 claim stops counting (matching, filters) and disappears from the public pages."""
 
-import io
 from datetime import timedelta
 from pathlib import Path
 
 from evidence_files import pdf
+from evidence_files import upload as upload_as_browser
 from posting_data import member_of, official, sign_in
 from sqlmodel import select
 from test_inbox import smtp_server  # noqa: F401  (the fixture: a real SMTP server)
@@ -44,12 +44,7 @@ def a_firm_with_a_qualification(session):
 
 
 def upload(client, claim, data, *, kind="qualification", filename=CERTIFICATE):
-    return post(
-        client,
-        "/evidence/upload",
-        {"kind": kind, "claim": claim, "file": (io.BytesIO(data), filename)},
-        content_type="multipart/form-data",
-    )
+    return upload_as_browser(client, claim, data, kind=kind, filename=filename)
 
 
 def open_file(client, url):
@@ -143,7 +138,8 @@ def test_a_certificate_is_approved_reminded_once_and_stops_counting_when_it_expi
     assert "0 reminded, 0 expired" in run_reminders(app)
     reminders = [n for n in notes_of(session, user) if n.kind == "evidence.expiring"]
     assert len(reminders) == 1 and reminders[0].params["days"] == "20"
-    assert len(mailbox.messages) == 2 and "expires on" in mailbox.messages[1][1]["Subject"]
+    # The command speaks the platform's default language, Chinese, as `matchmaker remind` does.
+    assert len(mailbox.messages) == 2 and "到期（还有 20 天）" in mailbox.messages[1][1]["Subject"]
 
     # Time passes: the certificate's date is behind us.
     session.refresh(evidence)

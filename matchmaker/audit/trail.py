@@ -21,6 +21,7 @@ from models import (
     AuditEntry,
     Batch,
     Capability,
+    Evidence,
     Organisation,
     Recommendation,
     Scenario,
@@ -99,6 +100,7 @@ LABELS = {
     "organisation": (Organisation, lambda o: o.name),
     "user": (User, lambda o: o.email),
     "batch": (Batch, lambda o: o.name),
+    "evidence": (Evidence, lambda o: f"{o.claim} · {o.filename}"),
 }
 
 
@@ -165,6 +167,12 @@ ACTION_LABELS = {
     "api_token.revoke": _l("API token revoked"),
     "notification.read": _l("Notification read"),
     "notification.read_all": _l("All notifications read"),
+    "evidence.upload": _l("Evidence uploaded"),
+    "evidence.withdraw": _l("Evidence deleted by its firm"),
+    "evidence.approve": _l("Evidence approved"),
+    "evidence.reject": _l("Evidence rejected"),
+    "evidence.remind": _l("Reminder sent: evidence expires within 30 days"),
+    "evidence.lapse": _l("Evidence expired"),
 }
 OBJECT_LABELS = {
     "scenario": _l("Scenario"),
@@ -178,6 +186,7 @@ OBJECT_LABELS = {
     "api_token": _l("API token"),
     "notification": _l("Notification"),
     "join_request": _l("Request to join"),
+    "evidence": _l("Evidence"),
 }
 CHANGE_LABELS = {
     "status": _l("Status"),
@@ -192,6 +201,9 @@ CHANGE_LABELS = {
     "capability": _l("Capability"),
     "count": _l("Count"),
     "name": _l("Name"),
+    "claim": _l("Claim"),
+    "filename": _l("File"),
+    "expires_on": _l("Valid until"),
 }
 
 
