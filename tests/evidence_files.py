@@ -3,12 +3,12 @@
 import io
 
 from PIL import Image
-from sqlmodel import select
-from werkzeug.datastructures import FileStorage
-from werkzeug.test import encode_multipart
 from pypdf import PdfWriter
 from pypdf.actions import JavaScript
 from pypdf.generic import DictionaryObject, NameObject, TextStringObject
+from sqlmodel import select
+from werkzeug.datastructures import FileStorage
+from werkzeug.test import encode_multipart
 
 from support import csrf_token
 

@@ -167,7 +167,9 @@ def test_a_certificate_is_approved_reminded_once_and_stops_counting_when_it_expi
 
     # Every step is in the audit trail.
     actions = session.exec(
-        select(AuditEntry.action).where(AuditEntry.object_type == "evidence").order_by(AuditEntry.id)
+        select(AuditEntry.action)
+        .where(AuditEntry.object_type == "evidence")
+        .order_by(AuditEntry.id)
     ).all()
     assert actions == ["evidence.upload", "evidence.approve", "evidence.remind", "evidence.lapse"]
 
@@ -205,7 +207,9 @@ def test_a_rejected_file_is_explained_and_a_new_one_keeps_the_history(app, sessi
     session.expire_all()
     assert session.get(Evidence, second.id).status == "replaced"
     third = session.exec(select(Evidence).order_by(Evidence.id.desc())).first()
-    assert post(desk, f"/evidence/{third.id}/approve", {"version": third.version}).status_code == 302
+    assert (
+        post(desk, f"/evidence/{third.id}/approve", {"version": third.version}).status_code == 302
+    )
     page = firm.get("/evidence/").get_data(as_text=True)
     assert "History (3 files)" in page and "Verified." in page
 

@@ -115,7 +115,9 @@ def test_a_body_declared_larger_than_the_limit_is_refused_before_it_is_read(app,
         (image("PNG"), "证书.jpg", "image/png"),  # typed by content, not by name
     ],
 )
-def test_pdf_jpeg_and_png_are_accepted_by_their_content(app, session, firm, data, filename, media_type):
+def test_pdf_jpeg_and_png_are_accepted_by_their_content(
+    app, session, firm, data, filename, media_type
+):
     assert upload(firm, data, filename).status_code == 302
     evidence = session.exec(select(Evidence)).one()
     assert evidence.media_type == media_type and evidence.size == len(data)

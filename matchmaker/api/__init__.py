@@ -30,6 +30,6 @@ def _unlimited() -> bool:
 limiter.limit(_rate_limit, key_func=get_remote_address, exempt_when=_unlimited)(bp)
 
 # The modules below declare their operations on `registry`, so they come after it.
-from matchmaker.api import account, docs, officials, reads, writes  # noqa: E402
+from matchmaker.api import account, docs, evidence, officials, reads, writes  # noqa: E402
 
-__all__ = ["account", "bp", "docs", "officials", "reads", "registry", "writes"]
+__all__ = ["account", "bp", "docs", "evidence", "officials", "reads", "registry", "writes"]

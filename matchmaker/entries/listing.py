@@ -12,9 +12,9 @@ from sqlalchemy.dialects.postgresql import JSONB
 from sqlmodel import Session, col, select
 
 from matchmaker.entries import deadlines
+from matchmaker.entries.indexing import normalize_for_search, search_words
 from matchmaker.entries.reference import QUALIFICATIONS
 from matchmaker.evidence.claims import holds_verified
-from matchmaker.entries.indexing import normalize_for_search, search_words
 from matchmaker.web.security import parse_int
 from models import Batch, BatchStatus, Capability, Scenario
 

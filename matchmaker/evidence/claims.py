@@ -68,7 +68,9 @@ class Claim(NamedTuple):
         return self.current.expires_on if self.current else None
 
 
-def state_of(files: Sequence[Evidence], today: date) -> tuple[State, Evidence | None, Evidence | None]:
+def state_of(
+    files: Sequence[Evidence], today: date
+) -> tuple[State, Evidence | None, Evidence | None]:
     """The claim's state from its files (newest first), its approved file and its open one."""
     approved = next((f for f in files if f.status == EvidenceStatus.approved), None)
     waiting = (EvidenceStatus.pending, EvidenceStatus.rejected)
@@ -205,7 +207,6 @@ def holds_verified(organisation_id: Any, qualification: str, *, today: date) -> 
         Evidence.claim == qualification,
         in_force(today),
     )
-
 
 
 class Shown(NamedTuple):

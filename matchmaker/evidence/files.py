@@ -134,7 +134,7 @@ def _check_image(path: Path, media_type: str) -> None:
         raise bomb from None
     except FileRefused:
         raise
-    except Exception:  # noqa: BLE001  (a decoder reading hostile bytes can fail in any way)
+    except Exception:  # a decoder reading hostile bytes can fail in any way
         raise _unreadable() from None
 
 
@@ -149,7 +149,7 @@ def _check_pdf(path: Path) -> None:
         scripted = _reaches_script(reader.trailer)
     except FileRefused:
         raise
-    except Exception:  # noqa: BLE001  (a parser reading hostile bytes can fail in any way)
+    except Exception:  # a parser reading hostile bytes can fail in any way
         raise _unreadable() from None
     if scripted:
         raise FileRefused(

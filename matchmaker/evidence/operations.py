@@ -6,6 +6,7 @@ Files are never overwritten: a new file of the same claim takes the place of the
 which stays (status replaced) with its bytes, as does an approved file its renewal replaces.
 """
 
+import re
 from datetime import date, timedelta
 from pathlib import Path
 from typing import IO, NamedTuple
@@ -31,6 +32,7 @@ from models import (
 from models._types import utcnow
 
 REASON_MAX = 500
+CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 LONGEST_VALIDITY = timedelta(days=366 * 30)  # an expiry further off is a typing mistake
 REMIND_ACTION = "evidence.remind"
 LAPSE_ACTION = "evidence.lapse"
@@ -56,7 +58,9 @@ def _facts(evidence: Evidence) -> dict[str, object]:
     }
 
 
-def claim_files(session: Session, organisation_id: int, kind: ClaimKind, name: str) -> list[Evidence]:
+def claim_files(
+    session: Session, organisation_id: int, kind: ClaimKind, name: str
+) -> list[Evidence]:
     """Every file of one claim, newest first."""
     return list(
         session.exec(
@@ -179,7 +183,9 @@ def approve(
         {**_facts(evidence), "expires_on": expires_on.isoformat() if expires_on else None},
         user_id=user_id,
     )
-    _tell(session, evidence, "evidence.approved", until=expires_on.isoformat() if expires_on else "")
+    _tell(
+        session, evidence, "evidence.approved", until=expires_on.isoformat() if expires_on else ""
+    )
 
 
 def reject(
@@ -190,15 +196,19 @@ def reject(
     reason = reason.strip()
     if not reason:
         raise EvidenceRefused(_("Say why, so that the firm can put it right."), field="reason")
+    if CONTROL.search(reason):  # PostgreSQL refuses NUL; no other control character is text
+        raise EvidenceRefused(_("Enter printable text, without control characters."), field="reason")
     if len(reason) > REASON_MAX:
-        raise EvidenceRefused(
-            _("At most %(count)d characters.", count=REASON_MAX), field="reason"
-        )
+        raise EvidenceRefused(_("At most %(count)d characters.", count=REASON_MAX), field="reason")
     claim_version(session, evidence, version, _changed_first())
     _decide(evidence, EvidenceStatus.rejected, user_id)
     evidence.reason = reason
     audit.record(
-        session, "evidence.reject", evidence, {**_facts(evidence), "reason": reason}, user_id=user_id
+        session,
+        "evidence.reject",
+        evidence,
+        {**_facts(evidence), "reason": reason},
+        user_id=user_id,
     )
     _tell(session, evidence, "evidence.rejected", reason=reason)
 
@@ -276,7 +286,9 @@ def send_reminders(session: Session, *, today: date) -> Sent:
             assert evidence.expires_on is not None
             days = (evidence.expires_on - today).days
             until = evidence.expires_on.isoformat()
-            audit.record(session, REMIND_ACTION, evidence, {"claim": evidence.claim, "until": until})
+            audit.record(
+                session, REMIND_ACTION, evidence, {"claim": evidence.claim, "until": until}
+            )
             _tell(session, evidence, "evidence.expiring", until=until, days=str(days))
             reminded.append(evidence)
     ended = session.exec(

@@ -6,10 +6,13 @@ actors must not reach. Rows are made directly (one password hash for everyone) s
 world per test stays cheap.
 """
 
+import io
 from dataclasses import dataclass, field
 from datetime import date, timedelta
+from pathlib import Path
 from typing import Any
 
+from evidence_files import pdf
 from flask import Flask
 from flask.testing import FlaskClient
 from sqlmodel import Session, SQLModel
@@ -17,6 +20,7 @@ from werkzeug.security import generate_password_hash
 
 from matchmaker.api import tokens
 from matchmaker.entries.indexing import index_entry
+from matchmaker.evidence import files as evidence_files
 from matchmaker.spreadsheets import imports
 from matchmaker.spreadsheets.files import LAYOUTS, ORGANISATION_COLUMN, Table
 from models import (
@@ -25,6 +29,7 @@ from models import (
     Capability,
     DockingEvent,
     DockingStage,
+    Evidence,
     Interest,
     JoinRequest,
     Notification,
@@ -83,6 +88,7 @@ class World:
     secrets: dict[str, str]  # the API tokens themselves, one per user name
     uploads: dict[str, str]  # import stash tokens, one per user name
     join_requests: dict[str, int] = field(default_factory=dict)  # b: a request to join B
+    evidence: dict[str, int] = field(default_factory=dict)  # a, b: each firm's waiting file
 
 
 def _org(session: Session, key: str, kind: OrgKind, name: str) -> Organisation:
@@ -265,6 +271,19 @@ def build(app: Flask, session: Session) -> World:
         )
     }
     session.add_all(join_requests.values())
+    # Each firm's certificate for its 高新技术企业 claim, waiting for an official, on disk.
+    folder = Path(app.config["EVIDENCE_DIR"])
+    evidence = {}
+    for key in ("a", "b"):
+        stored = evidence_files.receive(io.BytesIO(pdf()), folder)
+        evidence[key] = Evidence(
+            organisation_id=orgs[f"supply_{key}"].id,
+            claim="高新技术企业",
+            filename="证书.pdf",
+            uploaded_by_id=users["supply" if key == "a" else "supply_b"].id,
+            **stored._asdict(),
+        )
+    session.add_all(evidence.values())
     session.commit()
 
     secrets = {name: tokens.issue(session, user=user, name="测试") for name, user in users.items()}
@@ -312,6 +331,7 @@ def build(app: Flask, session: Session) -> World:
         secrets={key: issued.secret for key, issued in secrets.items()},
         uploads=uploads,
         join_requests={key: j.id for key, j in join_requests.items()},
+        evidence={key: e.id for key, e in evidence.items()},
     )
 
 
