@@ -1,6 +1,7 @@
 """Files a firm might upload as evidence: good scans, and the bad ones a platform must refuse."""
 
 import io
+import secrets
 
 from PIL import Image
 from pypdf import PdfWriter
@@ -109,11 +110,11 @@ def approved_evidence(session, org, *claims: str, kind: str = "qualification", u
             media_type="application/pdf",
             size=1000,
             sha256="0" * 64,
-            stored_name=f"missing-{org.id}-{n}-{kind}.pdf",
+            stored_name=f"missing-{secrets.token_hex(8)}.pdf",
             expires_on=until,
             uploaded_by_id=uploader.id,
         )
-        for n, claim in enumerate(claims)
+        for claim in claims
     ]
     session.add_all(rows)
     session.commit()

@@ -203,7 +203,7 @@ CHANGE_LABELS = {
     "name": _l("Name"),
     "claim": _l("Claim"),
     "filename": _l("File"),
-    "expires_on": _l("Valid until"),
+    "until": _l("Valid until"),
 }
 
 

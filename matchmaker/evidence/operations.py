@@ -104,10 +104,7 @@ def attach(
     check_claim(session, org, kind, name)
     stored = files.receive(source, directory)
     history = claim_files(session, org.id, kind, name)
-    for waiting in (f for f in history if f.status == EvidenceStatus.pending):
-        waiting.status = EvidenceStatus.replaced
-        waiting.version += 1
-        session.add(waiting)
+    _replace(session, history, EvidenceStatus.pending)
     evidence = Evidence(
         organisation_id=org.id,
         kind=kind,
@@ -169,23 +166,11 @@ def approve(
     if expires_on is not None and expires_on > today + LONGEST_VALIDITY:
         raise EvidenceRefused(_("The expiry date is too far off."), field="expires_on")
     claim_version(session, evidence, version, _changed_first())
-    for earlier in claim_files(session, evidence.organisation_id, evidence.kind, evidence.claim):
-        if earlier.status == EvidenceStatus.approved:
-            earlier.status = EvidenceStatus.replaced
-            earlier.version += 1
-            session.add(earlier)
-    _decide(evidence, EvidenceStatus.approved, user_id)
+    history = claim_files(session, evidence.organisation_id, evidence.kind, evidence.claim)
+    _replace(session, history, EvidenceStatus.approved)
     evidence.expires_on = expires_on
-    audit.record(
-        session,
-        "evidence.approve",
-        evidence,
-        {**_facts(evidence), "expires_on": expires_on.isoformat() if expires_on else None},
-        user_id=user_id,
-    )
-    _tell(
-        session, evidence, "evidence.approved", until=expires_on.isoformat() if expires_on else ""
-    )
+    until = expires_on.isoformat() if expires_on else ""
+    _decide(session, evidence, EvidenceStatus.approved, user_id, until=until)
 
 
 def reject(
@@ -197,20 +182,14 @@ def reject(
     if not reason:
         raise EvidenceRefused(_("Say why, so that the firm can put it right."), field="reason")
     if CONTROL.search(reason):  # PostgreSQL refuses NUL; no other control character is text
-        raise EvidenceRefused(_("Enter printable text, without control characters."), field="reason")
+        raise EvidenceRefused(
+            _("Enter printable text, without control characters."), field="reason"
+        )
     if len(reason) > REASON_MAX:
         raise EvidenceRefused(_("At most %(count)d characters.", count=REASON_MAX), field="reason")
     claim_version(session, evidence, version, _changed_first())
-    _decide(evidence, EvidenceStatus.rejected, user_id)
     evidence.reason = reason
-    audit.record(
-        session,
-        "evidence.reject",
-        evidence,
-        {**_facts(evidence), "reason": reason},
-        user_id=user_id,
-    )
-    _tell(session, evidence, "evidence.rejected", reason=reason)
+    _decide(session, evidence, EvidenceStatus.rejected, user_id, reason=reason)
 
 
 def _still_waiting(evidence: Evidence) -> None:
@@ -218,10 +197,26 @@ def _still_waiting(evidence: Evidence) -> None:
         raise NotAllowed(_("This file has already been decided, replaced or deleted."))
 
 
-def _decide(evidence: Evidence, status: EvidenceStatus, user_id: int) -> None:
+def _replace(session: Session, history: list[Evidence], status: EvidenceStatus) -> None:
+    """Mark the claim's files in `status` replaced: a newer file takes their place."""
+    for earlier in (f for f in history if f.status == status):
+        earlier.status = EvidenceStatus.replaced
+        earlier.version += 1
+        session.add(earlier)
+
+
+def _decide(
+    session: Session, evidence: Evidence, status: EvidenceStatus, user_id: int, **details: str
+) -> None:
+    """Record an official's decision: the file's status, the audit row, the firm told."""
     evidence.status = status
     evidence.decided_by_id = user_id
     evidence.decided_at = utcnow()
+    verb = {EvidenceStatus.approved: "approve", EvidenceStatus.rejected: "reject"}[status]
+    audit.record(
+        session, f"evidence.{verb}", evidence, {**_facts(evidence), **details}, user_id=user_id
+    )
+    _tell(session, evidence, f"evidence.{status.value}", **details)
 
 
 def _changed_first() -> str:

@@ -185,6 +185,7 @@ def waiting() -> tuple[str, int]:
 
 def _queue_page(
     deciding: int | None = None,
+    *,
     approve_form: ApproveForm | None = None,
     reject_form: RejectForm | None = None,
     status: int = 200,
@@ -219,30 +220,44 @@ def _back_to_queue() -> Response:
     return redirect(url_for("evidence.queue", **({"page": page} if page else {})))
 
 
+def _decision(evidence_id: int, form: ApproveForm | RejectForm, decide: Any) -> Any:
+    """Apply an official's decision from `form`; a refusal is shown at the form's field."""
+    evidence = _waiting_or_404(evidence_id)
+    field = form.expires_on if isinstance(form, ApproveForm) else form.reason
+    forms = {"approve_form" if isinstance(form, ApproveForm) else "reject_form": form}
+    if not form.validate_on_submit():
+        return _queue_page(evidence.id, status=422, **forms)
+    session = get_session()
+    try:
+        decide(session, evidence)
+    except EvidenceRefused as refused:
+        session.rollback()
+        field.errors = [str(refused)]
+        return _queue_page(evidence.id, status=422, **forms)
+    session.commit()
+    return evidence
+
+
 @bp.route("/<int:evidence_id>/approve", methods=["POST"])
 @roles_required(*STAFF)
 def approve(evidence_id: int) -> Any:
     """Approve a file until the expiry date printed on it; the firm is told."""
-    evidence = _waiting_or_404(evidence_id)
     form = ApproveForm()
-    if not form.validate_on_submit():
-        return _queue_page(evidence.id, approve_form=form, status=422)
-    session = get_session()
-    try:
-        operations.approve(
+    decided = _decision(
+        evidence_id,
+        form,
+        lambda session, evidence: operations.approve(
             session,
             evidence,
             version=form.version.data,
             expires_on=form.expires_on.data,
             today=local_today(),
             user_id=current_user.id,
-        )
-    except EvidenceRefused as refused:
-        session.rollback()
-        form.expires_on.errors = [str(refused)]
-        return _queue_page(evidence.id, approve_form=form, status=422)
-    session.commit()
-    flash(_("Approved: %(claim)s.", claim=evidence.claim), "info")
+        ),
+    )
+    if not isinstance(decided, Evidence):
+        return decided
+    flash(_("Approved: %(claim)s.", claim=decided.claim), "info")
     return _back_to_queue()
 
 
@@ -250,23 +265,19 @@ def approve(evidence_id: int) -> Any:
 @roles_required(*STAFF)
 def reject(evidence_id: int) -> Any:
     """Reject a file with the reason the firm is told."""
-    evidence = _waiting_or_404(evidence_id)
     form = RejectForm()
-    if not form.validate_on_submit():
-        return _queue_page(evidence.id, reject_form=form, status=422)
-    session = get_session()
-    try:
-        operations.reject(
+    decided = _decision(
+        evidence_id,
+        form,
+        lambda session, evidence: operations.reject(
             session,
             evidence,
             version=form.version.data,
             reason=form.reason.data or "",
             user_id=current_user.id,
-        )
-    except EvidenceRefused as refused:
-        session.rollback()
-        form.reason.errors = [str(refused)]
-        return _queue_page(evidence.id, reject_form=form, status=422)
-    session.commit()
-    flash(_("Rejected: %(claim)s.", claim=evidence.claim), "info")
+        ),
+    )
+    if not isinstance(decided, Evidence):
+        return decided
+    flash(_("Rejected: %(claim)s.", claim=decided.claim), "info")
     return _back_to_queue()

@@ -151,6 +151,13 @@ def upload_route(why: str) -> "Route":
     )
 
 
+def _firm_and_officials(actor: Actor, relation: str, method: str, variant: str) -> Expect | None:
+    """A firm's evidence file: officials read every one, other visitors none but their own."""
+    if actor.staff:
+        return _only(200)
+    return _only(404) if relation == "own" and actor.side != OrgKind.supply else None
+
+
 FMT = {"fmt": "csv"}
 DRAFT_BATCH = lambda actor, world: {"batch_id": world.batches["draft"]}  # noqa: E731
 PAIRING_A = lambda actor, world: {"recommendation_id": world.pairings["a"]}  # noqa: E731
@@ -351,13 +358,7 @@ ROUTES: dict[str, Route] = {
         "signed in",
         own=EVIDENCE_A,
         other=EVIDENCE_B,
-        exception=lambda actor, relation, method, variant: (
-            _only(200)
-            if actor.staff
-            else _only(404)
-            if relation == "own" and actor.side != OrgKind.supply
-            else None
-        ),
+        exception=_firm_and_officials,
         why="a file is served to its firm and to officials; to anyone else (a buyer asking "
         "for the supply side's file included) it does not exist",
     ),
@@ -370,13 +371,7 @@ ROUTES: dict[str, Route] = {
         "api token",
         own=EVIDENCE_A,
         other=EVIDENCE_B,
-        exception=lambda actor, relation, method, variant: (
-            _only(200)
-            if actor.staff
-            else _only(404)
-            if relation == "own" and actor.side != OrgKind.supply
-            else None
-        ),
+        exception=_firm_and_officials,
         why="a file's status is its firm's and the officials' business; others are told it "
         "does not exist",
     ),
