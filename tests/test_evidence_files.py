@@ -130,3 +130,10 @@ def test_a_file_just_at_the_limit_is_accepted(app, session, firm):
     data = body + b"%" + b"0" * (files.MAX_BYTES - len(body) - 2) + b"\n"
     assert len(data) == files.MAX_BYTES
     assert upload(firm, data, "大文件.pdf").status_code == 302
+
+
+def test_a_file_name_cannot_hide_its_end_or_a_path(app, session, firm):
+    assert upload(firm, pdf(), "../证书\u202efdp.exe").status_code == 302
+    evidence = session.exec(select(Evidence)).one()
+    assert evidence.filename == ".._证书fdp.exe"  # shown as it is, nothing reversed
+    assert evidence.media_type == "application/pdf"  # and served as what it is

@@ -21,6 +21,7 @@ from matchmaker.pairing import recommend
 from matchmaker.records import audit, notify
 from matchmaker.records.versions import claim as claim_version
 from matchmaker.web.errors import NotAllowed
+from matchmaker.web.text import visible
 from models import (
     Capability,
     ClaimKind,
@@ -109,7 +110,8 @@ def attach(
         organisation_id=org.id,
         kind=kind,
         claim=name,
-        filename=files.UNSAFE_NAME.sub("_", filename)[-200:] or "evidence",
+        # Shown to officials: no path, control or direction-changing characters ("fdp.exe").
+        filename=files.UNSAFE_NAME.sub("_", visible(filename))[-200:] or "evidence",
         media_type=stored.media_type,
         size=stored.size,
         sha256=stored.sha256,
