@@ -6,7 +6,7 @@ import secrets
 from PIL import Image
 from pypdf import PdfWriter
 from pypdf.actions import JavaScript
-from pypdf.generic import DictionaryObject, NameObject, TextStringObject
+from pypdf.generic import DecodedStreamObject, DictionaryObject, NameObject, TextStringObject
 from sqlmodel import select
 from werkzeug.datastructures import FileStorage
 from werkzeug.test import encode_multipart
@@ -14,9 +14,18 @@ from werkzeug.test import encode_multipart
 from support import csrf_token
 
 
-def pdf(*, script: str | None = None, launch: bool = False) -> bytes:
+def pdf(*, script: str | None = None, launch: bool = False, size: int | None = None) -> bytes:
     """A one-page PDF; with `script`, one that runs it on opening; with `launch`, one that
-    launches a program when opened."""
+    launches a program when opened; with `size`, one of exactly that many bytes (its page's
+    content stream padded, as a scan's image would fill it)."""
+    if size is not None:
+        padding = size
+        for _attempt in range(3):  # the stream's /Length changes the size by a digit or two
+            data = _padded_pdf(padding)
+            if len(data) == size:
+                return data
+            padding += size - len(data)
+        raise AssertionError("could not pad the PDF to the size asked for")
     writer = PdfWriter()
     writer.add_blank_page(width=595, height=842)
     if script:
@@ -29,6 +38,17 @@ def pdf(*, script: str | None = None, launch: bool = False) -> bytes:
             }
         )
         writer._root_object[NameObject("/OpenAction")] = writer._add_object(action)
+    out = io.BytesIO()
+    writer.write(out)
+    return out.getvalue()
+
+
+def _padded_pdf(padding: int) -> bytes:
+    writer = PdfWriter()
+    page = writer.add_blank_page(width=595, height=842)
+    content = DecodedStreamObject()
+    content.set_data(b"%" + b" " * max(padding, 0) + b"\n")
+    page[NameObject("/Contents")] = writer._add_object(content)
     out = io.BytesIO()
     writer.write(out)
     return out.getvalue()
@@ -119,3 +139,10 @@ def approved_evidence(session, org, *claims: str, kind: str = "qualification", u
     session.add_all(rows)
     session.commit()
     return rows
+
+
+def pdf_without_xref(objects: int) -> bytes:
+    """A PDF of many small objects and no cross-reference table, which a reader must rebuild
+    object by object."""
+    body = b"".join(b"%d 0 obj\n<< /A [1 2 3] >>\nendobj\n" % n for n in range(1, objects))
+    return b"%PDF-1.4\n" + body + b"trailer\n<< /Root 1 0 R >>\nstartxref\n0\n%%EOF\n"

@@ -5,7 +5,7 @@ import io
 from pathlib import Path
 
 import pytest
-from evidence_files import hidden_script_pdf, image, image_bomb, pdf
+from evidence_files import hidden_script_pdf, image, image_bomb, pdf, pdf_without_xref
 from evidence_files import upload as upload_as_browser
 from posting_data import member_of, sign_in
 from pypdf import PdfWriter
@@ -125,11 +125,18 @@ def test_pdf_jpeg_and_png_are_accepted_by_their_content(
 
 
 def test_a_file_just_at_the_limit_is_accepted(app, session, firm):
-    # A valid PDF padded with a comment up to exactly 10 MB.
+    data = pdf(size=files.MAX_BYTES)
+    assert upload(firm, data, "大文件.pdf").status_code == 302
+    assert session.exec(select(Evidence)).one().size == files.MAX_BYTES
+
+
+def test_a_pdf_whose_end_marker_is_far_from_its_end_is_refused_at_once(app, session, firm):
+    # pypdf would search 10 MB for the marker line by line; the check stops first.
     body = pdf()
     data = body + b"%" + b"0" * (files.MAX_BYTES - len(body) - 2) + b"\n"
-    assert len(data) == files.MAX_BYTES
-    assert upload(firm, data, "大文件.pdf").status_code == 302
+    response = upload(firm, data, "证书.pdf")
+    assert response.status_code == 400 and "damaged" in response.get_data(as_text=True)
+    nothing_changed(app, session)
 
 
 def test_a_file_name_cannot_hide_its_end_or_a_path(app, session, firm):
@@ -137,3 +144,11 @@ def test_a_file_name_cannot_hide_its_end_or_a_path(app, session, firm):
     evidence = session.exec(select(Evidence)).one()
     assert evidence.filename == ".._证书fdp.exe"  # shown as it is, nothing reversed
     assert evidence.media_type == "application/pdf"  # and served as what it is
+
+
+@pytest.mark.slow
+def test_a_pdf_that_would_take_a_minute_to_read_is_refused_within_its_budget(app, session, firm):
+    # Rebuilding 200,000 objects takes pypdf about a minute; the check stops at 3 s of CPU.
+    response = upload(firm, pdf_without_xref(200_000), "证书.pdf")
+    assert response.status_code == 400 and "too complex" in response.get_data(as_text=True)
+    nothing_changed(app, session)

@@ -21,10 +21,14 @@ from PIL import Image
 from pypdf import PdfReader
 from pypdf.generic import ArrayObject, DictionaryObject, IndirectObject
 
+from matchmaker.web.security import TimedBytes
+
 MAX_BYTES = 10 * 1024 * 1024  # 10 MB, the most one evidence file may hold
 # 40 megapixels: a 600 dpi scan of an A4 page is 35; Pillow's own limit is about 89.
 MAX_PIXELS = 40_000_000
 MAX_PDF_OBJECTS = 100_000  # a certificate has hundreds; more is a file built to exhaust us
+PDF_CPU_SECONDS = 3.0  # a 10 MB scan is checked in a fifth of a second
+EOF_WITHIN = 64 * 1024  # a PDF's %%EOF marker is this close to its end (a few bytes may follow)
 CHUNK = 64 * 1024
 # What is accepted, by the type its content shows, and the extension it is stored under.
 TYPES = {"application/pdf": "pdf", "image/jpeg": "jpg", "image/png": "png"}
@@ -140,13 +144,25 @@ def _check_image(path: Path, media_type: str) -> None:
 
 def _check_pdf(path: Path) -> None:
     """Read the PDF's structure and refuse it if anything a viewer reaches could run code."""
+    with path.open("rb") as handle:
+        handle.seek(max(0, path.stat().st_size - EOF_WITHIN))
+        ends_well = b"%%EOF" in handle.read()
+    if not ends_well:
+        # Writers end a PDF with %%EOF; without one near the end, pypdf would search the
+        # whole file for it line by line (seconds on 10 MB), so such a file stops here.
+        raise _unreadable()
     try:
-        reader = PdfReader(path, strict=False)
+        # Read against a CPU budget: a file of many small objects and no cross-reference
+        # table makes pypdf rebuild it object by object (a minute for 10 MB).
+        timed = TimedBytes(path.read_bytes(), PDF_CPU_SECONDS, _too_complex)
+        reader = PdfReader(timed, strict=False)
         if reader.is_encrypted:
             raise FileRefused(
                 _("The PDF is password-protected, so it cannot be checked. Upload it unprotected.")
             )
         scripted = _reaches_script(reader.trailer)
+        if timed.expired:  # pypdf skips what it cannot read, the refused reads included
+            raise _too_complex()
     except FileRefused:
         raise
     except Exception:  # a parser reading hostile bytes can fail in any way
@@ -179,7 +195,7 @@ def _reaches_script(root: DictionaryObject) -> bool:
             item = item.get_object()
         visited += 1
         if visited > MAX_PDF_OBJECTS:
-            raise FileRefused(_("The PDF is too complex to be checked. Upload a simpler export."))
+            raise _too_complex()
         if isinstance(item, DictionaryObject):
             if SCRIPT_KEYS & set(item.keys()):
                 return True
@@ -192,6 +208,10 @@ def _reaches_script(root: DictionaryObject) -> bool:
         elif isinstance(item, ArrayObject):
             stack.extend(list.__iter__(item))
     return False
+
+
+def _too_complex() -> FileRefused:
+    return FileRefused(_("The PDF is too complex to be checked. Upload a simpler export."))
 
 
 def _unreadable() -> FileRefused:
