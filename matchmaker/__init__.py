@@ -55,6 +55,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     from matchmaker.dashboard import views as dashboard
     from matchmaker.docking import views as docking
     from matchmaker.entries import views as entries
+    from matchmaker.evidence import views as evidence
     from matchmaker.feeds import views as feeds
     from matchmaker.inbox import views as inbox
     from matchmaker.interest import views as interest
@@ -85,6 +86,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         members.bp,
         alerts.bp,
         feeds.bp,
+        evidence.bp,
     ):
         app.register_blueprint(blueprint)
 

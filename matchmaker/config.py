@@ -39,6 +39,8 @@ def from_environment(instance_path: Path) -> dict[str, Any]:
         "REDIS_URL": os.environ.get("REDIS_URL", ""),
         "MATCHER_PATH": os.environ.get("MATCHER_PATH", str(instance_path / "matcher.pkl")),
         "MAX_CONTENT_LENGTH": int(os.environ.get("MAX_UPLOAD_MB", "5")) * 1024 * 1024,
+        # Evidence files (certificates, contracts): outside static/, served only through views.
+        "EVIDENCE_DIR": os.environ.get("EVIDENCE_DIR", str(instance_path / "evidence")),
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",
         "SESSION_COOKIE_SECURE": production,

@@ -7,6 +7,7 @@ from models.batch import Batch, BatchStatus
 from models.capability import Capability, CapabilityStatus
 from models.data_version import DataVersion
 from models.docking import DockingEvent, DockingStage
+from models.evidence import ClaimKind, Evidence, EvidenceStatus
 from models.interest import Interest, InterestStatus
 from models.join_request import JoinRequest, JoinStatus
 from models.notification import Notification
@@ -27,10 +28,13 @@ __all__ = [
     "BatchStatus",
     "Capability",
     "CapabilityStatus",
+    "ClaimKind",
     "Criteria",
     "DataVersion",
     "DockingEvent",
     "DockingStage",
+    "Evidence",
+    "EvidenceStatus",
     "FirmTally",
     "Frequency",
     "Interest",

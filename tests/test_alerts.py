@@ -447,4 +447,4 @@ def test_the_alerts_command_offers_every_frequency_that_delivers():
     from matchmaker.commands.alerts import PERIODS
     from models import Frequency
 
-    assert PERIODS == [f.value for f in Frequency if f is not Frequency.never]
+    assert [f.value for f in Frequency if f is not Frequency.never] == PERIODS

@@ -12,10 +12,12 @@ holds rows; they must come out of it unchanged (the trail is append-only).
 import io
 from collections.abc import Callable
 from datetime import datetime
+from pathlib import Path
 from types import SimpleNamespace
 from typing import Any, NamedTuple
 
 import pytest
+from evidence_files import pdf as evidence_pdf
 from flask import Flask
 from listdata import make_capability, make_pairing, make_scenario, xlsx
 from posting_data import (
@@ -33,6 +35,7 @@ from test_import import SCENARIO_HEADERS, scenario_row
 
 from matchmaker.api import tokens
 from matchmaker.auth import resets
+from matchmaker.evidence import operations as evidence_operations
 from matchmaker.spreadsheets import imports
 from matchmaker.spreadsheets.files import read_table
 from models import (
@@ -40,7 +43,9 @@ from models import (
     AuditEntry,
     Batch,
     Capability,
+    ClaimKind,
     DockingEvent,
+    Evidence,
     Interest,
     JoinRequest,
     Notification,
@@ -282,6 +287,30 @@ def a_kept_upload(app: Flask, session: Session) -> dict[str, Any]:
     return {"buyer": buyer, "buyer_org": org, "upload": upload}
 
 
+def a_firm_with_a_claim(app: Flask, session: Session) -> dict[str, Any]:
+    """A firm whose capability claims 高新技术企业, and an official."""
+    firm = member_of(session, OrgKind.supply, "重庆星河软件有限公司")
+    org = session.get(Organisation, firm.organisation_id)
+    make_capability(session, org, qualifications=["高新技术企业"])
+    return {"firm": firm, "official": official(session)}
+
+
+def a_waiting_certificate(app: Flask, session: Session) -> dict[str, Any]:
+    """The firm's certificate, uploaded and waiting for an official."""
+    story = a_firm_with_a_claim(app, session)
+    certificate = evidence_operations.attach(
+        session,
+        user=story["firm"],
+        kind=ClaimKind.qualification,
+        name="高新技术企业",
+        source=io.BytesIO(evidence_pdf()),
+        filename="证书.pdf",
+        directory=Path(app.config["EVIDENCE_DIR"]),
+    )
+    session.commit()
+    return {**story, "certificate": certificate}
+
+
 def today() -> str:
     """Today in Chongqing, as a date field takes it."""
     return datetime.now(LOCAL).date().isoformat()
@@ -445,6 +474,25 @@ WALK = [
     Walk("io.review", "buyer", a_kept_upload,
          lambda s: Form(f"/io/import/scenarios/{s.upload}", {"status": "submitted"}),
          [Audit("import.commit", "buyer_org")]),
+
+    # evidence: a firm's file, an official's decision
+    Walk("evidence.upload", "firm", a_firm_with_a_claim,
+         lambda s: Form("/evidence/upload", {
+             "kind": "qualification", "claim": "高新技术企业",
+             "file": (io.BytesIO(evidence_pdf()), "证书.pdf")}),
+         [Audit("evidence.upload", New(Evidence))]),
+    Walk("evidence.withdraw", "firm", a_waiting_certificate,
+         lambda s: Form(f"/evidence/{s.certificate.id}/withdraw",
+                        {"version": s.certificate.version}),
+         [Audit("evidence.withdraw", "certificate")]),
+    Walk("evidence.approve", "official", a_waiting_certificate,
+         lambda s: Form(f"/evidence/{s.certificate.id}/approve",
+                        {"version": s.certificate.version, "expires_on": "2030-06-30"}),
+         [Audit("evidence.approve", "certificate")]),
+    Walk("evidence.reject", "official", a_waiting_certificate,
+         lambda s: Form(f"/evidence/{s.certificate.id}/reject",
+                        {"version": s.certificate.version, "reason": "证书已过期"}),
+         [Audit("evidence.reject", "certificate")]),
 
     # the JSON API, with the actor's token
     Walk("api.create_scenario", "buyer", a_buyer,

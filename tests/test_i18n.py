@@ -6,6 +6,7 @@ import sys
 from pathlib import Path
 
 from babel.messages.pofile import read_po
+from evidence_files import approved_evidence
 from listdata import make_batch, make_capability, make_pairing, make_scenario
 
 from matchmaker.entries.reference import DISTRICTS, FIELDS, QUALIFICATIONS
@@ -108,6 +109,8 @@ def test_an_english_visitor_reads_reference_names_in_english_and_filters_by_them
     page = client.get(f"/scenarios/{scenario.id}").get_data(as_text=True)
     assert "Smart government" in page and "Yubei District" in page and "Published" in page
     assert "智慧政务" not in page and "shown as written" in page
+    # The public sees qualifications once verified (issue 13: evidence approved by an official).
+    approved_evidence(session, firm, "专精特新", "国家重点软件企业")
     page = client.get(f"/capabilities/{capability.id}").get_data(as_text=True)
     assert "Specialised and innovative SME (&#39;Zhuanjingtexin&#39;)" in page
     assert "National key software enterprise" in page and "Liangjiang New Area" in page

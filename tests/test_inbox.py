@@ -170,6 +170,10 @@ def test_every_documented_kind_has_its_own_sentence():
         "membership.requested",
         "membership.approved",
         "membership.declined",
+        "evidence.approved",
+        "evidence.rejected",
+        "evidence.expiring",
+        "evidence.expired",
     }
     assert set(MESSAGES) == documented
 

@@ -101,7 +101,7 @@ def fits(
         return {}
     is_scenario = isinstance(entry, Scenario)
     side = "scenario" if is_scenario else "capability"
-    found = matcher.recommend_for(recommend.as_entry(entry), side=side, k=CANDIDATES)
+    found = matcher.recommend_for(recommend.matcher_view(session, entry), side=side, k=CANDIDATES)
     other_kind = SearchKind.capabilities if is_scenario else SearchKind.scenarios
     other = MODELS[other_kind]
     other_id = "capability_id" if is_scenario else "scenario_id"

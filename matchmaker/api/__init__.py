@@ -33,6 +33,7 @@ limiter.limit(_rate_limit, key_func=get_remote_address, exempt_when=_unlimited)(
 from matchmaker.api import (  # noqa: E402
     account,
     docs,
+    evidence,
     officials,
     reads,
     saved_searches,
@@ -43,6 +44,7 @@ __all__ = [
     "account",
     "bp",
     "docs",
+    "evidence",
     "officials",
     "reads",
     "registry",

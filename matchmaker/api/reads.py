@@ -35,6 +35,7 @@ from matchmaker.api.schemas import (
 from matchmaker.api.spec import TOKEN, viewer
 from matchmaker.docking import followup
 from matchmaker.entries import listing
+from matchmaker.evidence import claims
 from matchmaker.pairing import pairings
 from matchmaker.web.access import STAFF
 from matchmaker.web.dates import local_today
@@ -79,10 +80,22 @@ def organisations(session: Session, ids: Iterable[int]) -> dict[int, Organisatio
     return {org.id: org for org in rows}
 
 
-def present(entry: Entry, org: Organisation) -> Any:
-    """The entry's public face; its owner (and officials) also get the review note."""
+def present(entry: Entry, org: Organisation, held: claims.Verified | None = None) -> Any:
+    """The entry's public face; its owner (and officials) also get the review note.
+
+    As on the web, others see a capability's qualifications and cases only once verified and
+    while in force; `held` are its firm's verified claims (read here when not given).
+    """
     insider = is_insider(entry)
     data = entry.model_dump() | {"organisation": OrganisationRef.model_validate(org)}
+    if isinstance(entry, Capability) and not insider:
+        if held is None:
+            found = claims.verified(get_session(), [org.id], today=local_today())
+            held = found.get(org.id, claims.NOTHING_VERIFIED)
+        data |= {
+            "qualifications": [q for q in entry.qualifications if q in held.qualifications],
+            "cases": [c for c in entry.cases if c in held.cases],
+        }
     if isinstance(entry, Scenario):
         if not insider and entry.status != ScenarioStatus.published:
             # A contact is published with its scenario, and withdrawn when it closes.
@@ -125,7 +138,15 @@ def _search(
         whole=True,
     )
     orgs = organisations(session, (entry.organisation_id for entry in page.items))
-    return [present(entry, orgs[entry.organisation_id]) for entry in page.items], page
+    held = claims.verified(session, orgs, today=local_today())
+    return [
+        present(
+            entry,
+            orgs[entry.organisation_id],
+            held.get(entry.organisation_id, claims.NOTHING_VERIFIED),
+        )
+        for entry in page.items
+    ], page
 
 
 @registry.operation(

@@ -173,8 +173,14 @@ class CapabilityPublic(EntryPublic):
 
     status: Literal["draft", "submitted", "published", "withdrawn"]
     products: list[str]
-    cases: list[str]
-    qualifications: list[str]
+    cases: list[str] = Field(
+        description="Reference cases; to others than the firm and officials, only those whose "
+        "evidence an official verified and that are in force."
+    )
+    qualifications: list[str] = Field(
+        description="Qualifications; to others than the firm and officials, only those whose "
+        "evidence an official verified and that are in force (GET /claims for the firm's own)."
+    )
 
 
 class Owned(BaseModel):
@@ -354,6 +360,63 @@ class PairingPage(Page[PairingPublic]):
 
 class RecommendationPage(Page[Recommendation]):
     """A page of the review queue."""
+
+
+# ---------------------------------------------------------------------------- evidence
+
+ClaimKindName = Literal["qualification", "case"]
+
+
+class EvidenceListParams(Paging):
+    status: Literal["pending", "approved", "rejected", "replaced", "withdrawn"] = Field(
+        default="pending", description="The officials' queue (pending) by default."
+    )
+
+
+class EvidenceFile(Schema):
+    """One file backing a claim, and where it stands. The file itself is served only on the
+    web, to its organisation and to officials (`/evidence/{id}/file`)."""
+
+    id: int
+    organisation: OrganisationRef
+    kind: ClaimKindName
+    claim: str = Field(description="The qualification's name, or the reference case as written.")
+    status: Literal["pending", "approved", "rejected", "replaced", "withdrawn"]
+    filename: str
+    media_type: Literal["application/pdf", "image/jpeg", "image/png"]
+    size: int = Field(description="Bytes.")
+    sha256: str
+    expires_on: date | None = Field(description="Set by the approving official, if any.")
+    reason: str = Field(description="The official's reason, on a rejected file.")
+    replaces_id: int | None = Field(description="The file of the same claim this one followed.")
+    uploaded_at: LocalDateTime
+    decided_at: LocalDateTime | None
+    version: int
+
+
+class EvidencePage(Page[EvidenceFile]):
+    """A page of evidence files."""
+
+
+class ClaimStatus(Schema):
+    """A claim of the organisation and where its evidence stands."""
+
+    kind: ClaimKindName
+    name: str
+    state: Literal["unbacked", "pending", "verified", "expiring", "expired", "rejected"] = Field(
+        description="verified and expiring (within 30 days) count and are shown to the public; "
+        "expired and rejected claims count nowhere; unbacked and pending ones count in "
+        "matching but are not shown as verified."
+    )
+    expires_on: date | None
+    claimed: bool = Field(description="Still named on the organisation or its capabilities.")
+    files: list[EvidenceFile] = Field(description="Newest first, history included.")
+
+
+class ClaimList(BaseModel):
+    """Every claim of the token's organisation."""
+
+    items: list[ClaimStatus]
 
 
 # ---------------------------------------------------------------------------- request bodies

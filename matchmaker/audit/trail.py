@@ -21,6 +21,7 @@ from models import (
     AuditEntry,
     Batch,
     Capability,
+    Evidence,
     Organisation,
     Recommendation,
     SavedSearch,
@@ -101,6 +102,7 @@ LABELS = {
     "user": (User, lambda o: o.email),
     "batch": (Batch, lambda o: o.name),
     "saved_search": (SavedSearch, lambda o: o.name),
+    "evidence": (Evidence, lambda o: f"{o.claim} · {o.filename}"),
 }
 
 
@@ -172,6 +174,12 @@ ACTION_LABELS = {
     "saved_search.update": _l("Saved search edited"),
     "saved_search.delete": _l("Saved search deleted"),
     "saved_search.unsubscribe": _l("Alerts stopped from an e-mail's link"),
+    "evidence.upload": _l("Evidence uploaded"),
+    "evidence.withdraw": _l("Evidence deleted by its firm"),
+    "evidence.approve": _l("Evidence approved"),
+    "evidence.reject": _l("Evidence rejected"),
+    "evidence.remind": _l("Reminder sent: evidence expires within 30 days"),
+    "evidence.lapse": _l("Evidence expired"),
 }
 OBJECT_LABELS = {
     "scenario": _l("Scenario"),
@@ -186,6 +194,7 @@ OBJECT_LABELS = {
     "notification": _l("Notification"),
     "join_request": _l("Request to join"),
     "saved_search": _l("Saved search"),
+    "evidence": _l("Evidence"),
 }
 CHANGE_LABELS = {
     "status": _l("Status"),
@@ -206,6 +215,9 @@ CHANGE_LABELS = {
     "kind": _l("List"),
     "frequency": _l("Frequency"),
     "was": _l("Before"),
+    "claim": _l("Claim"),
+    "filename": _l("File"),
+    "until": _l("Valid until"),
 }
 
 

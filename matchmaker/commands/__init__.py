@@ -1,5 +1,5 @@
 """The `matchmaker` command: init-db, seed, serve, match, learn, remind, alerts,
-backup, eval and rank.
+evidence-reminders, backup, eval and rank.
 
 Only click and Flask's CLI are imported with this module: the database, the domain and the
 matcher are imported by the command that uses them, and listing the commands (`--help`)
@@ -290,6 +290,28 @@ def _weight_table(sets: list) -> str:
     return "\n".join(lines) if sets else "No weight set learnt yet: the shipped weights are in use."
 
 
+@click.command("evidence-reminders")
+@with_appcontext
+def evidence_reminders_command() -> None:
+    """Remind firms 30 days before their evidence expires, and tell them when it has (once)."""
+    from matchmaker.evidence import operations as evidence
+    from matchmaker.web.dates import local_today
+    from matchmaker.web.db import session_scope
+
+    # As `remind`: a request context for url_for and the default language. Safe to run daily,
+    # or more often: each reminder and each expiry notice is sent once.
+    with current_app.test_request_context(), session_scope() as session:
+        sent = evidence.send_reminders(session, today=local_today())
+        for item in sent.reminded:
+            click.echo(f"#{item.id} {item.claim}: expires {item.expires_on}; reminded now")
+        for item in sent.lapsed:
+            click.echo(f"#{item.id} {item.claim}: expired {item.expires_on}; told now")
+        click.echo(
+            f"{len(sent.reminded)} reminded, {len(sent.lapsed)} expired, "
+            f"{sent.rescored} capabilities rescored."
+        )
+
+
 def register(group: click.Group) -> None:
     """Add every command to `group`."""
     for command in (
@@ -300,6 +322,7 @@ def register(group: click.Group) -> None:
         learn_command,
         remind_command,
         alerts.alerts_command,
+        evidence_reminders_command,
         backup.backup_command,
     ):
         group.add_command(command)

@@ -13,6 +13,8 @@ from sqlalchemy import (
     Text,
     and_,
     case,
+    cast,
+    exists,
     func,
     literal,
     literal_column,
@@ -21,7 +23,7 @@ from sqlalchemy import (
     table,
     type_coerce,
 )
-from sqlalchemy.dialects.postgresql import ARRAY
+from sqlalchemy.dialects.postgresql import ARRAY, JSONB
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import defer
 from sqlmodel import Session, col, select
@@ -29,6 +31,8 @@ from sqlmodel import Session, col, select
 from matchmaker.dashboard import rollup
 from matchmaker.entries import deadlines
 from matchmaker.entries.indexing import normalize_for_search, search_words, word_terms
+from matchmaker.entries.reference import QUALIFICATIONS
+from matchmaker.evidence.claims import holds_verified
 from matchmaker.web.security import parse_int
 from models import Batch, BatchStatus, Capability, Scenario
 from models._search import fts_table
@@ -87,6 +91,7 @@ class ListQuery(NamedTuple):
     budget_max: int | None = None
     after: int | None = None  # the id of the entry this page follows (a keyset cursor)
     before: int | None = None  # the id of the entry this page precedes
+    qualification: str = ""  # capabilities whose firm holds it, verified and in force
 
 
 class Page(NamedTuple):
@@ -126,6 +131,7 @@ def parse_query(args: Mapping[str, str], model: Entry) -> ListQuery:
         if model is Scenario
         else (None, None)
     )
+    qualification = args.get("qualification", "") if model is Capability else ""
     return ListQuery(
         q=args.get("q", "").strip()[:100],
         field=args.get("field", "")[:40],
@@ -138,6 +144,7 @@ def parse_query(args: Mapping[str, str], model: Entry) -> ListQuery:
         budget_max=budget_max,
         after=parse_int(args.get("after")),
         before=parse_int(args.get("before")),
+        qualification=qualification if qualification in QUALIFICATIONS else "",
     )
 
 
@@ -222,6 +229,26 @@ def _fts5(element: IndexHolds, compiler: Any, **kw: Any) -> str:
     return compiler.process(col(element.model.id).in_(found), **kw)
 
 
+def lists(session: Session, column: Any, value: str) -> Any:
+    """The condition that the JSON list in `column` holds `value` (each database its way)."""
+    if session.get_bind().dialect.name == "postgresql":
+        return cast(column, JSONB).contains([value])
+    items = func.json_each(column).table_valued("value")
+    return exists(select(literal(1)).select_from(items).where(items.c.value == value))
+
+
+def holding(session: Session, qualification: str, *, today: date) -> list[Any]:
+    """Capabilities that list `qualification` and whose firm's evidence for it is in force.
+
+    An unbacked, expired or rejected claim does not count: this filter is what the public
+    sees marked as verified.
+    """
+    return [
+        lists(session, Capability.qualifications, qualification),
+        holds_verified(Capability.organisation_id, qualification, today=today),
+    ]
+
+
 def matching(stmt: Any, model: Entry, q: str) -> Any:
     """`stmt` narrowed to entries whose search text holds every word of `q`, itself or as
     another name of its concept.
@@ -304,13 +331,19 @@ def _statuses(query: ListQuery, visible_statuses: tuple[str, ...]) -> tuple[str,
 
 def _tallied(model: Entry, query: ListQuery) -> bool:
     """Whether the tallies hold the count of a list without words: filtered by status, field,
-    district and batch only (no budget, and no status that hangs on today's date)."""
+    district and batch only (no budget, no verified qualification, and no status that hangs
+    on today's date)."""
     dated = model is Scenario and query.status in ("published", "closed")
-    return not (query.budget_min is not None or query.budget_max is not None or dated)
+    budget = query.budget_min is not None or query.budget_max is not None
+    return not (budget or dated or query.qualification)
 
 
 def _conditions(
-    model: Entry, query: ListQuery, visible_statuses: tuple[str, ...], today: date
+    session: Session,
+    model: Entry,
+    query: ListQuery,
+    visible_statuses: tuple[str, ...],
+    today: date,
 ) -> list[Any]:
     """The filters of `query` (not its words) as SQL conditions.
 
@@ -326,6 +359,8 @@ def _conditions(
     conditions = [shown]
     if model is Scenario:
         conditions += budget_conditions(query.budget_min, query.budget_max)
+    if model is Capability and query.qualification:
+        conditions += holding(session, query.qualification, today=today)
     if query.field:
         conditions.append(model.field == query.field)
     if query.district:
@@ -392,7 +427,7 @@ def search(
     page) or by OFFSET over the narrow ids alone: as quick on page 5,000 as on page 2.
     """
     words = search_words(query.q)
-    conditions = _conditions(model, query, visible_statuses, today)
+    conditions = _conditions(session, model, query, visible_statuses, today)
     found = matching(select(model.id).where(*conditions), model, query.q)
     newest = SORTS["newest"](model)
     order = newest if query.sort == "relevance" else SORTS[query.sort](model)

@@ -19,7 +19,8 @@ from matchmaker.entries import deadlines, listing, posting
 from matchmaker.entries.forms import FORMS, EntryForm
 from matchmaker.entries.indexing import search_words
 from matchmaker.entries.posting import CAPABILITY, SCENARIO, Kind
-from matchmaker.entries.reference import DISTRICTS, FIELDS
+from matchmaker.entries.reference import DISTRICTS, FIELDS, QUALIFICATIONS
+from matchmaker.evidence import claims
 from matchmaker.pairing import pairings
 from matchmaker.web import htmx
 from matchmaker.web.access import (
@@ -138,6 +139,7 @@ def list_page(
         sort_options=[(key, SORT_LABELS[key]) for key in listing.sorts_for(model)],
         search_terms=[name for names in words for name in names],
         budget_filter=model is Scenario,
+        qualifications=QUALIFICATIONS if model is Capability else (),
         query=query,
         page=page,
         statuses=statuses,
@@ -294,9 +296,15 @@ def detail_page(kind: Kind, entry_id: int, public_statuses: tuple[str, ...]) -> 
         found = pairings.for_entry(session, entry, today=local_today())
     else:
         found = pairings.for_entry(session, entry, statuses=["published"])
+    shown_claims = (
+        claims.shown(session, entry, today=local_today(), insider=own or is_staff())
+        if isinstance(entry, Capability)
+        else {}
+    )
     return render_template(
         f"{kind.area}/detail.html",
         **{kind.name: entry},
+        claims=shown_claims,
         entry=entry,
         kind=kind,
         owner=owner_of(entry),

@@ -15,8 +15,10 @@ from flask_babel import gettext as _
 from sqlmodel import Session, col, select
 
 from matchmaker.entries import deadlines
+from matchmaker.evidence import claims
 from matchmaker.records import audit
 from matchmaker.records.notify import notify_org
+from matchmaker.web.dates import local_today
 from models import (
     Capability,
     CapabilityStatus,
@@ -45,15 +47,20 @@ class InterestSummary(NamedTuple):
 def summary(session: Session, scenario_id: int) -> InterestSummary:
     """How many firms expressed interest in a scenario, and which qualifications they hold."""
     rows = session.exec(
-        select(Organisation.qualifications, Capability.qualifications)
+        select(Organisation.id, Organisation.qualifications, Capability.qualifications)
         .select_from(Interest)
         .join(Organisation, col(Organisation.id) == col(Interest.organisation_id))
         .outerjoin(Capability, col(Capability.id) == col(Interest.capability_id))
         .where(Interest.scenario_id == scenario_id)
     ).all()
+    # Expired or rejected qualifications no longer count, here as in matching.
+    lapsed = claims.lapsed_qualifications(
+        session, today=local_today(), org_ids={org_id for org_id, _o, _c in rows}
+    )
     held: Counter[str] = Counter()
-    for org_quals, capability_quals in rows:
-        held.update(set(org_quals or []) | set(capability_quals or []))  # a firm counts once
+    for org_id, org_quals, capability_quals in rows:
+        named = set(org_quals or []) | set(capability_quals or [])  # a firm counts once
+        held.update(named - lapsed.get(org_id, frozenset()))
     return InterestSummary(len(rows), sorted(held.items(), key=lambda item: (-item[1], item[0])))
 
 

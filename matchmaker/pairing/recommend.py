@@ -7,6 +7,8 @@ A newly submitted or published entry gets its recommendations at once with `reco
 against the fitted index. Entries submitted since the last fit are not in the index yet, so
 they are not recommended *to others* until the next `matchmaker match`.
 A scenario past its deadline is neither indexed nor recommended (entries.deadlines).
+A capability's qualifications count only while their evidence has not expired or been
+rejected (evidence.claims).
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ from sqlmodel import Session, col, select
 
 from matchmaker import matching
 from matchmaker.entries import deadlines
+from matchmaker.evidence import claims
 from matchmaker.matching import learn
 from matchmaker.pairing import learning
 from matchmaker.records import audit
@@ -64,9 +67,12 @@ _COLUMNS = {
 }
 
 
-def as_entry(row: Any, model: type[Scenario] | type[Capability]) -> matching.Entry:
+def as_entry(
+    row: Any, model: type[Scenario] | type[Capability], lapsed: frozenset[str] = frozenset()
+) -> matching.Entry:
     """The matcher's view of a stored entry (its stored tokens spare re-segmenting); `row`
-    is the entry or a row of its `_COLUMNS`."""
+    is the entry or a row of its `_COLUMNS`. `lapsed` are the firm's qualifications whose
+    evidence expired or was rejected, which do not count."""
     is_scenario = model is Scenario
     return matching.Entry(
         id=str(row.id),
@@ -78,7 +84,7 @@ def as_entry(row: Any, model: type[Scenario] | type[Capability]) -> matching.Ent
         # A scenario states its budget and requires no qualification by itself; a
         # capability states no minimum project size but lists what the firm holds.
         budget_wan=row.budget_max_wan if is_scenario else None,
-        qualifications=() if is_scenario else tuple(row.qualifications),
+        qualifications=() if is_scenario else tuple(claims.counting(row.qualifications, lapsed)),
         org=str(row.organisation_id),
         tokens=row.tokens or None,
     )
@@ -95,7 +101,10 @@ def _alive(model: type[Scenario] | type[Capability]) -> list[ColumnElement[bool]
 def _matchable(session: Session, model: type[Scenario] | type[Capability]) -> list[matching.Entry]:
     columns = [getattr(model, name) for name in _COLUMNS[model]]
     rows = session.execute(select(*columns).where(*_alive(model)).order_by(model.id))
-    return [as_entry(row, model) for row in rows]
+    if model is Scenario:
+        return [as_entry(row, model) for row in rows]
+    lapsed = claims.lapsed_qualifications(session, today=local_today())
+    return [as_entry(row, model, lapsed.get(row.organisation_id, frozenset())) for row in rows]
 
 
 # ----- the fitted matcher ------------------------------------------------------------------
@@ -107,6 +116,15 @@ def fit(session: Session) -> matching.Matcher | None:
     if not scenarios or not capabilities:
         return None
     return matching.Matcher(learning.configured(session)).fit(scenarios, capabilities)
+
+
+def matcher_view(session: Session, entry: Scenario | Capability) -> matching.Entry:
+    """The matcher's view of one stored entry, as of today's evidence."""
+    if isinstance(entry, Scenario):
+        return as_entry(entry, Scenario)
+    org_id = entry.organisation_id
+    lapsed = claims.lapsed_qualifications(session, today=local_today(), org_ids=[org_id])
+    return as_entry(entry, Capability, lapsed.get(org_id, frozenset()))
 
 
 def _keep(app: Flask, matcher: matching.Matcher, *, save: bool) -> None:
@@ -221,7 +239,7 @@ def recommend_entry(session: Session, entry: Scenario | Capability) -> int:
     side: matching.Side = "scenario" if isinstance(entry, Scenario) else "capability"
     other = Capability if side == "scenario" else Scenario
     # Beyond k: a candidate kept off by the cap leaves its place to the next one.
-    entry_view = as_entry(entry, type(entry))
+    entry_view = matcher_view(session, entry)
     found = matcher.recommend_for(entry_view, side=side, k=matcher.config.candidates)
     # The index may be older than the database: keep only entries still matchable now.
     alive = set(

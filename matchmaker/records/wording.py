@@ -22,6 +22,10 @@ reader's language at the time of reading. Parameters each kind expects:
 | membership.approved | org |
 | membership.declined | org, reason (mailed only: the applicant has no inbox) |
 | alert.found | search, count, titles (the first few, joined) |
+| evidence.approved | claim, kind (qualification / case), until (ISO date, or empty) |
+| evidence.rejected | claim, kind, reason |
+| evidence.expiring | claim, kind, until, days |
+| evidence.expired | claim, kind, on |
 """
 
 from collections.abc import Callable
@@ -30,6 +34,13 @@ from typing import Any
 from flask_babel import gettext as _
 
 from matchmaker.web.labels import status_label
+from matchmaker.web.names import reference_label
+
+
+def _claim(params: dict[str, Any]) -> str:
+    """The claim a message is about, a qualification in the reader's language."""
+    claim = _text(params, "claim")
+    return reference_label(claim) if params.get("kind") == "qualification" else claim
 
 
 def _text(params: dict[str, Any], key: str) -> str:
@@ -129,6 +140,33 @@ MESSAGES: dict[str, Callable[[dict[str, Any]], str]] = {
         search=_text(p, "search"),
         count=_text(p, "count"),
         titles=_text(p, "titles"),
+    ),
+    "evidence.approved": lambda p: (
+        _(
+            "An official verified your evidence for “%(claim)s”; it is valid until %(until)s.",
+            claim=_claim(p),
+            until=_text(p, "until"),
+        )
+        if p.get("until")
+        else _("An official verified your evidence for “%(claim)s”.", claim=_claim(p))
+    ),
+    "evidence.rejected": lambda p: _(
+        "An official rejected your evidence for “%(claim)s”: %(reason)s",
+        claim=_claim(p),
+        reason=_text(p, "reason"),
+    ),
+    "evidence.expiring": lambda p: _(
+        "Your evidence for “%(claim)s” expires on %(until)s (in %(days)s days). Upload the "
+        "renewed certificate so that the claim stays verified.",
+        claim=_claim(p),
+        until=_text(p, "until"),
+        days=_text(p, "days"),
+    ),
+    "evidence.expired": lambda p: _(
+        "Your evidence for “%(claim)s” expired on %(on)s. The claim is no longer shown as "
+        "verified and no longer counts in matching until a renewed certificate is approved.",
+        claim=_claim(p),
+        on=_text(p, "on"),
     ),
 }
 

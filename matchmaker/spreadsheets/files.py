@@ -13,7 +13,6 @@ import zipfile
 from collections.abc import Iterable, Iterator, Sequence
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
-from time import thread_time
 from typing import Any, NamedTuple
 
 from flask_babel import gettext as _
@@ -21,6 +20,7 @@ from flask_babel import lazy_gettext as _l
 
 from matchmaker.entries.reference import DISTRICTS, FIELDS, QUALIFICATIONS
 from matchmaker.web.dates import day, local_time, local_today, when
+from matchmaker.web.security import TimedBytes
 from matchmaker.web.text import visible
 
 MAX_ROWS = 10_000
@@ -505,28 +505,13 @@ def check_zip(data: bytes) -> None:
         )
 
 
-class _TimedBytes(io.BytesIO):
-    """The upload as openpyxl's zip reads it, refusing to be read past a CPU budget.
-
-    Every piece of unpacking (shared strings, the sheet's dimension scan, its rows) pulls
-    compressed bytes through read(), a few KB at a time, so checking the clock here bounds
-    the whole read without another thread or a signal.
-    """
-
-    def __init__(self, data: bytes, cpu_seconds: float) -> None:
-        super().__init__(data)
-        self.deadline = thread_time() + cpu_seconds
-
-    def read(self, size: int | None = -1, /) -> bytes:
-        """Read as BytesIO does, unless this file has used up its CPU time."""
-        if thread_time() > self.deadline:
-            raise FileRefused(
-                _(
-                    "The workbook takes too long to read: it holds far more than a list of "
-                    "entries. Save the list again as a plain .xlsx or .csv file."
-                )
-            )
-        return super().read(size)
+def _too_slow() -> FileRefused:
+    return FileRefused(
+        _(
+            "The workbook takes too long to read: it holds far more than a list of "
+            "entries. Save the list again as a plain .xlsx or .csv file."
+        )
+    )
 
 
 def check_xml(data: bytes) -> None:
@@ -590,7 +575,7 @@ def _xlsx_rows(data: bytes) -> Iterator[tuple[int, list[Any]]]:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")  # e.g. "no default style": harmless for reading
             workbook = load_workbook(
-                _TimedBytes(data, READ_CPU_SECONDS), read_only=True, data_only=True
+                TimedBytes(data, READ_CPU_SECONDS, _too_slow), read_only=True, data_only=True
             )
     except FileRefused:
         raise

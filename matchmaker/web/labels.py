@@ -24,6 +24,17 @@ STATUS_LABELS = {
     "contacted": _l("Contacted"),
     "negotiating": _l("Negotiating"),
     "signed": _l("Signed"),
+    # Evidence for a claim (evidence.claims.State) and its files (models.EvidenceStatus).
+    "unbacked": _l("No evidence yet"),
+    "verified": _l("Verified"),
+    "expiring": _l("Verified, expiring soon"),
+    "expired": _l("Expired"),
+    "replaced": _l("Replaced"),
+}
+
+CLAIM_KIND_LABELS = {
+    "qualification": _l("Qualification"),
+    "case": _l("Reference case"),
 }
 
 ROLE_LABELS = {
@@ -114,6 +125,7 @@ def init_app(app: Flask) -> None:
         status_label=status_label,
         role_label=lambda code: in_language(ROLE_LABELS).get(code, code),
         kind_label=lambda code: in_language(KIND_LABELS).get(code, code),
+        claim_kind_label=lambda code: in_language(CLAIM_KIND_LABELS).get(code, code),
         budget=budget,
         reason_label=reason_label,
         reference_label=reference_label,

@@ -1,4 +1,9 @@
-"""Hardening every request shares: security headers on every response, bounded numbers."""
+"""Hardening every request shares: security headers on every response, bounded numbers, a CPU
+budget for parsers of uploaded files."""
+
+import io
+from collections.abc import Callable
+from time import thread_time
 
 from flask import Flask, Response, current_app, request
 from flask_login import current_user
@@ -44,6 +49,31 @@ def parse_int(text: str | None, *, most: int = MAX_ID) -> int | None:
         return None
     value = int(text)
     return value if value <= most else None
+
+
+class TimedBytes(io.BytesIO):
+    """An upload as a parser reads it, refusing to be read past a CPU budget.
+
+    Parsers of zip, XML or PDF files pull their bytes through read() a piece at a time, so
+    checking the clock here bounds the whole parse without another thread or a signal; past
+    the budget, read() raises what `refusal` makes.
+    """
+
+    def __init__(self, data: bytes, cpu_seconds: float, refusal: Callable[[], Exception]) -> None:
+        super().__init__(data)
+        self.deadline = thread_time() + cpu_seconds
+        self.refusal = refusal
+
+    @property
+    def expired(self) -> bool:
+        """True once the budget is spent (a parser that swallows read errors is asked this)."""
+        return thread_time() > self.deadline
+
+    def read(self, size: int | None = -1, /) -> bytes:
+        """Read as BytesIO does, unless this file has used up its CPU time."""
+        if self.expired:
+            raise self.refusal()
+        return super().read(size)
 
 
 def account_key() -> str:

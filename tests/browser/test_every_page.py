@@ -116,6 +116,7 @@ def test_every_main_page_is_accessible_and_fits_a_phone(
         f"/capabilities/{world.pairing.capability_id}",
         "/interest/mine",
         f"/interest/scenarios/{world.lists.scenarios[1].id}",
+        "/evidence/",
     )
 
     desk = signed_in(new_page, world.desk)
@@ -130,6 +131,7 @@ def test_every_main_page_is_accessible_and_fits_a_phone(
         "/admin/organisations",
         "/members/",
         "/account/tokens",
+        "/evidence/queue",
         shots={"/review/": "review-queue", "/dashboard/": "dashboard"},
     )
     desk.goto("/batches/new")

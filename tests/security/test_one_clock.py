@@ -40,6 +40,9 @@ def _stamp_every_stored_time(session) -> None:
 
 def _text(response) -> str:
     """What a person would read in the answer: the page, the CSV, the JSON or the workbook."""
+    if response.mimetype in ("application/pdf", "image/jpeg", "image/png"):
+        response.close()  # a firm's evidence file, served as uploaded: no time of ours in it
+        return ""
     if response.mimetype.endswith("spreadsheetml.sheet"):
         workbook = load_workbook(io.BytesIO(response.data))
         return "\n".join(

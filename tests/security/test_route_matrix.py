@@ -151,10 +151,19 @@ def upload_route(why: str) -> "Route":
     )
 
 
+def _firm_and_officials(actor: Actor, relation: str, method: str, variant: str) -> Expect | None:
+    """A firm's evidence file: officials read every one, other visitors none but their own."""
+    if actor.staff:
+        return _only(200)
+    return _only(404) if relation == "own" and actor.side != OrgKind.supply else None
+
+
 FMT = {"fmt": "csv"}
 DRAFT_BATCH = lambda actor, world: {"batch_id": world.batches["draft"]}  # noqa: E731
 PAIRING_A = lambda actor, world: {"recommendation_id": world.pairings["a"]}  # noqa: E731
 PAIRING_B = lambda actor, world: {"recommendation_id": world.pairings["b"]}  # noqa: E731
+EVIDENCE_A = lambda actor, world: {"evidence_id": world.evidence["a"]}  # noqa: E731
+EVIDENCE_B = lambda actor, world: {"evidence_id": world.evidence["b"]}  # noqa: E731
 
 OWN_SEARCH = lambda actor, world: {"search_id": world.saved_searches.get(actor.name, 1)}  # noqa: E731
 OTHER_SEARCH = lambda actor, world: {"search_id": world.saved_searches["demand_b"]}  # noqa: E731
@@ -348,6 +357,30 @@ ROUTES: dict[str, Route] = {
     ),
     "io.discard": upload_route(
         "discarding somebody else's upload does nothing and answers like an expired one"
+    ),
+    "evidence.mine": Route("supply, unverified too"),
+    "evidence.upload": Route("supply, unverified too"),
+    "evidence.withdraw": Route("supply, unverified too", own=EVIDENCE_A, other=EVIDENCE_B),
+    "evidence.file": Route(
+        "signed in",
+        own=EVIDENCE_A,
+        other=EVIDENCE_B,
+        exception=_firm_and_officials,
+        why="a file is served to its firm and to officials; to anyone else (a buyer asking "
+        "for the supply side's file included) it does not exist",
+    ),
+    "evidence.queue": Route("staff"),
+    "evidence.approve": Route("staff", own=EVIDENCE_A),
+    "evidence.reject": Route("staff", own=EVIDENCE_A),
+    "api.list_claims": Route("api supply"),
+    "api.list_evidence": Route("api staff"),
+    "api.get_evidence": Route(
+        "api token",
+        own=EVIDENCE_A,
+        other=EVIDENCE_B,
+        exception=_firm_and_officials,
+        why="a file's status is its firm's and the officials' business; others are told it "
+        "does not exist",
     ),
     "dashboard.officials": Route("staff"),
     "dashboard.officials_export": Route("staff", own=lambda actor, world: FMT),

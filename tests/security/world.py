@@ -6,10 +6,13 @@ actors must not reach. Rows are made directly (one password hash for everyone) s
 world per test stays cheap.
 """
 
+import io
 from dataclasses import dataclass, field
 from datetime import date, timedelta
+from pathlib import Path
 from typing import Any
 
+from evidence_files import pdf
 from flask import Flask
 from flask.testing import FlaskClient
 from sqlmodel import Session, SQLModel
@@ -18,6 +21,7 @@ from werkzeug.security import generate_password_hash
 from matchmaker.alerts import digest
 from matchmaker.api import tokens
 from matchmaker.entries.indexing import index_entry
+from matchmaker.evidence import files as evidence_files
 from matchmaker.spreadsheets import imports
 from matchmaker.spreadsheets.files import LAYOUTS, ORGANISATION_COLUMN, Table
 from models import (
@@ -26,6 +30,7 @@ from models import (
     Capability,
     DockingEvent,
     DockingStage,
+    Evidence,
     Interest,
     JoinRequest,
     Notification,
@@ -88,6 +93,7 @@ class World:
     # One private saved search per user name, and "public": demand_b's search made public.
     saved_searches: dict[str, int] = field(default_factory=dict)
     unsubscribe: dict[str, str] = field(default_factory=dict)  # signed links, per user name
+    evidence: dict[str, int] = field(default_factory=dict)  # a, b: each firm's waiting file
 
 
 def _org(session: Session, key: str, kind: OrgKind, name: str) -> Organisation:
@@ -278,6 +284,19 @@ def build(app: Flask, session: Session) -> World:
         user_id=users["demand_b"].id, name="公开的搜索", q="平台", public=True
     )
     session.add_all(saved_searches.values())
+    # Each firm's certificate for its 高新技术企业 claim, waiting for an official, on disk.
+    folder = Path(app.config["EVIDENCE_DIR"])
+    evidence = {}
+    for key in ("a", "b"):
+        stored = evidence_files.receive(io.BytesIO(pdf()), folder)
+        evidence[key] = Evidence(
+            organisation_id=orgs[f"supply_{key}"].id,
+            claim="高新技术企业",
+            filename="证书.pdf",
+            uploaded_by_id=users["supply" if key == "a" else "supply_b"].id,
+            **stored._asdict(),
+        )
+    session.add_all(evidence.values())
     session.commit()
 
     secrets = {name: tokens.issue(session, user=user, name="测试") for name, user in users.items()}
@@ -331,6 +350,7 @@ def build(app: Flask, session: Session) -> World:
             for name, search in saved_searches.items()
             if name in users
         },
+        evidence={key: e.id for key, e in evidence.items()},
     )
 
 

@@ -1,0 +1,1 @@
+"""Evidence for firms' claims: files checked and stored, officials' decisions, expiry."""
