@@ -277,10 +277,14 @@ def _place(
         for rec in session.exec(select(Recommendation).where(mine == entry.id))
     }
     lists: dict[int, list[Recommendation]] = {other_id: [] for other_id in ids}
+    listed = col(getattr(Recommendation, on)).is_not(None)
+    # Locked on PostgreSQL too, in one order: two postings at once then displace one after
+    # the other, never the same pairing twice.
     for rec in session.exec(
-        select(Recommendation).where(
-            col(theirs).in_(ids), mine != entry.id, col(getattr(Recommendation, on)).is_not(None)
-        )
+        select(Recommendation)
+        .where(col(theirs).in_(ids), mine != entry.id, listed)
+        .order_by(col(Recommendation.id))
+        .with_for_update()
     ):
         lists[getattr(rec, theirs.key)].append(rec)
     kept: set[int] = set()
