@@ -1,5 +1,5 @@
-"""The `matchmaker` command: init-db, seed, serve, match, learn, remind, backup, eval
-and rank.
+"""The `matchmaker` command: init-db, seed, serve, match, learn, remind, recount, backup,
+eval and rank.
 
 Only click and Flask's CLI are imported with this module: the database, the domain and the
 matcher are imported by the command that uses them, and listing the commands (`--help`)
@@ -290,6 +290,18 @@ def _weight_table(sets: list) -> str:
     return "\n".join(lines) if sets else "No weight set learnt yet: the shipped weights are in use."
 
 
+@click.command("recount")
+@with_appcontext
+def recount_command() -> None:
+    """Rebuild the dashboard's tallies from the tables (after loading rows around the app)."""
+    from matchmaker.dashboard import rollup
+    from matchmaker.web.db import session_scope
+
+    with session_scope() as session:
+        rollup.recount(session)
+    click.echo("The tallies are recounted from the tables.")
+
+
 def register(group: click.Group) -> None:
     """Add every command to `group`."""
     for command in (
@@ -299,6 +311,7 @@ def register(group: click.Group) -> None:
         match_command,
         learn_command,
         remind_command,
+        recount_command,
         backup.backup_command,
     ):
         group.add_command(command)
