@@ -239,8 +239,12 @@ def read_source(engine: sa.Engine) -> Source:
     with engine.connect() as conn:
 
         def rows(name: str) -> list[dict]:
+            # JSON written out once here, not once per copy.
             stmt = sa.select(tables[name]).order_by(tables[name].c.id)
-            return [dict(r._mapping) for r in conn.execute(stmt)]
+            return [
+                {k: v if k == "search_terms" else _json(v) for k, v in r._mapping.items()}
+                for r in conn.execute(stmt)
+            ]
 
         return Source(
             *(
@@ -523,14 +527,56 @@ def finish(url: str) -> None:
     from matchmaker.dashboard import rollup
 
     engine = engine_for(url)
+    analyse = "VACUUM ANALYZE" if engine.dialect.name == "postgresql" else "ANALYZE"
+    with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+        conn.exec_driver_sql(analyse)  # before the recount too: its plans need the statistics
     started = time.monotonic()
     with Session(engine) as session:
         rollup.recount(session)
         session.commit()
     print(f"  tallies recounted: {time.monotonic() - started:.0f} s", flush=True)
     with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
-        conn.exec_driver_sql("VACUUM ANALYZE" if engine.dialect.name == "postgresql" else "ANALYZE")
+        conn.exec_driver_sql(analyse)
     engine.dispose()
+
+
+def settling(url: str, repeat: int) -> dict[str, float]:
+    """Median ms to recount one marked slice of each kind, as a write does before it commits
+    (the first slice of each side; rolled back)."""
+    from sqlmodel import select
+
+    from matchmaker.dashboard import rollup
+    from models import Capability, Scenario, TallyMark
+
+    engine = engine_for(url)
+    found = {}
+    with Session(engine) as session:
+        scenario = session.exec(select(Scenario).limit(1)).one()
+        capability = session.exec(select(Capability).limit(1)).one()
+        marks = {
+            "a scenario's slice (its scenarios and pairings)": TallyMark(
+                side="scenario", field=scenario.field, district=scenario.district
+            ),
+            "a capability's slice": TallyMark(
+                side="capability", field=capability.field, district=capability.district
+            ),
+            "an organisation (firms)": TallyMark(
+                side="firm", organisation_id=capability.organisation_id
+            ),
+        }
+        for name, mark in marks.items():
+            walls = []
+            for _ in range(repeat):
+                session.add(TallyMark(**mark.model_dump(exclude={"id"})))
+                session.flush()
+                begun = time.perf_counter()
+                rollup.settle(session)
+                walls.append((time.perf_counter() - begun) * 1000)
+                session.rollback()
+            found[name] = statistics.median(walls)
+            print(f"    settling {name}: {found[name]:.1f} ms", flush=True)
+    engine.dispose()
+    return found
 
 
 # ---- timing -----------------------------------------------------------------------------
@@ -739,12 +785,21 @@ def main() -> None:
             )
             print("  at scale:", flush=True)
             large = timed(large_url, folder, found, args.repeat)
+            print("  recounting one marked slice, as a write does before it commits:")
+            settled = (settling(small_url, args.repeat), settling(large_url, args.repeat))
             goals = {t.name: t.target_ms for t in found} | {
                 "dashboard figures alone (no charts)": 100
             }
+            settle_lines = "\n".join(
+                f"| {name} | {settled[0][name]:.1f} | {settled[1][name]:.1f} |"
+                for name in settled[0]
+            )
             reports.append(
                 f"### {engine}, load average {os.getloadavg()[0]:.1f} after\n\n"
                 + report(engine, sizes, list(large), small, large, goals)
+                + "\n\n| settling before a write commits | seed lists ms | at scale ms |\n"
+                + "|---|---:|---:|\n"
+                + settle_lines
             )
             if engine == "postgresql" and not args.keep:
                 drop_postgres(small_url)

@@ -27,6 +27,8 @@ class Capability(CapabilityBase, EntryRecord, table=True):
     # in it too), however deep the page: see entries.listing.
     __table_args__ = (
         sa.Index("ix_capability_by_newest", "published_at", "id", "status"),
+        # A slice's entries are recounted from this index alone (dashboard.rollup).
+        sa.Index("ix_capability_slice", "field", "district", "status", "batch_id"),
         sa.Index("ix_capability_by_title", "title", "id", "status"),
     )
 

@@ -44,6 +44,8 @@ class Scenario(ScenarioBase, EntryRecord, table=True):
     # in it too), however deep the page: see entries.listing.
     __table_args__ = (
         sa.Index("ix_scenario_by_newest", "published_at", "id", "status"),
+        # A slice's entries are recounted from this index alone (dashboard.rollup).
+        sa.Index("ix_scenario_slice", "field", "district", "status", "batch_id", "id"),
         sa.Index("ix_scenario_by_title", "title", "id", "status"),
         sa.Index("ix_scenario_by_deadline", "deadline", "id", "status"),
         sa.Index("ix_scenario_by_budget", "budget_max_wan", "id", "status"),

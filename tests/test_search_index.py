@@ -8,7 +8,7 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from listdata import make_capability, make_scenario
+from listdata import make_capability, make_scenario, upload, xlsx
 from posting_data import OCR_SCENARIO, member_of, official, sign_in
 from sqlalchemy import text
 from sqlmodel import Session, select
@@ -17,7 +17,7 @@ from matchmaker.entries import listing
 from matchmaker.entries.indexing import index_search, search_words
 from matchmaker.entries.listing import WEIGHTS, ListQuery
 from models import Capability, OrgKind, Scenario
-from support import make_org, post
+from support import login, make_org, post
 
 SEED = Path(__file__).resolve().parent.parent / "seed" / "data"
 HTMX = {"HX-Request": "true", "HX-Target": "results"}
@@ -220,3 +220,16 @@ def test_a_capability_card_reads_no_more_than_it_shows(app, session):
     (card,) = page.items
     assert len(card.description) == listing.CARD_TEXT
     assert not hasattr(card, "tokens") and not hasattr(card, "search_text")
+
+
+def test_imported_entries_are_found_at_once(app, client, session):
+    buyer = member_of(session, OrgKind.demand, "重庆某制造集团")
+    login(client, buyer)
+    headers = ["场景名称", "场景描述", "所属领域", "所在区县", "截止日期"]
+    row = ["注塑车间能耗监测", "注塑车间需要对每台设备的能耗进行在线监测和分析，找出浪费。",
+           "工业互联网", "两江新区", "2030-06-30"]  # fmt: skip
+    preview = upload(client, "scenarios", xlsx([headers, row]), "场景.xlsx").headers["Location"]
+    assert post(client, preview, {"status": "submitted"}).status_code == 302
+    staff = sign_in(app, official(session))
+    assert titles(staff.get("/scenarios/?q=注塑", headers=HTMX).get_data(True)) == [row[0]]
+    fts_is_sound(session)

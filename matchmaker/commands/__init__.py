@@ -1,4 +1,4 @@
-"""The `matchmaker` command: init-db, seed, serve, match, learn, remind, alerts,
+"""The `matchmaker` command: init-db, seed, serve, match, learn, remind, recount, alerts,
 evidence-reminders, backup, eval and rank.
 
 Only click and Flask's CLI are imported with this module: the database, the domain and the
@@ -312,6 +312,18 @@ def evidence_reminders_command() -> None:
         )
 
 
+@click.command("recount")
+@with_appcontext
+def recount_command() -> None:
+    """Rebuild the dashboard's tallies from the tables (after loading rows around the app)."""
+    from matchmaker.dashboard import rollup
+    from matchmaker.web.db import session_scope
+
+    with session_scope() as session:
+        rollup.recount(session)
+    click.echo("The tallies are recounted from the tables.")
+
+
 def register(group: click.Group) -> None:
     """Add every command to `group`."""
     for command in (
@@ -323,6 +335,7 @@ def register(group: click.Group) -> None:
         remind_command,
         alerts.alerts_command,
         evidence_reminders_command,
+        recount_command,
         backup.backup_command,
     ):
         group.add_command(command)

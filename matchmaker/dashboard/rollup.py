@@ -109,44 +109,44 @@ def _pairings(slices: list[tuple[str, str]] | None) -> Select:
     """Pairings per their scenario's slice, status, batch and furthest funnel stage, with the
     value of their contracts (a pairing's latest signing counts)."""
     steps = and_(DockingEvent.recommendation_id == Recommendation.id, followup.counts())
-    reached = select(
-        func.max(
-            case(
-                (DockingEvent.stage == DockingStage.signed, 2),
-                (
-                    col(DockingEvent.stage).in_((DockingStage.contacted, DockingStage.negotiating)),
-                    1,
-                ),
-                else_=0,
-            )
-        )
-    ).where(steps)
-    amount = (
-        select(DockingEvent.contract_amount_wan)
-        .where(steps, DockingEvent.stage == DockingStage.signed)
-        .order_by(col(DockingEvent.occurred_on).desc(), col(DockingEvent.id).desc())
-        .limit(1)
-    )
-    reach = reached.scalar_subquery()
-    level = case(
-        (reach == 2, 5),
-        (reach == 1, 4),
-        (Recommendation.status == RecommendationStatus.published, 3),
-        (Recommendation.status == RecommendationStatus.approved, 2),
-        else_=1,
-    )
-    rows = (
+    talked = col(DockingEvent.stage).in_((DockingStage.contacted, DockingStage.negotiating))
+    stage = case((DockingEvent.stage == DockingStage.signed, 2), (talked, 1), else_=0)
+    reached = select(func.max(stage)).where(steps).scalar_subquery()
+    pairs = (
         select(
+            Recommendation.id,
             Scenario.field,
             Scenario.district,
             Recommendation.status,
             Recommendation.batch_id,
-            level.label("level"),
-            func.coalesce(amount.scalar_subquery(), 0.0).label("amount"),
+            reached.label("reached"),
         )
         .join(Scenario, col(Scenario.id) == Recommendation.scenario_id)
         .where(_within(Scenario, slices))
+        .offset(0)  # kept a subquery: merged into the outer one, `reached` would run twice
         .subquery()
+    )
+    # Each pairing's steps are read once for the stage; the contract only where one was signed.
+    signed = (
+        select(DockingEvent.contract_amount_wan)
+        .where(
+            DockingEvent.recommendation_id == pairs.c.id,
+            followup.counts(),
+            DockingEvent.stage == DockingStage.signed,
+        )
+        .order_by(col(DockingEvent.occurred_on).desc(), col(DockingEvent.id).desc())
+        .limit(1)
+        .scalar_subquery()
+    )
+    amount = case((pairs.c.reached == 2, func.coalesce(signed, 0.0)), else_=0.0)
+    kept = (pairs.c[name] for name in ("field", "district", "status", "batch_id", "reached"))
+    rows = select(*kept, amount.label("amount")).subquery()
+    level = case(
+        (rows.c.reached == 2, 5),
+        (rows.c.reached == 1, 4),
+        (rows.c.status == RecommendationStatus.published, 3),
+        (rows.c.status == RecommendationStatus.approved, 2),
+        else_=1,
     )
     return select(
         literal(SCENARIO).label("side"),
@@ -156,10 +156,10 @@ def _pairings(slices: list[tuple[str, str]] | None) -> Select:
         rows.c.status,
         rows.c.batch_id,
         false().label("covered"),
-        rows.c.level,
+        level.label("level"),
         func.count().label("count"),
         func.sum(rows.c.amount).label("amount"),
-    ).group_by(rows.c.field, rows.c.district, rows.c.status, rows.c.batch_id, rows.c.level)
+    ).group_by(rows.c.field, rows.c.district, rows.c.status, rows.c.batch_id, level)
 
 
 def _facts(side: str, slices: list[tuple[str, str]] | None) -> list[Select]:

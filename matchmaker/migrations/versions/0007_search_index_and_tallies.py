@@ -21,14 +21,19 @@ branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
 ENTRIES = ("scenario", "capability")
-ORDERS = {
+INDEXES = {
     "scenario": {
-        "by_newest": "published_at",
-        "by_title": "title",
-        "by_deadline": "deadline",
-        "by_budget": "budget_max_wan",
+        "by_newest": ["published_at", "id", "status"],
+        "by_title": ["title", "id", "status"],
+        "by_deadline": ["deadline", "id", "status"],
+        "by_budget": ["budget_max_wan", "id", "status"],
+        "slice": ["field", "district", "status", "batch_id", "id"],
     },
-    "capability": {"by_newest": "published_at", "by_title": "title"},
+    "capability": {
+        "by_newest": ["published_at", "id", "status"],
+        "by_title": ["title", "id", "status"],
+        "slice": ["field", "district", "status", "batch_id"],
+    },
 }
 
 
@@ -56,8 +61,8 @@ def upgrade() -> None:
             if statement.startswith("CREATE VIRTUAL TABLE"):  # index the rows already there
                 fts = _search.fts_table(table)
                 op.execute(f"INSERT INTO {fts}({fts}) VALUES ('rebuild')")  # noqa: S608  # nosec B608
-        for name, column in ORDERS[table].items():
-            op.create_index(f"ix_{table}_{name}", table, [column, "id", "status"])
+        for name, columns in INDEXES[table].items():
+            op.create_index(f"ix_{table}_{name}", table, columns)
 
     op.create_table(
         "tally",
@@ -112,7 +117,7 @@ def downgrade() -> None:
     for name in ("tallymark", "firmtally", "tally"):
         op.drop_table(name)
     for table in ENTRIES:
-        for name in ORDERS[table]:
+        for name in INDEXES[table]:
             op.drop_index(f"ix_{table}_{name}", table_name=table)
         if dialect == "sqlite":
             for event_ in ("insert", "delete", "update"):
