@@ -95,7 +95,7 @@ class MatcherConfig:
     feedback_docs: int = 5  # best first-stage matches whose centroid expands the query
     latent_dims: int = 64
     latent_sample: int = 5000  # entries the LSA axes are learnt from, at most
-    candidates: int = 30  # per query, from the TF-IDF search
+    candidates: int = 40  # per query, from the TF-IDF search
     coverage_candidates: int = 30  # per query, from the character-pair search, added to those
     search_terms: int = 32  # heaviest features per row that the candidate searches read
     search_max_share: float = 0.05  # features in more entries than this the searches skip
