@@ -12,6 +12,7 @@ import click
 
 from matchmaker.matching import evaluate
 from matchmaker.matching.evaluate import Dataset, Metrics
+from matchmaker.matching.learn import TooFewDecisions
 
 _DIR = click.argument("directory", type=click.Path(exists=True, file_okay=False))
 
@@ -85,15 +86,19 @@ def eval_command(
     summary: dict = {name: _as_dict(m) for name, m in figures.items()}
     summary["difference"] = {name: round(value, 4) for name, value in gap._asdict().items()}
     summary["cap"], summary["threshold"] = result.cap, result.min_score
-    if fit_here:
-        weights = evaluate.fitted_weights(dataset)
-        click.echo(f"\nweights learnt from this list's labels: {weights}")
-        summary["fitted_weights"] = weights
     extra: dict[str, Metrics] = {}
-    if teacher:
-        extra |= evaluate.transferred(dataset, _load(teacher))
-    if simulate:
-        extra |= {f"{k} (simulated)": v for k, v in evaluate.simulated_learning(dataset).items()}
+    try:
+        if fit_here:
+            weights = evaluate.fitted_weights(dataset)
+            click.echo(f"\nweights learnt from this list's labels: {weights}")
+            summary["fitted_weights"] = weights
+        if teacher:
+            extra |= evaluate.transferred(dataset, _load(teacher))
+        if simulate:
+            simulated = evaluate.simulated_learning(dataset)
+            extra |= {f"{k} (simulated)": v for k, v in simulated.items()}
+    except TooFewDecisions as reason:
+        click.echo(f"\nNothing learnt: {reason}.")
     if extra:
         click.echo("\n" + _table(extra))
         summary |= {name: _as_dict(m) for name, m in extra.items()}
