@@ -69,6 +69,7 @@ def eval_command(
 ) -> None:
     """Measure the matcher against BM25 on normalised and on raw text, on a labelled list."""
     from matchmaker.matching import evaluate
+    from matchmaker.matching.learn import TooFewDecisions
 
     dataset = _load(directory)
     with _progress(dataset, "Matching") as progress:
@@ -90,15 +91,19 @@ def eval_command(
     summary: dict = {name: _as_dict(m) for name, m in figures.items()}
     summary["difference"] = {name: round(value, 4) for name, value in gap._asdict().items()}
     summary["cap"], summary["threshold"] = result.cap, result.min_score
-    if fit_here:
-        weights = evaluate.fitted_weights(dataset)
-        click.echo(f"\nweights learnt from this list's labels: {weights}")
-        summary["fitted_weights"] = weights
     extra: dict[str, Metrics] = {}
-    if teacher:
-        extra |= evaluate.transferred(dataset, _load(teacher))
-    if simulate:
-        extra |= {f"{k} (simulated)": v for k, v in evaluate.simulated_learning(dataset).items()}
+    try:
+        if fit_here:
+            weights = evaluate.fitted_weights(dataset)
+            click.echo(f"\nweights learnt from this list's labels: {weights}")
+            summary["fitted_weights"] = weights
+        if teacher:
+            extra |= evaluate.transferred(dataset, _load(teacher))
+        if simulate:
+            simulated = evaluate.simulated_learning(dataset)
+            extra |= {f"{k} (simulated)": v for k, v in simulated.items()}
+    except TooFewDecisions as reason:
+        click.echo(f"\nNothing learnt: {reason}.")
     if extra:
         click.echo("\n" + _table(extra))
         summary |= {name: _as_dict(m) for name, m in extra.items()}

@@ -335,9 +335,7 @@ def evaluate(
 # ----- weights learnt from labels ------------------------------------------------------------
 
 
-def labelled(
-    matcher: Matcher, dataset: Dataset, pairs: Sequence[tuple[str, str]]
-) -> learn.Decisions:
+def labelled(dataset: Dataset, pairs: Sequence[tuple[str, str]]) -> learn.Decisions:
     """The judged ones of ``pairs`` as decisions: yes for grade 1 or 2, no for grade 0."""
     judged = [(s, c) for s, c in pairs if dataset.judged(s, c)]
     labels = np.array([dataset.qrels.get(s, {}).get(c, 0) > 0 for s, c in judged], np.int64)
@@ -351,9 +349,7 @@ def candidate_decisions(matcher: Matcher, dataset: Dataset) -> learn.Decisions:
     list as decisions on everything the matcher considers."""
     s_ids, c_ids, _ = matcher.features()
     relevant = {q for q, grades in dataset.qrels.items() if any(g > 0 for g in grades.values())}
-    return labelled(
-        matcher, dataset, [(s, c) for s, c in zip(s_ids, c_ids, strict=True) if s in relevant]
-    )
+    return labelled(dataset, [(s, c) for s, c in zip(s_ids, c_ids, strict=True) if s in relevant])
 
 
 def fitted_weights(dataset: Dataset, config: MatcherConfig | None = None) -> dict[str, float]:
@@ -372,7 +368,7 @@ def recommended_decisions(
         for r in matcher.rematch(k=10, cap=None)
         if r.scenario_id in scenarios
     ]
-    return labelled(matcher, dataset, shown)
+    return labelled(dataset, shown)
 
 
 def simulated_learning(

@@ -7,6 +7,7 @@ import dataclasses
 import gc
 import json
 import re
+import zlib
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -94,7 +95,7 @@ class MatcherConfig:
     feedback_docs: int = 5  # best first-stage matches whose centroid expands the query
     latent_dims: int = 64
     latent_sample: int = 5000  # entries the LSA axes are learnt from, at most
-    candidates: int = 30  # per query, from the TF-IDF search
+    candidates: int = 40  # per query, from the TF-IDF search
     coverage_candidates: int = 30  # per query, from the character-pair search, added to those
     search_terms: int = 32  # heaviest features per row that the candidate searches read
     search_max_share: float = 0.05  # features in more entries than this the searches skip
@@ -188,6 +189,7 @@ class _Vectorizer:
             counts = sp.hstack([counts, counts @ mapping], format="csr")
             names = np.concatenate([names, CONCEPT_MARK + groups])
         keep = np.union1d(_seen_twice(counts), [0])  # the sentinel stays
+        self.kept_ = keep  # which counted features are the vocabulary's columns
         self._set_vocabulary(names[keep])
         counts = counts[:, keep]
         self.tfidf_ = TfidfTransformer(norm=None, sublinear_tf=True).fit(counts)
@@ -334,12 +336,16 @@ class _PairVectorizer:
         their words); each entry's 0/1 row."""
         # Each distinct word is cut once, and an entry's pairs are those of its words.
         columns: dict[str, int] = {}
-        cells = [
-            (row, columns.setdefault(pair, len(columns)))
-            for row, word in enumerate(names.tolist())
-            for pair in dict.fromkeys(character_pairs([word]))
-        ]
-        found = sp.csr_matrix((counts > 0) * 1.0 @ ones_at(cells, (len(names), len(columns))))
+        rows: list[int] = []
+        cols: list[int] = []
+        sizes = np.zeros(len(names), np.int64)
+        for row, word in enumerate(names.tolist()):
+            pairs = dict.fromkeys(character_pairs([word]))
+            sizes[row] = len(pairs)
+            rows += [row] * len(pairs)
+            cols += [columns.setdefault(pair, len(columns)) for pair in pairs]
+        mapping = ones_at(list(zip(rows, cols, strict=True)), (len(names), len(columns)))
+        found = sp.csr_matrix((counts > 0) * 1.0 @ mapping)
         keep = _seen_twice(found)
         self.columns_ = {
             name: n for n, name in enumerate(np.array(list(columns), dtype=object)[keep].tolist())
@@ -348,6 +354,8 @@ class _PairVectorizer:
         found.data[:] = 1.0
         n, df = found.shape[0], np.bincount(found.indices, minlength=found.shape[1])
         self.idf_ = np.log((1 + n) / (1 + df)) + 1
+        # Which word has which pair, kept for the explanations (see Matcher._word_pair_table).
+        self.word_pairs_ = (sp.csr_matrix(mapping[:, keep]), sizes)
         return found.astype(np.float32)
 
     def found(self, docs: Sequence[dict[str, list[str]]]) -> sp.csr_matrix:
@@ -496,6 +504,11 @@ def _no_cyclic_gc() -> Iterator[None]:
             gc.enable()
 
 
+def _tie_breakers(entries: Sequence[Entry]) -> np.ndarray:
+    """A number in [0, 1) for each entry, fixed by its id (not by where it is listed)."""
+    return np.array([zlib.crc32(e.id.encode()) / 2**32 for e in entries])
+
+
 def _rowwise(a: sp.csr_matrix, b: sp.csr_matrix) -> np.ndarray:
     """The dot product of each row of ``a`` with the same row of ``b``."""
     return np.asarray(a.multiply(b).sum(axis=1), dtype=np.float64).ravel()
@@ -540,6 +553,16 @@ class Matcher:
         vectors = self.vectorizer_.tfidf(counts)
         self.pair_vectorizer_ = _PairVectorizer()
         found = self.pair_vectorizer_.fit(words, names)
+        # The explanations' word × pair table, from the words already cut: the vocabulary's
+        # word columns are some of the counted words (concept columns come after them).
+        word_pairs, sizes = self.pair_vectorizer_.word_pairs_
+        kept = self.vectorizer_.kept_
+        is_word = kept < len(names)
+        table = word_pairs[np.where(is_word, kept, 0)].multiply(is_word[:, None]).tocsr()
+        self.__dict__["_word_pair_table"] = (
+            table,
+            np.where(is_word, sizes[np.minimum(kept, len(names) - 1)], 0),
+        )
         sample = min(vectors.shape[0], cfg.latent_sample)
         dims = min(cfg.latent_dims, sample - 1, vectors.shape[1] - 1)
         if dims > 0:
@@ -595,9 +618,14 @@ class Matcher:
         while barely moving a cosine. (TF-IDF rows; character-pair coverage rows as a query;
         the 0/1 character-pair rows as searched.) Candidates are then scored on everything.
         """
-        words = sp.csr_matrix(index.vectors @ self._rare_)
-        pairs = sp.csr_matrix(index.coverage @ self._rare_pairs_)
-        searched = sp.csr_matrix(index.pairs @ self._rare_pairs_)
+        # Each row scaled by 1 + 1e-9 of a number its entry's id fixes, in double precision:
+        # equal products (common with 0/1 pair rows) are then ordered by entry, wherever the
+        # row is, so that a search over shards keeps the candidates one search over the whole
+        # side keeps (``narrowed``).
+        order = sp.diags(1 + 1e-9 * _tie_breakers(index.entries))
+        words = sp.csr_matrix(order @ index.vectors.astype(np.float64) @ self._rare_)
+        pairs = sp.csr_matrix(index.coverage.astype(np.float64) @ self._rare_pairs_)
+        searched = sp.csr_matrix(order @ index.pairs.astype(np.float64) @ self._rare_pairs_)
         for matrix in (words, pairs, searched):
             matrix.eliminate_zeros()
         terms = self.config.search_terms
@@ -1027,9 +1055,10 @@ class Matcher:
             per_part["bm25"] = query.words[pairs.query].multiply(other.bm25[pairs.other])
         if found is not None:
             # A word counts with the IDF of its pairs when the other entry has all of them.
-            covered = sp.csr_matrix(found @ self._word_pairs.T).multiply(query.words[pairs.query])
-            covered.data = (covered.data >= self._pairs_per_word[covered.indices]) * (
-                self._word_pairs @ self.pair_vectorizer_.idf_
+            word_pairs, sizes = self._word_pair_table
+            covered = sp.csr_matrix(found @ word_pairs.T).multiply(query.words[pairs.query])
+            covered.data = (covered.data >= sizes[covered.indices]) * (
+                word_pairs @ self.pair_vectorizer_.idf_
             )[covered.indices]
             per_part["coverage"] = covered
         shares = sp.csr_matrix(shared.shape, dtype=np.float64)
@@ -1044,29 +1073,21 @@ class Matcher:
         return sp.csr_matrix(shares)
 
     @cached_property
-    def _word_pairs(self) -> sp.csr_matrix:
-        """(word column × character-pair column) 1 where the pair is in the word."""
+    def _word_pair_table(self) -> tuple[sp.csr_matrix, np.ndarray]:
+        """(word column × character-pair column) 1 where the pair is in the word, and how
+        many distinct pairs each word has (unknown pairs included, so that a word with a pair
+        no other entry uses is never wholly covered; 0 for concept columns)."""
         columns = self.pair_vectorizer_.columns_
-        vocabulary = self.vectorizer_.vocabulary.tolist()
-        cells = [
-            (n, col)
-            for n, word in enumerate(vocabulary)
-            if not word.startswith(CONCEPT_MARK)
-            for pair in dict.fromkeys(character_pairs([word]))
-            if (col := columns.get(pair)) is not None
-        ]
-        return ones_at(cells, (len(vocabulary), len(columns)))
-
-    @cached_property
-    def _pairs_per_word(self) -> np.ndarray:
-        """How many distinct character pairs each word column has (0 for concept columns)."""
-        vocabulary = self.vectorizer_.vocabulary.tolist()
-        return np.array(
-            [
-                0 if word.startswith(CONCEPT_MARK) else len(set(character_pairs([word])))
-                for word in vocabulary
-            ]
-        )
+        cells, sizes = [], []
+        for n, word in enumerate(self.vectorizer_.vocabulary.tolist()):
+            if word.startswith(CONCEPT_MARK):
+                sizes.append(0)
+                continue
+            pairs = dict.fromkeys(character_pairs([word]))
+            sizes.append(len(pairs))
+            cells += [(n, col) for pair in pairs if (col := columns.get(pair)) is not None]
+        shape = (len(sizes), len(columns))
+        return ones_at(cells, shape), np.array(sizes)
 
     def reweighted(self, weights: dict[str, float], weight_set: int | None = None) -> Matcher:
         """This fitted matcher blending its parts by ``weights`` instead; nothing is refitted

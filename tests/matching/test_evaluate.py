@@ -133,6 +133,30 @@ def test_the_eval_command_prints_a_table_and_ends_with_json(labelled_dir):
     assert {"matcher", evaluate.BM25N, evaluate.BM25_RAW, "difference", "cap"} <= summary.keys()
 
 
+def test_weights_are_learnt_from_labels_from_another_list_and_from_simulated_decisions(
+    labelled_dir, tmp_path
+):
+    # A second labelled list: the same entries, judged the same way.
+    other = tmp_path / "other"
+    other.mkdir()
+    for name in ("scenarios.jsonl", "capabilities.jsonl", "qrels.tsv"):
+        (other / name).write_bytes((labelled_dir / name).read_bytes())
+    result = CliRunner().invoke(
+        cli, ["eval", str(labelled_dir), "--fit", "--fit-on", str(other), "--simulate"]
+    )
+    assert result.exit_code == 0, result.output
+    summary = json.loads(result.output.strip().splitlines()[-1])
+    weights = summary["fitted_weights"]
+    assert weights and sum(weights.values()) == pytest.approx(1.0, abs=1e-3)
+    assert all(w >= 0 for w in weights.values())
+    assert {
+        "current weights",
+        "weights from the other list's labels",
+        "weights from the other list's decisions",
+        "weights learnt from the other half's decisions (simulated)",
+    } <= summary.keys()
+
+
 def test_the_rank_command_writes_a_run_file(labelled_dir, tmp_path):
     out = tmp_path / "run.tsv"
     result = CliRunner().invoke(cli, ["rank", str(labelled_dir), "--out", str(out)])
