@@ -170,6 +170,7 @@ def test_every_documented_kind_has_its_own_sentence():
         "membership.requested",
         "membership.approved",
         "membership.declined",
+        "alert.found",
     }
     assert set(MESSAGES) == documented
 
