@@ -33,6 +33,7 @@ from sqlalchemy import select
 from sqlmodel import Session, SQLModel
 from test_import import SCENARIO_HEADERS, scenario_row
 
+from matchmaker.alerts import digest
 from matchmaker.api import tokens
 from matchmaker.auth import resets
 from matchmaker.evidence import operations as evidence_operations
@@ -53,6 +54,7 @@ from models import (
     OrgKind,
     RecommendationStatus,
     Role,
+    SavedSearch,
     Scenario,
 )
 from pairings import LOCAL, make_published_pairing
@@ -264,6 +266,16 @@ def a_pending_interest(app: Flask, session: Session) -> dict[str, Any]:
     return {**story, "interest": interest}
 
 
+def a_firms_saved_search(app: Flask, session: Session) -> dict[str, Any]:
+    firm = member_of(session, OrgKind.supply, "重庆星河软件有限公司")
+    search = SavedSearch(user_id=firm.id, name="政务OCR", q="OCR")
+    session.add(search)
+    session.commit()
+    session.expunge(search)  # as arranged: the walks that delete it still name it afterwards
+    link = digest.unsubscribe_token(app.secret_key, firm.id, [search.id])
+    return {"firm": firm, "search": search, "link": link}
+
+
 def unread_notifications(app: Flask, session: Session) -> dict[str, Any]:
     member = member_of(session, OrgKind.supply, "重庆星河软件有限公司")
     notes = [
@@ -470,6 +482,27 @@ WALK = [
          lambda s: Form("/inbox/read-all", {}),
          [Audit("notification.read_all", "member")]),
 
+    # saved searches: kept, changed, deleted by their owner; stopped by an e-mail's link
+    Walk("alerts.new", "firm", a_firm,
+         lambda s: Form("/alerts/new/scenarios", {"name": "政务OCR", "q": "OCR",
+                                                   "frequency": "daily"}),
+         [Audit("saved_search.create", New(SavedSearch))]),
+    Walk("alerts.save", "firm", a_firm,
+         lambda s: Form("/alerts/save/scenarios", {"q": "OCR"}, status=303),
+         [Audit("saved_search.create", New(SavedSearch))]),
+    Walk("alerts.edit", "firm", a_firms_saved_search,
+         lambda s: Form(f"/alerts/{s.search.id}/edit", {"version": s.search.version, "q": "OCR",
+                                                        "name": "改名", "frequency": "weekly"},
+                        status=303),
+         [Audit("saved_search.update", "search")]),
+    Walk("alerts.delete", "firm", a_firms_saved_search,
+         lambda s: Form(f"/alerts/{s.search.id}/delete", {"version": s.search.version},
+                        status=303),
+         [Audit("saved_search.delete", "search")]),
+    Walk("alerts.unsubscribe", VISITOR, a_firms_saved_search,
+         lambda s: Form(f"/alerts/unsubscribe/{s.link}", {}, status=200),
+         [Audit("saved_search.unsubscribe", "search")]),
+
     # import: one row per confirmed upload, on the importer's organisation (it lists the ids)
     Walk("io.review", "buyer", a_kept_upload,
          lambda s: Form(f"/io/import/scenarios/{s.upload}", {"status": "submitted"}),
@@ -521,6 +554,18 @@ WALK = [
          lambda s: Api("POST", f"/api/v1/recommendations/{s.first.id}/decision",
                        {"decision": "approve", "version": s.first.version}),
          [Audit("recommendation.approve", "first")]),
+    Walk("api.create_saved_search", "firm", a_firm,
+         lambda s: Api("POST", "/api/v1/saved-searches",
+                       {"name": "政务OCR", "kind": "scenarios", "q": "OCR"}, status=201),
+         [Audit("saved_search.create", New(SavedSearch))]),
+    Walk("api.update_saved_search", "firm", a_firms_saved_search,
+         lambda s: Api("PUT", f"/api/v1/saved-searches/{s.search.id}",
+                       {"name": "改名", "version": s.search.version}),
+         [Audit("saved_search.update", "search")]),
+    Walk("api.delete_saved_search", "firm", a_firms_saved_search,
+         lambda s: Api("DELETE", f"/api/v1/saved-searches/{s.search.id}",
+                       {"version": s.search.version}, status=204),
+         [Audit("saved_search.delete", "search")]),
     Walk("api.record_docking_step", "buyer", a_published_pairing,
          lambda s: Api("POST", f"/api/v1/pairings/{s.pairing.id}/docking",
                        {"stage": "contacted", "occurred_on": today()}, status=201),

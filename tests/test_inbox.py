@@ -174,6 +174,7 @@ def test_every_documented_kind_has_its_own_sentence():
         "evidence.rejected",
         "evidence.expiring",
         "evidence.expired",
+        "alert.found",
     }
     assert set(MESSAGES) == documented
 

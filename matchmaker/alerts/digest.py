@@ -233,12 +233,13 @@ def unsubscribe(session: Session, user_id: int, search_ids: list[int]) -> list[S
     ).all()
     now = utcnow()
     for search in searches:
+        # Whoever holds the link acted: the signed-in user if any, else nobody known (as
+        # with a password reset link); the search itself names its owner.
         audit.record(
             session,
             "saved_search.unsubscribe",
             search,
             {"frequency": Frequency.never.value, "was": search.frequency.value},
-            user_id=user_id,
         )
         search.frequency = Frequency.never
         search.version += 1
