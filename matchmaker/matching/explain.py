@@ -1,15 +1,157 @@
-"""Reasons for a pairing that a person can read: matched tags and shared concepts."""
+"""Reasons for a pairing that a person can read, one for every part of its score that shows.
+
+A part "shows" when the two-decimal breakdown prints it as at least 0.01 (``VISIBLE``). Each
+reason is a (code, value) pair the app translates; the part each code explains is in
+``PART_OF``. Reasons say only what the score measured: two forms are "the same thing" only
+when the concept data says they are equivalents, shared terms leave out single characters,
+bare numbers and stop words, and the latent and feedback parts name the words that carry them.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import re
+from collections.abc import Mapping, Sequence
+from functools import cache
 
 import numpy as np
 import scipy.sparse as sp
 
-from .concepts import Hit, concept_mentions, concept_of
+from .concepts import Hit, concept_mentions, concept_of, equivalent
 from .entries import Entry
-from .sparse import ones_at, split_rows
+from .sparse import best_per_row, heaviest, ones_at, split_rows
+from .text import data_lines, normalize, stopwords
+
+VISIBLE = 0.005  # a part this large prints as at least 0.01 in the score's breakdown
+SHOWN_WORDS = 3  # words named by a latent or feedback reason
+_TRACED = 12  # of an entry's heaviest telling words, those a latent closeness is traced to
+_CHUNK = 1 << 16  # (word, axis) products computed at a time, to bound memory
+_BARE_NUMBER = re.compile(r"[0-9.,%]+")
+
+# The part of the score each reason code explains; a reason of no part explains none.
+PART_OF = {
+    "common_words": "lexical",  # the shared words are only ones no explanation lists
+    "concept": "concept",
+    "related_concept": "concept",
+    "same_concept": "concept",  # both sides name one concept with the same word
+    "latent": "latent",
+    "near_best_capabilities": "feedback",
+    "near_best_scenarios": "feedback",
+    "fuzzy_title": "fuzzy_title",
+    "fuzzy_tags": "fuzzy_tags",
+    "same_field": "field",
+    "related_field": "field",
+    "same_district": "district",
+    "qualification": "qualification",
+    "budget_fit": "budget",
+}
+
+
+@cache
+def _generic_words() -> frozenset[str]:
+    return frozenset(normalize(w) for line in data_lines("generic_words.txt") for w in line.split())
+
+
+def is_telling(words: Sequence[str]) -> np.ndarray:
+    """Which ``words`` tell a reader something as shared terms: none of a single character,
+    a bare number, a stop word or a word every entry uses (``data/generic_words.txt``), unless
+    it names a concept (12345)."""
+    plain = stopwords() | _generic_words()
+    return np.array(
+        [
+            concept_of(w) is not None
+            or (len(w) > 1 and not _BARE_NUMBER.fullmatch(w) and w not in plain)
+            for w in words
+        ],
+        dtype=bool,
+    )
+
+
+def traced(rows: sp.csr_matrix, directions: np.ndarray, axes: np.ndarray) -> sp.csr_matrix:
+    """What each word of each TF-IDF row brings to the row's closeness to its direction in the
+    LSA space: its weight times its loadings on the axes (``axes``: words × axes) · the
+    direction. A latent row is the TF-IDF row times the axes, so over all of a row's words
+    these add up to the (unnormalised) dot product. Only each row's ``_TRACED`` heaviest words
+    are traced, and only what adds to the closeness is kept.
+    """
+    rows = heaviest(rows, _TRACED)
+    at = np.repeat(np.arange(rows.shape[0]), np.diff(rows.indptr))
+    brought = np.empty(len(rows.data), dtype=np.float32)
+    for start in range(0, len(brought), _CHUNK):
+        part = slice(start, start + _CHUNK)
+        brought[part] = np.einsum("ij,ij->i", axes[rows.indices[part]], directions[at[part]])
+    brought = np.maximum(brought * rows.data, 0)
+    found = sp.csr_matrix((brought, rows.indices, rows.indptr), shape=rows.shape)
+    found.eliminate_zeros()
+    return found
+
+
+def _strongest(found: sp.csr_matrix, names: np.ndarray) -> list[str]:
+    """Each row's ``SHOWN_WORDS`` heaviest words, joined for a reason's value ("" if none)."""
+    return ["、".join(word for word, _ in row) for row in best_per_row(found, SHOWN_WORDS, names)]
+
+
+def latent_words(
+    scenarios: tuple[sp.csr_matrix, np.ndarray],
+    capabilities: tuple[sp.csr_matrix, np.ndarray],
+    components: np.ndarray,
+    names: np.ndarray,
+) -> list[str]:
+    """For pairs given as each side's (TF-IDF rows, latent rows), the words of either side
+    that carry most of their LSA cosine.
+
+    Each side's words are traced towards the other side's latent row and divided by the
+    length of their own latent row before normalising, so that each side's share adds up to
+    the cosine and the two sides' words compare on one scale.
+    """
+    axes = np.ascontiguousarray(components.T)
+    found = sp.csr_matrix((scenarios[0].shape[0], len(names)), dtype=np.float32)
+    for (tfidf, _), (_, latent) in ((scenarios, capabilities), (capabilities, scenarios)):
+        length = np.linalg.norm(np.asarray(tfidf @ axes), axis=1)
+        scale = sp.diags(1 / np.maximum(length, np.finfo(np.float32).tiny))
+        found = found + scale @ traced(tfidf, latent, axes)
+    return _strongest(found.tocsr(), names)
+
+
+def feedback_words(
+    tfidf: sp.csr_matrix, anchors: np.ndarray, components: np.ndarray, names: np.ndarray
+) -> list[str]:
+    """For the candidates' TF-IDF rows and their queries' feedback centroids (``anchors``),
+    the candidates' words that carry most of their closeness to the centroid."""
+    return _strongest(traced(tfidf, anchors, np.ascontiguousarray(components.T)), names)
+
+
+def part_reasons(
+    side: str,
+    parts: Mapping[str, np.ndarray],
+    weights: Mapping[str, float],
+    terms: list[list[tuple[str, float]]],
+    words: Mapping[str, dict[int, str]],
+) -> list[list[tuple[str, str]]]:
+    """Reasons for the parts that have no structured reason, for each pair that shows them.
+
+    ``words`` maps "feedback", "latent" and "concept" to, by pair position, the words that
+    carry that part (``traced``; for a concept both sides name alike, its word); ``weights``
+    are the fuzzy parts' weights, to give back their ratios.
+    """
+    reasons: list[list[tuple[str, str]]] = [[] for _ in range(len(terms))]
+    codes = {
+        "feedback": "near_best_capabilities" if side == "scenario" else "near_best_scenarios",
+        "latent": "latent",
+        "concept": "same_concept",
+    }
+    for part, code in codes.items():
+        for n, value in words.get(part, {}).items():
+            if value:
+                reasons[n].append((code, value))
+    for name in ("fuzzy_title", "fuzzy_tags"):
+        if name in parts:
+            for n in np.flatnonzero(parts[name] >= VISIBLE).tolist():
+                reasons[n].append((name, f"{100 * parts[name][n] / weights[name]:.0f}%"))
+    if "lexical" in parts:
+        for n in np.flatnonzero(parts["lexical"] >= VISIBLE).tolist():
+            if not terms[n]:
+                reasons[n].append(("common_words", ""))
+    return reasons
 
 
 def matched_tags(
@@ -119,7 +261,9 @@ class Explainer:
         capability: tuple[Entry, np.ndarray],
         groups: list[str],
     ) -> list[tuple[str, str]]:
-        """("concept", "OCR≈文字识别") for shared concept groups the two sides name differently.
+        """For shared concept groups the two sides name differently: ("concept",
+        "OCR≈文字识别") where two of their forms are equivalents, else ("related_concept",
+        "井盖 / 路灯"), two related topics of one group.
 
         Each side is given as (entry, the columns of its row that are concept forms).
         """
@@ -129,7 +273,11 @@ class Explainer:
             b = self._forms_for(*capability, group)
             # Where both use the same word, the word is already among the shared terms.
             if a and b and a.isdisjoint(b):
-                reasons.append(("concept", f"{min(a)}≈{min(b)}"))
+                same = [(x, y) for x in sorted(a) for y in sorted(b) if equivalent(group, x, y)]
+                if same:
+                    reasons.append(("concept", "≈".join(same[0])))
+                else:
+                    reasons.append(("related_concept", f"{min(a)} / {min(b)}"))
         return reasons
 
     def _forms_for(self, entry: Entry, columns: np.ndarray, group: str) -> set[str]:

@@ -26,8 +26,17 @@ from threadpoolctl import threadpool_limits
 from . import rank
 from .concepts import Hit, concept_features, concept_matrix, concept_of
 from .entries import Entry, Recommendation
-from .explain import Explainer, matched_tags
-from .sparse import ones_at, split_rows
+from .explain import (
+    PART_OF,
+    VISIBLE,
+    Explainer,
+    feedback_words,
+    is_telling,
+    latent_words,
+    matched_tags,
+    part_reasons,
+)
+from .sparse import best_per_row, heaviest, ones_at
 from .text import data_lines, normalize
 
 Side = Literal["scenario", "capability"]
@@ -189,6 +198,11 @@ class _Vectorizer:
         mask = np.zeros(len(self.vocabulary), dtype=bool)
         mask[list(self.form_hits)] = True
         return mask
+
+    @cached_property
+    def telling(self) -> np.ndarray:
+        """Which columns are words an explanation may list (``explain.is_telling``)."""
+        return is_telling(self.vocabulary.tolist()) & ~self.is_concept
 
     @cached_property
     def names(self) -> np.ndarray:
@@ -377,7 +391,7 @@ class Matcher:
         """
         rare = sp.csr_matrix(vectors @ self._rare_)
         rare.eliminate_zeros()
-        return _heaviest(rare, self.config.search_terms)
+        return heaviest(rare, self.config.search_terms)
 
     def _vectorized(self, entries: Sequence[Entry]) -> _Index:
         return self._index(entries, self.vectorizer_.transform([e.words for e in entries]))
@@ -539,7 +553,9 @@ class Matcher:
         latent = weights @ other_latent
         closeness = np.einsum("ij,ij->i", latent[pairs.query], other_latent[pairs.other])
         return pairs._replace(
-            parts={**pairs.parts, "feedback": cfg.feedback * closeness.astype(np.float64)}
+            parts={**pairs.parts, "feedback": cfg.feedback * closeness.astype(np.float64)},
+            anchors=latent,  # kept to explain the part: what each query's feedback was
+            anchor=pairs.query,
         )
 
     # ----- answers -------------------------------------------------------------------------
@@ -583,14 +599,15 @@ class Matcher:
         shared = s.vectors[s_rows].multiply(c.vectors[c_rows]).tocsr()
         is_concept = self.vectorizer_.is_concept
         names = self.vectorizer_.names
-        # A shared word's share of the score: its product in the cosine, times the weight.
-        word_share = sp.diags(cfg.lexical * (1.0 - is_concept))
-        terms = _best_per_row(shared @ word_share, cfg.explain_terms, names)
+        # A shared word's share of the score: its product in the cosine, times the weight;
+        # only words that tell a reader something are listed.
+        word_share = sp.diags(cfg.lexical * self.vectorizer_.telling)
+        terms = best_per_row(shared @ word_share, cfg.explain_terms, names)
         # Concept reasons are for groups the two sides name differently: a group both name
         # with one same word is left out here (that word is among the shared terms).
         shared_concepts = shared @ sp.diags(is_concept * 1.0)
         named_alike = (shared @ self.vectorizer_.form_groups) > 0
-        concepts = _best_per_row(
+        concepts = best_per_row(
             shared_concepts - shared_concepts.multiply(named_alike), cfg.explain_terms, names
         )
         reasons = _structured_reasons(s, s_rows, c, c_rows)
@@ -605,6 +622,19 @@ class Matcher:
                 (capabilities[n], _columns(c.forms, c_rows[n])),
                 [group for group, _ in concepts[n]],
             )
+        readable = part_reasons(
+            side,
+            pairs.parts,
+            dataclasses.asdict(cfg),
+            terms,
+            {
+                "concept": self._alike_words(shared, pairs, reasons),
+                "latent": self._latent_words(s, s_rows, c, c_rows, pairs),
+                "feedback": self._feedback_words(other, pairs),
+            },
+        )
+        for found, more in zip(reasons, readable, strict=True):
+            found += more
         names = list(pairs.parts)
         values = zip(*(part.tolist() for part in pairs.parts.values()), strict=True)
         # Built column by column: one Python step per pair and field, no more.
@@ -625,6 +655,53 @@ class Matcher:
                 reasons,
             )
         )
+
+    def _alike_words(
+        self, shared: sp.csr_matrix, pairs: _Pairs, reasons: list[list[tuple[str, str]]]
+    ) -> dict[int, str]:
+        """For the pairs whose concept part shows but names no concept in other words, by
+        position, the heaviest shared word that names a concept: both sides use it."""
+        if "concept" not in pairs.parts:
+            return {}
+        shown = [
+            n
+            for n in np.flatnonzero(pairs.parts["concept"] >= VISIBLE).tolist()
+            if not any(PART_OF.get(code) == "concept" for code, _ in reasons[n])
+        ]
+        forms = sp.diags(self.vectorizer_.is_form.astype(np.float32))
+        found = best_per_row(shared[shown] @ forms, 1, self.vectorizer_.names)
+        return {n: row[0][0] for n, row in zip(shown, found, strict=True) if row}
+
+    def _latent_words(
+        self, s: _Index, s_rows: np.ndarray, c: _Index, c_rows: np.ndarray, pairs: _Pairs
+    ) -> dict[int, str]:
+        """For the pairs whose latent part shows, by position, the words that carry it."""
+        if "latent" not in pairs.parts:
+            return {}
+        shown = np.flatnonzero(pairs.parts["latent"] >= VISIBLE)
+        listed = sp.diags(self.vectorizer_.telling.astype(np.float32))
+        words = latent_words(
+            (s.vectors[s_rows[shown]] @ listed, s.latent[s_rows[shown]]),
+            (c.vectors[c_rows[shown]] @ listed, c.latent[c_rows[shown]]),
+            self.components_,
+            self.vectorizer_.names,
+        )
+        return dict(zip(shown.tolist(), words, strict=True))
+
+    def _feedback_words(self, other: _Index, pairs: _Pairs) -> dict[int, str]:
+        """For the pairs whose feedback part shows, by position, the candidate's words that
+        carry it."""
+        if "feedback" not in pairs.parts or pairs.anchors is None:
+            return {}
+        shown = np.flatnonzero(pairs.parts["feedback"] >= VISIBLE)
+        listed = sp.diags(self.vectorizer_.telling.astype(np.float32))
+        words = feedback_words(
+            other.vectors[pairs.other[shown]] @ listed,
+            pairs.anchors[pairs.anchor[shown]],
+            self.components_,
+            self.vectorizer_.names,
+        )
+        return dict(zip(shown.tolist(), words, strict=True))
 
     def without_index(self) -> Matcher:
         """The fitted vocabulary, IDF and latent axes without the indexed entries: what
@@ -685,6 +762,10 @@ class _Pairs(NamedTuple):
     query: np.ndarray
     other: np.ndarray
     parts: dict[str, np.ndarray]
+    # Once the feedback part is added: the queries' feedback centroids in the LSA space, and
+    # each pair's row among them (rows of their own, so shifting the pairs leaves them be).
+    anchors: np.ndarray | None = None
+    anchor: np.ndarray | None = None
 
     @property
     def total(self) -> np.ndarray:
@@ -693,10 +774,17 @@ class _Pairs(NamedTuple):
 
     def take(self, positions: np.ndarray) -> _Pairs:
         """The pairs at ``positions``, in that order."""
+        anchors = anchor = None
+        if self.anchors is not None:
+            # Only the centroids still referred to go along (a block's, not the whole side's).
+            used, anchor = np.unique(self.anchor[positions], return_inverse=True)
+            anchors = self.anchors[used]
         return _Pairs(
             self.query[positions],
             self.other[positions],
             {name: values[positions] for name, values in self.parts.items()},
+            anchors,
+            anchor,
         )
 
     def shifted(self, queries: int = 0, others: int = 0) -> _Pairs:
@@ -708,10 +796,17 @@ class _Pairs(NamedTuple):
         """One list of the pairs of ``pieces``, in that order."""
         if not pieces:
             return _Pairs(np.empty(0, np.int64), np.empty(0, np.int64), {})
+        anchors = anchor = None
+        if all(p.anchors is not None for p in pieces):
+            firsts = np.cumsum([0, *(len(p.anchors) for p in pieces)])
+            anchors = np.concatenate([p.anchors for p in pieces])
+            anchor = np.concatenate([p.anchor + at for p, at in zip(pieces, firsts, strict=False)])
         return _Pairs(
             np.concatenate([p.query for p in pieces]),
             np.concatenate([p.other for p in pieces]),
             {name: np.concatenate([p.parts[name] for p in pieces]) for name in pieces[0].parts},
+            anchors,
+            anchor,
         )
 
 
@@ -720,44 +815,6 @@ def _oriented(
 ) -> tuple[_Index, np.ndarray, _Index, np.ndarray]:
     """Put a (query, other) pair list in (scenario, capability) order."""
     return (query, q_rows, other, o_rows) if side == "scenario" else (other, o_rows, query, q_rows)
-
-
-def _by_row_heaviest_first(matrix: sp.csr_matrix) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """(row of each stored value; positions sorted by row, then value descending; each sorted
-    position's rank in its row). Values must not be negative.
-    """
-    rows = np.repeat(np.arange(matrix.shape[0]), np.diff(matrix.indptr))
-    # One stable float sort instead of a lexsort on three keys: each row's values are mapped
-    # into (row - 0.5, row], heavier nearer the bottom, ties kept in column order.
-    scale = 2 * float(matrix.data.max(initial=0)) or 1.0
-    order = np.argsort(rows - matrix.data / scale, kind="stable")
-    return rows, order, np.arange(len(order)) - matrix.indptr[rows[order]]
-
-
-def _heaviest(matrix: sp.csr_matrix, n: int) -> sp.csr_matrix:
-    """``matrix`` with only the ``n`` largest entries of each row kept."""
-    matrix = sp.csr_matrix(matrix)
-    counts = np.diff(matrix.indptr)
-    if counts.max(initial=0) <= n:
-        return matrix
-    _, order, rank = _by_row_heaviest_first(matrix)
-    keep = np.sort(order[rank < n])
-    return sp.csr_matrix(
-        (matrix.data[keep], matrix.indices[keep], np.r_[0, np.cumsum(np.minimum(counts, n))]),
-        shape=matrix.shape,
-    )
-
-
-def _best_per_row(
-    matrix: sp.csr_matrix, n: int, names: np.ndarray
-) -> list[list[tuple[str, float]]]:
-    """The ``n`` largest positive entries of each row, as (column name, value), largest first."""
-    matrix = sp.csr_matrix(matrix)
-    rows, order, rank = _by_row_heaviest_first(matrix)
-    keep = order[(rank < n) & (matrix.data[order] > 0)]
-    labels, values = names[matrix.indices[keep]].tolist(), matrix.data[keep].tolist()
-    # ``keep`` is in row order: each row's entries are one slice of it.
-    return split_rows(list(zip(labels, values, strict=True)), rows[keep], matrix.shape[0])
 
 
 def _columns_of(matrix: sp.csr_matrix, mask: np.ndarray) -> sp.csr_matrix:
