@@ -18,13 +18,13 @@ import scipy.sparse as sp
 
 from .concepts import Hit, concept_mentions, concept_of, equivalent
 from .entries import Entry
-from .sparse import best_per_row, heaviest, ones_at, split_rows
+from .sparse import heaviest, ones_at, split_rows
 from .text import data_lines, normalize, stopwords
 
 VISIBLE = 0.005  # a part this large prints as at least 0.01 in the score's breakdown
 SHOWN_WORDS = 3  # words named by a latent or feedback reason
 _TRACED = 12  # of an entry's heaviest telling words, those a latent closeness is traced to
-_CHUNK = 1 << 16  # (word, axis) products computed at a time, to bound memory
+_CHUNK = 4096  # entries whose words' loadings are gathered at a time, to bound memory
 _BARE_NUMBER = re.compile(r"[0-9.,%]+")
 
 # The part of the score each reason code explains; a reason of no part explains none.
@@ -66,92 +66,108 @@ def is_telling(words: Sequence[str]) -> np.ndarray:
     )
 
 
-def traced(rows: sp.csr_matrix, directions: np.ndarray, axes: np.ndarray) -> sp.csr_matrix:
-    """What each word of each TF-IDF row brings to the row's closeness to its direction in the
-    LSA space: its weight times its loadings on the axes (``axes``: words × axes) · the
-    direction. A latent row is the TF-IDF row times the axes, so over all of a row's words
-    these add up to the (unnormalised) dot product. Only each row's ``_TRACED`` heaviest words
-    are traced, and only what adds to the closeness is kept.
+class Tracer:
+    """Traces closeness in the LSA space back to the words of an entry that carry it.
+
+    A latent row is an entry's TF-IDF row times the axes, so what a word brings to the
+    (unnormalised) dot product with a direction is its weight times its loadings · the
+    direction; over all of the entry's words these add up to the dot product. Only words an
+    explanation may name (``listed``) are traced, and of each entry its ``_TRACED`` heaviest
+    of them: the lighter ones rarely carry much, and the explanation stays cheap.
     """
-    rows = heaviest(rows, _TRACED)
-    at = np.repeat(np.arange(rows.shape[0]), np.diff(rows.indptr))
-    brought = np.empty(len(rows.data), dtype=np.float32)
-    for start in range(0, len(brought), _CHUNK):
-        part = slice(start, start + _CHUNK)
-        brought[part] = np.einsum("ij,ij->i", axes[rows.indices[part]], directions[at[part]])
-    brought = np.maximum(brought * rows.data, 0)
-    found = sp.csr_matrix((brought, rows.indices, rows.indptr), shape=rows.shape)
-    found.eliminate_zeros()
-    return found
+
+    def __init__(self, components: np.ndarray, listed: np.ndarray, names: np.ndarray):
+        self.axes = np.ascontiguousarray(components.T)  # words × axes, one row per word
+        self.listed = sp.diags(listed.astype(np.float32))
+        self.names = names
+
+    def words(
+        self,
+        vectors: sp.csr_matrix,
+        rows: np.ndarray,
+        directions: Mapping[str, np.ndarray],
+        traced: int | None = _TRACED,
+    ) -> dict[str, np.ndarray]:
+        """For the entries ``vectors[rows]`` and, under each name, one direction per entry:
+        the ``SHOWN_WORDS`` words of each entry that bring most to its closeness to that
+        direction, joined for a reason ("" where none brings anything). Of each entry, its
+        ``traced`` heaviest listed words are traced (None: all of them)."""
+        columns, weights = self._heaviest(vectors, rows, traced)
+        brought = {name: np.zeros(columns.shape, np.float32) for name in directions}
+        for start in range(0, len(rows), _CHUNK):
+            part = slice(start, start + _CHUNK)
+            loadings = self.axes[columns[part]]  # entries × words × axes
+            for name, towards in directions.items():
+                dots = np.einsum("nkd,nd->nk", loadings, towards[part])
+                brought[name][part] = dots * weights[part]
+        return {name: self._strongest(columns, found) for name, found in brought.items()}
+
+    def _heaviest(
+        self, vectors: sp.csr_matrix, rows: np.ndarray, traced: int | None
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Each entry's ``traced`` heaviest listed words (None: all) as (entries × words)
+        columns and weights; the weight is 0 where an entry has fewer."""
+        # Worked out once per distinct entry: an entry is in many pairs.
+        distinct, slots = np.unique(rows, return_inverse=True)
+        found = vectors[distinct] @ self.listed
+        found.eliminate_zeros()
+        width = int(np.diff(found.indptr).max(initial=1)) if traced is None else traced
+        found = heaviest(found, width)
+        at = np.repeat(np.arange(found.shape[0]), np.diff(found.indptr))
+        place = np.arange(found.nnz) - found.indptr[at]
+        columns = np.zeros((found.shape[0], width), np.int64)
+        weights = np.zeros((found.shape[0], width), np.float32)
+        columns[at, place], weights[at, place] = found.indices, found.data
+        return columns[slots], weights[slots]
+
+    def _strongest(self, columns: np.ndarray, brought: np.ndarray) -> np.ndarray:
+        best = np.argsort(-brought, axis=1, kind="stable")[:, :SHOWN_WORDS]
+        named = np.take_along_axis(brought, best, axis=1) > 0
+        picked = self.names[np.take_along_axis(columns, best, axis=1)].astype(str)
+        words = np.where(named, picked, "")
+        # Joined column by column in numpy: a Python join per entry took most of the time.
+        # Unnamed words are last in their row, so a separator goes before each named one.
+        joined = words[:, 0]
+        for k in range(1, words.shape[1]):
+            joined = np.char.add(joined, np.where(named[:, k], "、", ""))
+            joined = np.char.add(joined, words[:, k])
+        return joined.astype(object)  # of any length, when some are replaced
 
 
-def _strongest(found: sp.csr_matrix, names: np.ndarray) -> list[str]:
-    """Each row's ``SHOWN_WORDS`` heaviest words, joined for a reason's value ("" if none)."""
-    return ["、".join(word for word, _ in row) for row in best_per_row(found, SHOWN_WORDS, names)]
-
-
-def latent_words(
-    scenarios: tuple[sp.csr_matrix, np.ndarray],
-    capabilities: tuple[sp.csr_matrix, np.ndarray],
-    components: np.ndarray,
-    names: np.ndarray,
-) -> list[str]:
-    """For pairs given as each side's (TF-IDF rows, latent rows), the words of either side
-    that carry most of their LSA cosine.
-
-    Each side's words are traced towards the other side's latent row and divided by the
-    length of their own latent row before normalising, so that each side's share adds up to
-    the cosine and the two sides' words compare on one scale.
-    """
-    axes = np.ascontiguousarray(components.T)
-    found = sp.csr_matrix((scenarios[0].shape[0], len(names)), dtype=np.float32)
-    for (tfidf, _), (_, latent) in ((scenarios, capabilities), (capabilities, scenarios)):
-        length = np.linalg.norm(np.asarray(tfidf @ axes), axis=1)
-        scale = sp.diags(1 / np.maximum(length, np.finfo(np.float32).tiny))
-        found = found + scale @ traced(tfidf, latent, axes)
-    return _strongest(found.tocsr(), names)
-
-
-def feedback_words(
-    tfidf: sp.csr_matrix, anchors: np.ndarray, components: np.ndarray, names: np.ndarray
-) -> list[str]:
-    """For the candidates' TF-IDF rows and their queries' feedback centroids (``anchors``),
-    the candidates' words that carry most of their closeness to the centroid."""
-    return _strongest(traced(tfidf, anchors, np.ascontiguousarray(components.T)), names)
-
-
-def part_reasons(
+def add_part_reasons(
+    reasons: list[list[tuple[str, str]]],
     side: str,
     parts: Mapping[str, np.ndarray],
     weights: Mapping[str, float],
     terms: list[list[tuple[str, float]]],
-    words: Mapping[str, dict[int, str]],
-) -> list[list[tuple[str, str]]]:
-    """Reasons for the parts that have no structured reason, for each pair that shows them.
+    words: Mapping[str, tuple[np.ndarray, np.ndarray]],
+) -> None:
+    """Add to each pair's ``reasons`` those for its parts that show and have no structured
+    reason.
 
-    ``words`` maps "feedback", "latent" and "concept" to, by pair position, the words that
-    carry that part (``traced``; for a concept both sides name alike, its word); ``weights``
-    are the fuzzy parts' weights, to give back their ratios.
+    ``words`` maps "feedback", "latent" and "concept" to (pair positions, the words that
+    carry that part there: ``Tracer.words``, or for a concept both sides name alike, its
+    word); ``weights`` are the fuzzy parts' weights, to give back their ratios.
     """
-    reasons: list[list[tuple[str, str]]] = [[] for _ in range(len(terms))]
     codes = {
         "feedback": "near_best_capabilities" if side == "scenario" else "near_best_scenarios",
         "latent": "latent",
         "concept": "same_concept",
     }
-    for part, code in codes.items():
-        for n, value in words.get(part, {}).items():
-            if value:
-                reasons[n].append((code, value))
+    for part, (positions, values) in words.items():
+        code = codes[part]
+        for n, value in zip(positions.tolist(), values.tolist(), strict=True):
+            reasons[n].append((code, value))
     for name in ("fuzzy_title", "fuzzy_tags"):
         if name in parts:
-            for n in np.flatnonzero(parts[name] >= VISIBLE).tolist():
-                reasons[n].append((name, f"{100 * parts[name][n] / weights[name]:.0f}%"))
+            shown = np.flatnonzero(parts[name] >= VISIBLE)
+            ratios = np.rint(100 * parts[name][shown] / weights[name]).astype(np.int64)
+            for n, ratio in zip(shown.tolist(), ratios.tolist(), strict=True):
+                reasons[n].append((name, f"{ratio}%"))
     if "lexical" in parts:
         for n in np.flatnonzero(parts["lexical"] >= VISIBLE).tolist():
             if not terms[n]:
                 reasons[n].append(("common_words", ""))
-    return reasons
 
 
 def matched_tags(

@@ -30,11 +30,10 @@ from .explain import (
     PART_OF,
     VISIBLE,
     Explainer,
-    feedback_words,
+    Tracer,
+    add_part_reasons,
     is_telling,
-    latent_words,
     matched_tags,
-    part_reasons,
 )
 from .sparse import best_per_row, heaviest, ones_at
 from .text import data_lines, normalize
@@ -622,19 +621,17 @@ class Matcher:
                 (capabilities[n], _columns(c.forms, c_rows[n])),
                 [group for group, _ in concepts[n]],
             )
-        readable = part_reasons(
+        add_part_reasons(
+            reasons,
             side,
             pairs.parts,
             dataclasses.asdict(cfg),
             terms,
             {
                 "concept": self._alike_words(shared, pairs, reasons),
-                "latent": self._latent_words(s, s_rows, c, c_rows, pairs),
-                "feedback": self._feedback_words(other, pairs),
+                **self._traced_words(query, other, pairs),
             },
         )
-        for found, more in zip(reasons, readable, strict=True):
-            found += more
         names = list(pairs.parts)
         values = zip(*(part.tolist() for part in pairs.parts.values()), strict=True)
         # Built column by column: one Python step per pair and field, no more.
@@ -658,50 +655,61 @@ class Matcher:
 
     def _alike_words(
         self, shared: sp.csr_matrix, pairs: _Pairs, reasons: list[list[tuple[str, str]]]
-    ) -> dict[int, str]:
-        """For the pairs whose concept part shows but names no concept in other words, by
-        position, the heaviest shared word that names a concept: both sides use it."""
-        if "concept" not in pairs.parts:
-            return {}
-        shown = [
-            n
-            for n in np.flatnonzero(pairs.parts["concept"] >= VISIBLE).tolist()
-            if not any(PART_OF.get(code) == "concept" for code, _ in reasons[n])
-        ]
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """For the pairs whose concept part shows but names no concept in other words:
+        their positions, and the heaviest shared word of each that names a concept (both
+        sides use it)."""
+        shown = np.array(
+            [
+                n
+                for n in np.flatnonzero(
+                    pairs.parts.get("concept", np.zeros(len(pairs.query))) >= VISIBLE
+                ).tolist()
+                if not any(PART_OF.get(code) == "concept" for code, _ in reasons[n])
+            ],
+            dtype=np.int64,
+        )
         forms = sp.diags(self.vectorizer_.is_form.astype(np.float32))
         found = best_per_row(shared[shown] @ forms, 1, self.vectorizer_.names)
-        return {n: row[0][0] for n, row in zip(shown, found, strict=True) if row}
+        named = np.array([bool(row) for row in found], dtype=bool)
+        return shown[named], np.array([row[0][0] for row in found if row], dtype=object)
 
-    def _latent_words(
-        self, s: _Index, s_rows: np.ndarray, c: _Index, c_rows: np.ndarray, pairs: _Pairs
-    ) -> dict[int, str]:
-        """For the pairs whose latent part shows, by position, the words that carry it."""
-        if "latent" not in pairs.parts:
+    def _traced_words(
+        self, query: _Index, other: _Index, pairs: _Pairs
+    ) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+        """For the pairs whose latent or feedback part shows, by part: their positions, and
+        the candidate's words that carry the part there (towards the query's latent row, and
+        towards the query's feedback centroid)."""
+        directions: dict[str, Callable[[np.ndarray], np.ndarray]] = {}
+        if "latent" in pairs.parts:
+            directions["latent"] = lambda at: query.latent[pairs.query[at]]
+        if "feedback" in pairs.parts and pairs.anchors is not None:
+            directions["feedback"] = lambda at: pairs.anchors[pairs.anchor[at]]
+        if not directions:
             return {}
-        shown = np.flatnonzero(pairs.parts["latent"] >= VISIBLE)
-        listed = sp.diags(self.vectorizer_.telling.astype(np.float32))
-        words = latent_words(
-            (s.vectors[s_rows[shown]] @ listed, s.latent[s_rows[shown]]),
-            (c.vectors[c_rows[shown]] @ listed, c.latent[c_rows[shown]]),
-            self.components_,
-            self.vectorizer_.names,
+        shown = {part: pairs.parts[part] >= VISIBLE for part in directions}
+        at = np.flatnonzero(np.logical_or.reduce(list(shown.values())))
+        tracer = Tracer(self.components_, self.vectorizer_.telling, self.vectorizer_.names)
+        # The candidates' searchable rows first: their heaviest rarer words, what an
+        # explanation would name anyway, at a third of the full rows' length.
+        words = tracer.words(
+            other.searchable, pairs.other[at], {part: find(at) for part, find in directions.items()}
         )
-        return dict(zip(shown.tolist(), words, strict=True))
-
-    def _feedback_words(self, other: _Index, pairs: _Pairs) -> dict[int, str]:
-        """For the pairs whose feedback part shows, by position, the candidate's words that
-        carry it."""
-        if "feedback" not in pairs.parts or pairs.anchors is None:
-            return {}
-        shown = np.flatnonzero(pairs.parts["feedback"] >= VISIBLE)
-        listed = sp.diags(self.vectorizer_.telling.astype(np.float32))
-        words = feedback_words(
-            other.vectors[pairs.other[shown]] @ listed,
-            pairs.anchors[pairs.anchor[shown]],
-            self.components_,
-            self.vectorizer_.names,
-        )
-        return dict(zip(shown.tolist(), words, strict=True))
+        found = {}
+        for part, values in words.items():
+            at_part, values = at[shown[part][at]], values[shown[part][at]]
+            # Seldom, none of those words brings anything: then all of the candidate's words
+            # are traced. Where still none does, the part comes from words no explanation
+            # lists, and the reason says so with no words ("").
+            missing = np.flatnonzero(values == "")
+            if len(missing):
+                retry = at_part[missing]
+                everything = {part: directions[part](retry)}
+                values[missing] = tracer.words(other.vectors, pairs.other[retry], everything, None)[
+                    part
+                ]
+            found[part] = (at_part, values)
+        return found
 
     def without_index(self) -> Matcher:
         """The fitted vocabulary, IDF and latent axes without the indexed entries: what
