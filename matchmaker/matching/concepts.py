@@ -39,6 +39,13 @@ def equivalent(group: str, a: str, b: str) -> bool:
     return sense is not None and sense == senses.get((group, normalize(b).replace("-", "")))
 
 
+def same_thing(a: str, b: str) -> bool:
+    """Whether forms ``a`` and ``b`` are equivalents in some concept group."""
+    groups = set(hit[1]) if (hit := concept_of(normalize(a))) else set()
+    other = set(hit[1]) if (hit := concept_of(normalize(b))) else set()
+    return any(equivalent(group, a, b) for group in groups & other)
+
+
 def concept_of(token: str) -> Hit | None:
     """(display form, group ids) if ``token`` is a concept form, else None."""
     return _lookup().get(token.replace("-", ""))

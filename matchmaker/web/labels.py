@@ -1,9 +1,13 @@
 """Translated names for stored codes (statuses, roles, reference names), exposed to templates."""
 
+from typing import Any
+
 from flask import Flask
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
+from matchmaker.matching.concepts import same_thing
+from matchmaker.matching.explain import PART_OF, VISIBLE, is_telling
 from matchmaker.web.names import reference_label
 
 STATUS_LABELS = {
@@ -37,7 +41,8 @@ KIND_LABELS = {
 }
 
 
-# Why the matcher paired two entries: its reason codes, each with a value to show.
+# Why the matcher paired two entries: its reason codes, each with a value to show
+# (docs/matcher.md lists them with the part of the score each one explains).
 REASON_LABELS = {
     "same_field": _l("Same field: %(value)s"),
     "related_field": _l("Related field: %(value)s"),
@@ -46,6 +51,20 @@ REASON_LABELS = {
     "missing_qualification": _l("Lacks %(value)s"),
     "budget_fit": _l("Budget fits (%(value)s ten-thousand yuan)"),
     "concept": _l("Same thing in other words: %(value)s"),
+    "related_concept": _l("Related topics, not the same thing: %(value)s"),
+    "same_concept": _l("Both name the concept %(value)s"),
+    "latent": _l("On a related topic: %(value)s"),
+    "near_best_capabilities": _l("Close to the firms that best fit this scenario: %(value)s"),
+    "near_best_scenarios": _l("Close to the scenarios this firm fits best: %(value)s"),
+    "fuzzy_title": _l("Titles written alike (%(value)s)"),
+    "fuzzy_tags": _l("Tags written alike (%(value)s)"),
+    "common_words": _l("Only single characters, numbers or common words in common"),
+}
+# The same reasons when no word an explanation lists carries the part (value "").
+BARE_REASON_LABELS = {
+    "latent": _l("On a related topic, through common words"),
+    "near_best_capabilities": _l("Close to the firms that best fit this scenario"),
+    "near_best_scenarios": _l("Close to the scenarios this firm fits best"),
 }
 
 # The parts a pairing's score is the sum of (matching.MatcherConfig's weights).
@@ -65,9 +84,37 @@ PART_LABELS = {
 
 def reason_label(code: str, value: str = "") -> str:
     """The reader's sentence for a matcher reason, e.g. "Same district: 渝北区"."""
+    if not value and code in BARE_REASON_LABELS:
+        return str(BARE_REASON_LABELS[code])
+    ours, _, theirs = value.partition("≈")
+    if code == "concept" and not same_thing(ours, theirs):
+        # Stored before concept groups told equivalents from related topics: a pairing an
+        # official has decided keeps its reasons, and must not claim more than they are.
+        code, value = "related_concept", f"{ours} / {theirs}"
     label = REASON_LABELS.get(code)
     value = reference_label(value)  # fields, districts, qualifications; other values as they are
     return str(label) % {"value": value} if label else f"{code}: {value}"
+
+
+def reasons_in_order(rec: Any) -> list[tuple[str, str]]:
+    """A pairing's (code, value) reasons, those for its largest parts first; reasons for no
+    part (a missing qualification) last."""
+    parts = rec.parts or {}
+    found = [(str(code), str(value)) for code, value in rec.reasons]
+    return sorted(found, key=lambda reason: -parts.get(PART_OF.get(reason[0], ""), 0.0))
+
+
+def shown_terms(rec: Any) -> list[str]:
+    """A pairing's shared key terms worth showing (pairings stored before the matcher left
+    out single characters, bare numbers and common words may still hold them)."""
+    terms = [str(term[0]) for term in rec.terms or ()]
+    return [term for term, keep in zip(terms, is_telling(terms), strict=True) if keep][:5]
+
+
+def shown_parts(rec: Any) -> list[tuple[str, float]]:
+    """The parts of a pairing's score that print as at least 0.01, largest first."""
+    parts = (rec.parts or {}).items()
+    return sorted(((n, v) for n, v in parts if v >= VISIBLE), key=lambda p: -p[1])
 
 
 def part_label(code: str) -> str:
@@ -98,6 +145,9 @@ def init_app(app: Flask) -> None:
         kind_label=lambda code: str(KIND_LABELS.get(code, code)),
         budget=budget,
         reason_label=reason_label,
+        reasons_in_order=reasons_in_order,
+        shown_terms=shown_terms,
+        shown_parts=shown_parts,
         part_label=part_label,
         reference_label=reference_label,
     )
