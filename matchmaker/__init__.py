@@ -27,9 +27,13 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     app.config["BABEL_TRANSLATION_DIRECTORIES"] = str(Path(__file__).parent / "translations")
 
     from matchmaker.extensions import babel, csrf, limiter, login_manager
-    from matchmaker.web import dates, db, errors, i18n, labels, security
+    from matchmaker.web import caching, dates, db, errors, freshness, i18n, labels, security
 
     db.init_app(app)
+    freshness.init_app(app)
+    # Before login_manager: after_request hooks run in reverse, so the cache headers are set
+    # once Flask-Login has touched the session (a session that changed is never shared).
+    caching.init_app(app, ROOT)
     csrf.init_app(app)
     babel.init_app(app, locale_selector=i18n.select_locale)
     i18n.init_app(app)
@@ -80,5 +84,8 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     ):
         app.register_blueprint(blueprint)
 
+    from matchmaker.dashboard import rollup
+
+    rollup.init_app(app)  # the dashboard's tallies are recounted as each write commits
     commands.init_app(app)
     return app

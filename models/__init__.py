@@ -4,6 +4,7 @@ from models.api_token import ApiToken
 from models.audit import AuditEntry
 from models.batch import Batch, BatchStatus
 from models.capability import Capability, CapabilityStatus
+from models.data_version import DataVersion
 from models.docking import DockingEvent, DockingStage
 from models.interest import Interest, InterestStatus
 from models.join_request import JoinRequest, JoinStatus
@@ -12,6 +13,7 @@ from models.organisation import Organisation, OrgKind
 from models.password_reset import PasswordReset
 from models.recommendation import Recommendation, RecommendationSource, RecommendationStatus
 from models.scenario import Scenario, ScenarioStatus
+from models.tally import FirmTally, Tally, TallyMark
 from models.user import Role, User
 
 __all__ = [
@@ -21,8 +23,10 @@ __all__ = [
     "BatchStatus",
     "Capability",
     "CapabilityStatus",
+    "DataVersion",
     "DockingEvent",
     "DockingStage",
+    "FirmTally",
     "Interest",
     "InterestStatus",
     "JoinRequest",
@@ -37,5 +41,7 @@ __all__ = [
     "Role",
     "Scenario",
     "ScenarioStatus",
+    "Tally",
+    "TallyMark",
     "User",
 ]

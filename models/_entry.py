@@ -6,7 +6,7 @@ import sqlalchemy as sa
 from pydantic import field_validator
 from sqlmodel import Field, SQLModel
 
-from models._types import json_list_field, utcnow
+from models._types import SearchTerms, json_list_field, utcnow
 
 
 class EntryBase(SQLModel):
@@ -36,6 +36,8 @@ class EntryRecord(SQLModel):
     # Matcher tokens, computed once when the entry is saved so re-matching never re-segments.
     tokens: dict[str, list[str]] = Field(default_factory=dict, sa_type=sa.JSON)
     search_text: str = Field(default="", sa_type=sa.Text)  # normalised, for LIKE search
+    # The terms of search_text the search index holds (entries.indexing.search_terms).
+    search_terms: list[str] = Field(default_factory=list, sa_type=SearchTerms)
     review_note: str = Field(default="", max_length=500)
     version: int = Field(default=1)
     created_at: datetime = Field(default_factory=utcnow)

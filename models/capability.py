@@ -2,6 +2,9 @@
 
 from enum import StrEnum
 
+import sqlalchemy as sa
+
+from models import _search
 from models._entry import EntryBase, EntryRecord
 from models._types import enum_field, json_list_field
 
@@ -20,4 +23,14 @@ class CapabilityBase(EntryBase):
 
 
 class Capability(CapabilityBase, EntryRecord, table=True):
+    # A list's page is found in the index of its order alone (the id and status are
+    # in it too), however deep the page: see entries.listing.
+    __table_args__ = (
+        sa.Index("ix_capability_by_newest", "published_at", "id", "status"),
+        sa.Index("ix_capability_by_title", "title", "id", "status"),
+    )
+
     status: CapabilityStatus = enum_field(CapabilityStatus, CapabilityStatus.draft, index=True)
+
+
+_search.attach(Capability.__table__)

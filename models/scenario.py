@@ -3,9 +3,11 @@
 from datetime import date
 from enum import StrEnum
 
+import sqlalchemy as sa
 from pydantic import model_validator
 from sqlmodel import Field
 
+from models import _search
 from models._entry import EntryBase, EntryRecord
 from models._types import enum_field
 
@@ -38,4 +40,16 @@ class ScenarioBase(EntryBase):
 
 
 class Scenario(ScenarioBase, EntryRecord, table=True):
+    # A list's page is found in the index of its order alone (the id and status are
+    # in it too), however deep the page: see entries.listing.
+    __table_args__ = (
+        sa.Index("ix_scenario_by_newest", "published_at", "id", "status"),
+        sa.Index("ix_scenario_by_title", "title", "id", "status"),
+        sa.Index("ix_scenario_by_deadline", "deadline", "id", "status"),
+        sa.Index("ix_scenario_by_budget", "budget_max_wan", "id", "status"),
+    )
+
     status: ScenarioStatus = enum_field(ScenarioStatus, ScenarioStatus.draft, index=True)
+
+
+_search.attach(Scenario.__table__)

@@ -32,6 +32,8 @@ class User(UserBase, table=True):
     session_version: int = Field(default=1)
     created_at: datetime = Field(default_factory=utcnow)
     last_login_at: datetime | None = None
+    # The language the user last chose; their e-mails are written in it.
+    language: str = Field(default="zh", max_length=8)
 
     # flask-login's user protocol. The id carries session_version so that bumping it
     # (logout everywhere, password change) invalidates every other session at once.

@@ -12,6 +12,7 @@ from sqlalchemy import Engine, create_engine, text
 from sqlmodel import Session, SQLModel
 
 from matchmaker import create_app
+from matchmaker.web import freshness
 from support import database_url, schema_name
 
 PASSWORD = "correct horse battery"
@@ -66,7 +67,11 @@ def app(tmp_path: Path, worker_id: str) -> Iterator[Flask]:
     )
     engine = app.extensions["engine"]
     if engine.dialect.name == "postgresql":
-        _empty_postgres_schema(engine, schema_name(worker_id))
+        # On an engine of its own: the app's moves the data version on at every commit that
+        # wrote, DDL included, and the table that holds it is what is being built.
+        builder = create_engine(url)
+        _empty_postgres_schema(builder, schema_name(worker_id))
+        builder.dispose()
     else:
         SQLModel.metadata.create_all(engine)
     yield app
@@ -81,6 +86,8 @@ def session(app: Flask) -> Iterator[Session]:
     write lock at BEGIN, which a test session holding a read open would keep from the app.
     """
     engine = create_engine(app.config["DATABASE_URL"])
+    # Its writes move the data version on, as the app's own do (pages' validators, caches).
+    freshness.watch(engine)
     with Session(engine, expire_on_commit=False) as session:
         yield session
     engine.dispose()

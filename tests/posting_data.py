@@ -176,3 +176,37 @@ def matched_lists(app, session: Session) -> Lists:
     result = app.test_cli_runner().invoke(args=["match"])
     assert result.exit_code == 0, result.output
     return Lists(government, group, firms, scenarios, capabilities, firm_users)
+
+
+class TwoFields(NamedTuple):
+    """Published scenarios waiting for a batch: three clinics' and two service halls'."""
+
+    clinics: list[Scenario]
+    halls: list[Scenario]
+
+
+def scenarios_in_two_fields(session: Session) -> TwoFields:
+    """Three healthcare scenarios in 南岸区 and two government-service ones in 渝北区."""
+    owners = {
+        "智慧医疗": make_org(session, OrgKind.demand, name="重庆市南岸区人民医院"),
+        "智慧政务": make_org(session, OrgKind.demand, name="重庆市渝北区政务服务中心"),
+    }
+
+    def scenarios(field: str, district: str, title: str, description: str, count: int):
+        return [
+            published(
+                session,
+                Scenario,
+                owners[field],
+                title=f"{title}{n}",
+                description=description,
+                field=field,
+                district=district,
+            )
+            for n in range(count)
+        ]
+
+    return TwoFields(
+        scenarios("智慧医疗", "南岸区", "门诊智能导诊", "门诊导诊与分诊。", 3),
+        scenarios("智慧政务", "渝北区", "政务大厅材料预审", "材料识别预审。", 2),
+    )

@@ -33,10 +33,16 @@ def database_url(tmp_path: Path, worker: str) -> str:
     return f"sqlite:///{tmp_path / 'test.db'}"
 
 
+FORM_CSRF = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
+
+
 def csrf_token(client: FlaskClient) -> str:
-    """The CSRF token of the client's session, read the way htmx reads it: from the page."""
-    page = client.get("/").get_data(as_text=True)
-    return CSRF.search(page).group(1)
+    """The CSRF token of the client's session, read as the browser finds it: from a signed-in
+    page's <body hx-headers>, or (not signed in: public pages carry none) the sign-in form."""
+    found = CSRF.search(client.get("/").get_data(as_text=True))
+    if found is None:
+        found = FORM_CSRF.search(client.get("/auth/login").get_data(as_text=True))
+    return found.group(1)
 
 
 def post(client: FlaskClient, url: str, data: dict | None = None, **kwargs):  # type: ignore[no-untyped-def]

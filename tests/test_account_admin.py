@@ -117,3 +117,21 @@ def test_with_mail_the_link_goes_to_the_user_and_not_to_the_admins_screen(
     assert recipients == ["li@xinghe.cn"]
     link = re.search(r"http://localhost/auth/reset/\S+", message.get_content()).group(0)
     assert app.test_client().get(link).status_code == 200
+
+
+def test_an_admin_finds_an_account_among_many_and_stays_on_the_search_after_acting(app, session):
+    admin, member = an_admin_and_a_member(session)
+    others = make_org(session, OrgKind.demand, name="重庆市渝北区政务服务中心")
+    for n in range(app.config["PAGE_SIZE"] + 5):
+        make_user(session, others, email=f"clerk{n}@yubei.gov.cn")
+    desk = sign_in(app, admin)
+
+    first = desk.get("/admin/users").get_data(as_text=True)
+    assert f"{app.config['PAGE_SIZE'] + 7} accounts" in first and "Page 1 of 2" in first
+    assert "li@xinghe.cn" not in desk.get("/admin/users?q=yubei").get_data(as_text=True)
+
+    found = desk.get("/admin/users?q=星河").get_data(as_text=True)
+    assert "1 account" in found and "li@xinghe.cn" in found
+    response = post(desk, f"/admin/users/{member.id}/active?q=星河&page=1")
+    assert response.status_code == 302
+    assert response.location == "/admin/users?q=%E6%98%9F%E6%B2%B3&page=1"

@@ -1,10 +1,10 @@
 """Batches: an official assembles a numbered batch, previews it and publishes it to everyone."""
 
 import pytest
-from posting_data import matched_lists, member_of, official, sign_in
+from posting_data import matched_lists, member_of, official, scenarios_in_two_fields, sign_in
 from sqlmodel import select
 
-from matchmaker.batches.publication import chinese_number, default_name
+from matchmaker.batches.publication import candidates, chinese_number, default_name
 from models import (
     AuditEntry,
     Batch,
@@ -201,3 +201,32 @@ def test_the_publish_confirmation_counts_the_entries_its_pairings_bring_along(ap
         select(AuditEntry.changes).where(AuditEntry.action == "batch.publish")
     ).one()
     assert set(published["capabilities"]) == capabilities
+
+
+def test_an_official_narrows_what_could_go_into_a_batch_and_sees_how_many_wait(app, session):
+    clinics, halls = scenarios_in_two_fields(session)
+    desk = sign_in(app, official(session))
+    post(desk, "/batches/new", {"year": "2024", "number": "1"})
+    batch = session.exec(select(Batch)).one()
+
+    page = desk.get(f"/batches/{batch.id}/edit?lang=en&field=智慧医疗").get_data(as_text=True)
+    assert all(f'name="scenario" value="{s.id}"' in page for s in clinics)
+    assert not any(f'name="scenario" value="{s.id}"' in page for s in halls)
+    assert 'Published scenarios <span class="meta">(3)</span>' in page
+    assert 'data-ticks="scenario"' in page  # one box ticks the three at once
+
+    # Adding the ticked ones comes back to the same narrowed list.
+    response = post(
+        desk,
+        f"/batches/{batch.id}/items?field=智慧医疗",
+        {"version": batch.version, "scenario": [str(s.id) for s in clinics[:2]]},
+    )
+    assert response.status_code == 303 and "field=" in response.location
+    page = desk.get(response.location).get_data(as_text=True)
+    assert 'Published scenarios <span class="meta">(1)</span>' in page
+
+    # More waiting than the page lists: it says how many, and how to see the rest.
+    with app.app_context():
+        waiting = candidates(session, district="渝北区", limit=1)
+    assert [s.id for s in waiting.shown.scenarios] == [halls[1].id]
+    assert waiting.waiting[1] == 2 and waiting.cut

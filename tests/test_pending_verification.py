@@ -6,7 +6,7 @@ from sqlmodel import select
 from test_inbox import smtp_server  # noqa: F401  (the fixture: a real SMTP server)
 
 from models import Capability, Notification, OrgKind
-from support import make_org, make_user, post
+from support import login, make_org, make_user, post
 
 
 def a_waiting_firm(session):
@@ -61,3 +61,24 @@ def test_a_refused_firm_reads_the_reason_in_its_inbox_and_its_mail(app, session,
     ((recipients, message),) = mailbox.messages
     assert recipients == ["li@xinghe.cn"]
     assert "信用代码与营业执照不符" in message["Subject"]
+
+
+def test_each_reader_is_mailed_in_the_language_they_chose(app, session, smtp_server):  # noqa: F811
+    mailbox, port = smtp_server
+    app.config.update(SMTP_HOST="127.0.0.1", SMTP_PORT=port, SMTP_SENDER="noreply@cq.example")
+    org, chinese_reader = a_waiting_firm(session)
+    english_reader = make_user(session, org, email="sam@xinghe.cn")
+    sign_in(app, english_reader)  # signs in and switches the pages to English
+    desk = app.test_client()
+    login(desk, official(session))  # the official reads Chinese; that does not matter
+
+    post(desk, f"/admin/organisations/{org.id}/reject", {"reason": "信用代码与营业执照不符"})
+
+    mails = {recipients[0]: message for recipients, message in mailbox.messages}
+    assert sorted(mails) == ["li@xinghe.cn", "sam@xinghe.cn"]
+    assert mails[chinese_reader.email]["Subject"].startswith(
+        "工作人员未通过 重庆星河软件有限公司 的核验"
+    )
+    assert mails[english_reader.email]["Subject"].startswith(
+        "An official refused to verify 重庆星河软件有限公司"
+    )

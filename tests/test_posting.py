@@ -8,6 +8,7 @@ from posting_data import (
     OCR_SCENARIO_ROW,
     SLOPE_CAPABILITY,
     hidden,
+    matched_lists,
     member_of,
     official,
     published,
@@ -22,6 +23,7 @@ from models import (
     Organisation,
     OrgKind,
     Recommendation,
+    RecommendationStatus,
     Scenario,
     ScenarioStatus,
 )
@@ -230,3 +232,31 @@ def test_editing_a_submitted_scenario_keeps_it_submitted_and_refreshes_its_match
     assert scenario.status is ScenarioStatus.submitted and scenario.title == OCR_SCENARIO["title"]
     session.refresh(before)
     assert before.score != 0 and before.updated_at > before.created_at
+
+
+def test_a_signed_in_firm_finds_its_best_recommendations_on_the_home_page(app, session):
+    lists = matched_lists(app, session)
+    firm_user = lists.firm_users[0]  # the OCR firm
+    ocr_scenario, ocr_capability = lists.scenarios[0], lists.capabilities[0]
+    firm = sign_in(app, firm_user)
+
+    home = firm.get("/").get_data(as_text=True)
+    mine = home.split("Recommended for your organisation")[1].split("Newest scenarios")[0]
+    assert ocr_scenario.title in mine
+    assert f"for your “{ocr_capability.title}”" in mine
+
+    # Once officials turn the pairing down, it is no longer offered as a recommendation.
+    rejected = session.exec(
+        select(Recommendation).where(
+            Recommendation.scenario_id == ocr_scenario.id,
+            Recommendation.capability_id == ocr_capability.id,
+        )
+    ).one()
+    rejected.status = RecommendationStatus.rejected
+    session.add(rejected)
+    session.commit()
+    mine = firm.get("/").get_data(as_text=True).split("Newest scenarios")[0]
+    assert ocr_scenario.title not in mine
+
+    visitor = app.test_client().get("/?lang=en").get_data(as_text=True)
+    assert "Recommended for your organisation" not in visitor

@@ -3,20 +3,26 @@
 import os
 from pathlib import Path
 
+import pytest
 from posting_data import (
+    INVOICE_CAPABILITY,
+    INVOICE_SCENARIO,
     KIOSK_CAPABILITY,
     OCR_CAPABILITY_ROW,
     OCR_SCENARIO,
     matched_lists,
     member_of,
+    official,
     published,
     sign_in,
 )
 from sqlmodel import delete, select
 
+from matchmaker.entries import posting
 from matchmaker.pairing import recommend
 from matchmaker.web.db import session_scope
 from models import (
+    AuditEntry,
     Capability,
     CapabilityStatus,
     OrgKind,
@@ -149,3 +155,145 @@ def test_an_unreachable_scheduler_is_named_and_nothing_is_stored(app, session):
     assert result.exit_code != 0
     assert "No Dask scheduler answered at tcp://127.0.0.1:9" in result.output
     assert pairs_stored(session) == {} != before
+
+
+def pairings_of(session, scenario: Scenario) -> dict[str, Recommendation]:
+    """A scenario's stored pairings, by the capability's title."""
+    session.expire_all()
+    return {
+        session.get(Capability, r.capability_id).title: r
+        for r in session.exec(
+            select(Recommendation).where(Recommendation.scenario_id == scenario.id)
+        )
+    }
+
+
+def displacements(session) -> list[dict]:
+    return [
+        entry.changes
+        for entry in session.exec(
+            select(AuditEntry).where(AuditEntry.action == "recommendation.displace")
+        )
+    ]
+
+
+def test_a_new_scenario_takes_a_full_firms_place_from_a_pairing_that_fits_it_less(app, session):
+    """Each firm is on one scenario's list at most here; a better-fitting newcomer displaces."""
+    app.config["MATCH_CAP"] = 1
+    firms = [
+        make_org(session, OrgKind.supply, name=name)
+        for name in ("重庆星河软件有限公司", "重庆云端终端科技有限公司", "重庆票通信息技术有限公司")
+    ]
+    for firm, row in zip(
+        firms, (OCR_CAPABILITY_ROW, KIOSK_CAPABILITY, INVOICE_CAPABILITY), strict=True
+    ):
+        published(session, Capability, firm, **row)
+    group = make_org(session, OrgKind.demand, name="重庆某能源集团有限公司")
+    invoices = published(session, Scenario, group, **INVOICE_SCENARIO)
+    assert app.test_cli_runner().invoke(args=["match"]).exit_code == 0
+    # The only scenario has every firm on its list, the OCR firms among them.
+    assert set(pairings_of(session, invoices)) == {
+        OCR_CAPABILITY_ROW["title"],
+        KIOSK_CAPABILITY["title"],
+        INVOICE_CAPABILITY["title"],
+    }
+
+    buyer = sign_in(app, member_of(session, OrgKind.demand, "重庆市渝北区政务服务中心"))
+    post(buyer, "/scenarios/new", {**OCR_SCENARIO, "send": "1"})
+
+    hall = session.exec(select(Scenario).where(Scenario.title == OCR_SCENARIO["title"])).one()
+    theirs, kept = pairings_of(session, hall), pairings_of(session, invoices)
+    assert {OCR_CAPABILITY_ROW["title"], KIOSK_CAPABILITY["title"]} <= set(theirs)
+    assert set(kept) == {INVOICE_CAPABILITY["title"]}  # the pairing that fits it best stays
+    assert all(theirs[title].score > 1.0 for title in theirs)
+    said = {(d["scenario"], d["capability"], d["cap"]) for d in displacements(session)}
+    assert said == {
+        (INVOICE_SCENARIO["title"], OCR_CAPABILITY_ROW["title"], 1),
+        (INVOICE_SCENARIO["title"], KIOSK_CAPABILITY["title"], 1),
+    }
+    assert all(d["displaced_by"].startswith(OCR_SCENARIO["title"]) for d in displacements(session))
+
+    # An official reads in the audit log what happened to the pairing.
+    official_browser = sign_in(app, official(session))
+    log = official_browser.get("/audit/?lang=en").get_data(as_text=True)
+    assert "Pairing displaced by a better-fitting new one" in log
+
+    # A re-match, refitted on all four entries, keeps the newcomer's best pairing first.
+    assert app.test_cli_runner().invoke(args=["match"]).exit_code == 0
+    again = pairings_of(session, hall)
+    best = max(theirs, key=lambda title: theirs[title].score)
+    assert max(again, key=lambda title: again[title].score) == best
+
+
+def test_a_new_scenario_that_fits_a_full_firm_less_well_leaves_its_pairings_alone(app, session):
+    app.config["MATCH_CAP"] = 1
+    lists = matched_lists(app, session)
+    hall = lists.scenarios[0]
+    before = pairings_of(session, hall)
+    assert OCR_CAPABILITY_ROW["title"] in before
+
+    buyer = sign_in(app, member_of(session, OrgKind.demand, "重庆市永川区政务服务中心"))
+    vague = {
+        **OCR_SCENARIO,
+        "title": "证照材料识别",
+        "summary": "窗口证照识别",
+        "tags": "证照",
+        "description": "区县办事窗口希望引入证照识别，减少人工核对材料的时间。",
+        "send": "1",
+    }
+    assert post(buyer, "/scenarios/new", vague).status_code == 302
+
+    newcomer = session.exec(select(Scenario).where(Scenario.title == "证照材料识别")).one()
+    # The OCR firm would fit it, but less well than the hall it is recommended to already.
+    with app.app_context():
+        scored = app.extensions["matcher"].recommend_for(
+            recommend.as_entry(newcomer, Scenario), side="scenario", k=30
+        )
+    ocr = lists.capabilities[0]
+    [fit] = [r.score for r in scored if r.capability_id == str(ocr.id)]
+    assert fit < before[OCR_CAPABILITY_ROW["title"]].scenario_list_score
+    assert OCR_CAPABILITY_ROW["title"] not in pairings_of(session, newcomer)
+    assert pairings_of(session, hall).keys() == before.keys()
+    assert displacements(session) == []
+
+
+def snapshot(session) -> dict[tuple[int, int], tuple]:
+    """Every stored pairing with all it holds, down to when it was last written."""
+    session.expire_all()
+    return {
+        (r.scenario_id, r.capability_id): (
+            r.id, r.score, r.parts, r.terms, r.matched_tags, r.reasons, r.status,
+            r.scenario_list_score, r.capability_list_score, r.version, r.updated_at,
+        )
+        for r in session.exec(select(Recommendation))
+    }  # fmt: skip
+
+
+@pytest.mark.slow
+def test_matching_the_seed_again_or_publishing_what_it_placed_changes_nothing(app, session):
+    """The seed's lists are matched; matching them again, or an official publishing every
+    submitted entry (each publication recommends its entry at once), writes nothing."""
+    runner = app.test_cli_runner()
+    assert runner.invoke(args=["seed"]).exit_code == 0
+    first = runner.invoke(args=["match"])
+    assert first.exit_code == 0, first.output
+    matched = snapshot(session)
+    assert len(matched) > 4000
+
+    again = runner.invoke(args=["match"])
+    assert "0 new, 0 rescored, 0 removed" in again.output
+    assert snapshot(session) == matched
+
+    with app.test_request_context(), session_scope() as db:
+        submitted = [
+            entry
+            for model in (Scenario, Capability)
+            for entry in db.exec(select(model).where(model.status == "submitted"))
+        ]
+        assert len(submitted) > 100
+        for entry in submitted:
+            posting.publish_entry(db, entry, version=entry.version)
+    published_now = snapshot(session)
+    assert published_now == matched
+    assert "0 new, 0 rescored, 0 removed" in runner.invoke(args=["match"]).output
+    assert snapshot(session) == matched

@@ -1,8 +1,10 @@
 """Admins manage accounts: disable or enable, change a role, hand out a password-reset link."""
 
 from flask_babel import gettext as _
-from sqlmodel import Session
+from sqlalchemy import or_
+from sqlmodel import Session, col, select
 
+from matchmaker.entries.listing import Page, paged
 from matchmaker.records import audit
 from matchmaker.web.errors import NotAllowed
 from models import Organisation, OrgKind, Role, User
@@ -17,6 +19,22 @@ def roles_for(org: Organisation) -> tuple[Role, ...]:
     if org.kind == OrgKind.authority:
         return (Role.official, Role.admin)
     return (Role.member, Role.org_admin)
+
+
+def find(session: Session, *, text: str, page: int, page_size: int) -> Page:
+    """(account, organisation) rows whose name, e-mail or organisation holds `text`, one
+    page, oldest account first."""
+    query = select(User, Organisation).join(Organisation).order_by(col(User.id))
+    if text := text.strip():
+        pattern = f"%{text}%"
+        query = query.where(
+            or_(
+                col(User.name).ilike(pattern),
+                col(User.email).ilike(pattern),
+                col(Organisation.name).ilike(pattern),
+            )
+        )
+    return paged(session, query, page=page, page_size=page_size)
 
 
 def toggle_active(session: Session, user: User, *, acting_user_id: int) -> None:

@@ -1,5 +1,8 @@
 """Officials verify organisations; admins disable and re-enable accounts."""
 
+from collections.abc import Callable
+from typing import TypeVar
+
 from flask import (
     Blueprint,
     Response,
@@ -14,7 +17,6 @@ from flask import (
 from flask_babel import format_datetime
 from flask_babel import gettext as _
 from flask_login import current_user
-from sqlmodel import col, select
 
 from matchmaker.admin import accounts, verification
 from matchmaker.admin.forms import RejectForm
@@ -28,6 +30,7 @@ from matchmaker.web.security import parse_int
 from models import Organisation, Role, User
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
+T = TypeVar("T")
 
 
 @bp.route("/organisations")
@@ -37,16 +40,21 @@ def organisations() -> tuple[str, int]:
     return _organisations_page()
 
 
-def _organisations_page(
-    reject_form: RejectForm | None = None, rejecting: int | None = None, status: int = 200
-) -> tuple[str, int]:
+def _searched(finder: Callable[..., T]) -> tuple[str, T]:
+    """The search text of the list's query string, and the page of rows `finder` finds."""
     text = request.args.get("q", "")[:100]
-    found = verification.applicants(
+    return text, finder(
         get_session(),
         text=text,
         page=parse_int(request.args.get("page")) or 1,
         page_size=current_app.config["PAGE_SIZE"],
     )
+
+
+def _organisations_page(
+    reject_form: RejectForm | None = None, rejecting: int | None = None, status: int = 200
+) -> tuple[str, int]:
+    text, found = _searched(verification.applicants)
     return (
         render_template(
             "admin/organisations.html",
@@ -59,10 +67,10 @@ def _organisations_page(
     )
 
 
-def _back_to_list() -> Response:
-    """The list as the official left it: the forms' URLs carry its search and page."""
+def _back_to(endpoint: str) -> Response:
+    """The list as it was left: the forms' URLs carry its search and page."""
     args = {"q": request.args.get("q", "")[:100], "page": parse_int(request.args.get("page"))}
-    return redirect(url_for("admin.organisations", **{k: v for k, v in args.items() if v}))
+    return redirect(url_for(endpoint, **{k: v for k, v in args.items() if v}))
 
 
 @bp.route("/organisations/<int:org_id>/verify", methods=["POST"])
@@ -74,7 +82,7 @@ def verify(org_id: int) -> Response:
     if verification.verify(session, org):
         session.commit()
     flash(_("%(name)s is verified.", name=org.name), "info")
-    return _back_to_list()
+    return _back_to("admin.organisations")
 
 
 @bp.route("/organisations/<int:org_id>/reject", methods=["POST"])
@@ -89,7 +97,7 @@ def reject(org_id: int) -> Response | tuple[str, int]:
     verification.reject(session, org, reason=form.reason.data.strip())
     session.commit()
     flash(_("%(name)s was refused verification.", name=org.name), "info")
-    return _back_to_list()
+    return _back_to("admin.organisations")
 
 
 @bp.route("/users")
@@ -100,9 +108,11 @@ def users() -> tuple[str, int]:
 
 
 def _users_page(status: int = 200) -> tuple[str, int]:
-    session = get_session()
-    rows = session.exec(select(User, Organisation).join(Organisation).order_by(col(User.id))).all()
-    return render_template("admin/users.html", rows=rows, roles_for=accounts.roles_for), status
+    text, found = _searched(accounts.find)
+    return (
+        render_template("admin/users.html", found=found, q=text, roles_for=accounts.roles_for),
+        status,
+    )
 
 
 @bp.route("/users/<int:user_id>/active", methods=["POST"])
@@ -117,7 +127,7 @@ def toggle_active(user_id: int) -> Response:
         flash(_("%(name)s can sign in again.", name=user.name), "info")
     else:
         flash(_("%(name)s is disabled and signed out everywhere.", name=user.name), "info")
-    return redirect(url_for("admin.users"))
+    return _back_to("admin.users")
 
 
 @bp.route("/users/<int:user_id>/role", methods=["POST"])
@@ -137,7 +147,7 @@ def change_role(user_id: int) -> Response | tuple[str, int]:
     session.commit()
     if changed:
         flash(_("%(name)s is now: %(role)s.", name=user.name, role=ROLE_LABELS[user.role]), "info")
-    return redirect(url_for("admin.users"))
+    return _back_to("admin.users")
 
 
 @bp.route("/users/<int:user_id>/reset", methods=["POST"])
@@ -150,11 +160,16 @@ def reset_password(user_id: int) -> Response | str:
     link = url_for("auth.reset_password", token=issued.secret)
     until = format_datetime(issued.reset.expires_at, "yyyy-MM-dd HH:mm")
     mailed = notify.mail_only(
-        session, [user.email], "account.reset_link", {"name": user.name, "until": until}, link
+        session,
+        [user.email],
+        "account.reset_link",
+        {"name": user.name, "until": until},
+        link,
+        language=user.language,
     )
     session.commit()
     if mailed:
         flash(_("A one-time reset link was e-mailed to %(email)s.", email=user.email), "info")
-        return redirect(url_for("admin.users"))
+        return _back_to("admin.users")
     # No mail configured: the admin hands the link over. It is shown once, never stored.
     return render_template("admin/reset_link.html", user=user, link=absolute(link), until=until)

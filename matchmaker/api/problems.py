@@ -33,6 +33,7 @@ PROTECTED_FIELDS = frozenset(
         "version",
         "tokens",
         "search_text",
+        "search_terms",
         "review_note",
         "published_at",
         "created_at",

@@ -122,6 +122,7 @@ def _search(
         visible_statuses=statuses,
         today=local_today(),
         page_size=params.per_page,
+        whole=True,
     )
     orgs = organisations(session, (entry.organisation_id for entry in page.items))
     return [present(entry, orgs[entry.organisation_id]) for entry in page.items], page

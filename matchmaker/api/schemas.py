@@ -287,6 +287,17 @@ class DockingStep(Schema):
     reason: str
     organisation_id: int = Field(description="The party that recorded the step.")
     created_at: LocalDateTime
+    corrects_id: int | None = Field(
+        default=None, description="The step recorded in error that this step replaces."
+    )
+
+
+class DockingTimeline(Schema):
+    """A pairing's docking steps in the order they happened. A step replaced by a correction
+    is left out; the correcting step names it in `corrects_id`."""
+
+    pairing_id: int
+    steps: list[DockingStep]
 
 
 class Me(Schema):
@@ -308,12 +319,23 @@ class Page(BaseModel, Generic[T]):
     page: int = Field(description="This page's number (the last page if one past it was asked).")
     pages: int
     per_page: int
+    capped: bool = Field(
+        default=False,
+        description="True when more items match than `total` says: a search matching more "
+        "than 1,000 stops counting there (counting them all would read them all), and its "
+        "pages stop there too. Add words or filters to narrow it down.",
+    )
 
     @classmethod
     def of(cls, items: list[Any], found: Any, per_page: int) -> "Page[T]":
-        """This page of `items`; `found` is the search's page (total, page, pages)."""
+        """This page of `items`; `found` is the search's page (total, page, pages, capped)."""
         return cls(
-            items=items, total=found.total, page=found.page, pages=found.pages, per_page=per_page
+            items=items,
+            total=found.total,
+            page=found.page,
+            pages=found.pages,
+            per_page=per_page,
+            capped=found.capped,
         )
 
 

@@ -1,9 +1,11 @@
-"""Writes with a personal token: own entries (draft, edit, submit) and docking follow-up.
+"""Writes with a personal token: own entries (draft, edit, submit) and docking follow-up
+(record, correct, and read the steps).
 
 Every rule lives in the domain functions the web pages call too (`posting`, `docking`); the
 views here only check who may act on which object, call them, and answer with JSON.
 """
 
+from collections.abc import Callable
 from decimal import Decimal
 from typing import Any
 
@@ -20,6 +22,7 @@ from matchmaker.api.schemas import (
     CapabilityUpdate,
     DockingStep,
     DockingStepCreate,
+    DockingTimeline,
     ScenarioCreate,
     ScenarioOwned,
     ScenarioUpdate,
@@ -29,9 +32,11 @@ from matchmaker.api.schemas import (
 from matchmaker.api.spec import TOKEN, side, viewer
 from matchmaker.docking import followup
 from matchmaker.entries import posting
+from matchmaker.pairing.pairings import Pairing
+from matchmaker.web.access import STAFF
 from matchmaker.web.dates import local_today
 from matchmaker.web.db import get_session
-from models import DockingStage, Organisation, OrgKind
+from models import DockingEvent, DockingStage, Organisation, OrgKind
 
 DEMAND = side(OrgKind.demand)
 SUPPLY = side(OrgKind.supply)
@@ -194,16 +199,76 @@ def submit_capability(*, capability_id: int, data: Submit) -> Any:
     return _submit(posting.CAPABILITY, capability_id, data)
 
 
+def _party_pairing(pairing_id: int) -> Pairing:
+    """A published pairing the token's organisation is a party to (404, 403 otherwise)."""
+    pairing = followup.published_pairing(get_session(), pairing_id)
+    if pairing is None:
+        raise ApiProblem(404)
+    if viewer().organisation_id not in followup.party_ids(pairing):
+        raise ApiProblem(403, _("Only the two parties of a pairing record its docking steps."))
+    return pairing
+
+
+def _entered(data: DockingStepCreate) -> followup.StepInput:
+    step = data.root
+    return followup.StepInput(
+        stage=DockingStage(step.stage),
+        occurred_on=step.occurred_on,
+        note=step.note,
+        contract_amount_wan=(
+            Decimal(str(step.contract_amount_wan)) if isinstance(step, Signed) else None
+        ),
+        reason=getattr(step, "reason", ""),
+    )
+
+
+def _refusal(refused: followup.StepRefused) -> ApiProblem:
+    """409 for a step out of order, 422 (naming the field) for a wrong value."""
+    if refused.order:
+        return ApiProblem(409, str(refused))
+    problem = FieldProblem(
+        location="body",
+        field=refused.field or "",
+        pointer=f"/{refused.field or ''}",
+        type="refused",
+        message=str(refused),
+    )
+    return ApiProblem(422, str(refused), errors=[problem])
+
+
+def _step_out(event: DockingEvent, corrects: DockingEvent | None = None) -> DockingStep:
+    return DockingStep.model_validate(
+        event.model_dump()
+        | {"pairing_id": event.recommendation_id, "corrects_id": corrects.id if corrects else None}
+    )
+
+
+# Recording a step and correcting one answer alike.
+STEP_WRITE: dict[str, Any] = {
+    "tag": "Pairings",
+    "access": TOKEN,
+    "body": DockingStepCreate,
+    "response": DockingStep,
+    "status": 201,
+    "problems": (404, 409),
+}
+
+
+def _stored(write: Callable[[], DockingEvent]) -> DockingEvent:
+    """Run a step's `write` and commit it; a step the rules refuse is a 409 or a 422."""
+    try:
+        event = write()
+    except followup.StepRefused as refused:
+        raise _refusal(refused) from None
+    get_session().commit()
+    return event
+
+
 @registry.operation(
     "POST",
     "/pairings/{pairing_id}/docking",
     summary="Record a docking step on your pairing",
-    tag="Pairings",
-    access=TOKEN,
-    body=DockingStepCreate,
-    response=DockingStep,
-    status=201,
-    problems=(404, 409),
+    **STEP_WRITE,
 )
 def record_docking_step(*, pairing_id: int, data: DockingStepCreate) -> DockingStep:
     """Record progress on a published pairing your organisation is a party to.
@@ -214,40 +279,72 @@ def record_docking_step(*, pairing_id: int, data: DockingStepCreate) -> DockingS
     it may be before the pairing's publication.
     The other party is notified.
     """
+    pairing = _party_pairing(pairing_id)
+    event = _stored(
+        lambda: followup.record_step(
+            get_session(), pairing=pairing, user=viewer(), step=_entered(data), today=local_today()
+        )
+    )
+    return _step_out(event)
+
+
+@registry.operation(
+    "POST",
+    "/pairings/{pairing_id}/docking/{step_id}/correction",
+    summary="Correct the latest docking step, recorded in error",
+    **STEP_WRITE,
+)
+def correct_docking_step(*, pairing_id: int, step_id: int, data: DockingStepCreate) -> DockingStep:
+    """Replace the pairing's latest step, recorded in error, by the step in the body.
+
+    Only the organisation that recorded the step may correct it (403), and only while it is
+    the latest step and not yet corrected (409). The correction is checked like a new step
+    against the one before (422); the original stays in the audit trail, and the other party
+    is notified.
+    """
     session = get_session()
-    pairing = followup.published_pairing(session, pairing_id)
-    if pairing is None:
+    pairing = _party_pairing(pairing_id)
+    original = session.get(DockingEvent, step_id)
+    if original is None or original.recommendation_id != pairing_id:
         raise ApiProblem(404)
-    user = viewer()
-    if user.organisation_id not in followup.party_ids(pairing):
-        raise ApiProblem(403, _("Only the two parties of a pairing record its docking steps."))
-    step = data.root
-    try:
-        event = followup.record_step(
+    if original.organisation_id != viewer().organisation_id:
+        raise ApiProblem(403, _("A step is corrected by the organisation that recorded it."))
+    event = _stored(
+        lambda: followup.correct_step(
             session,
             pairing=pairing,
-            user=user,
-            step=followup.StepInput(
-                stage=DockingStage(step.stage),
-                occurred_on=step.occurred_on,
-                note=step.note,
-                contract_amount_wan=(
-                    Decimal(str(step.contract_amount_wan)) if isinstance(step, Signed) else None
-                ),
-                reason=getattr(step, "reason", ""),
-            ),
+            user=viewer(),
+            original=original,
+            step=_entered(data),
             today=local_today(),
         )
-    except followup.StepRefused as refused:
-        if refused.order:
-            raise ApiProblem(409, str(refused)) from None
-        problem = FieldProblem(
-            location="body",
-            field=refused.field or "",
-            pointer=f"/{refused.field or ''}",
-            type="refused",
-            message=str(refused),
-        )
-        raise ApiProblem(422, str(refused), errors=[problem]) from None
-    session.commit()
-    return DockingStep.model_validate(event.model_dump() | {"pairing_id": event.recommendation_id})
+    )
+    return _step_out(event, corrects=original)
+
+
+@registry.operation(
+    "GET",
+    "/pairings/{pairing_id}/docking",
+    summary="The docking steps of your pairing",
+    tag="Pairings",
+    access=TOKEN,
+    response=DockingTimeline,
+    problems=(404,),
+)
+def docking_timeline(*, pairing_id: int) -> DockingTimeline:
+    """Every step that counts, in the order it happened, for the two parties and officials.
+
+    A step replaced by a correction is left out; its correcting step names it in
+    `corrects_id`.
+    """
+    session = get_session()
+    pairing = followup.published_pairing(session, pairing_id)
+    user = viewer()
+    if pairing is None or not (
+        user.organisation_id in followup.party_ids(pairing) or user.role in STAFF
+    ):
+        raise ApiProblem(404)
+    steps = followup.timeline(session, pairing_id)
+    return DockingTimeline(
+        pairing_id=pairing_id, steps=[_step_out(s.event, s.corrects) for s in steps]
+    )

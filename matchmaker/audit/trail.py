@@ -139,6 +139,7 @@ ACTION_LABELS = {
     "capability.return": _l("Capability returned to its owner"),
     "recommendation.approve": _l("Pairing approved"),
     "recommendation.reject": _l("Pairing rejected"),
+    "recommendation.displace": _l("Pairing displaced by a better-fitting new one"),
     "batch.create": _l("Batch opened"),
     "batch.add": _l("Items added to a batch"),
     "batch.remove": _l("Item taken out of a batch"),
@@ -192,6 +193,9 @@ CHANGE_LABELS = {
     "capability": _l("Capability"),
     "count": _l("Count"),
     "name": _l("Name"),
+    "score": _l("Score"),
+    "displaced_by": _l("Displaced by"),
+    "cap": _l("Lists one entry may be on"),
 }
 
 

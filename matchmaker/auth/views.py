@@ -12,9 +12,9 @@ from flask import (
     request,
     url_for,
 )
+from flask_babel import get_locale, ngettext
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from flask_babel import ngettext
 from flask_login import current_user, login_user, logout_user
 from sqlmodel import Session, select
 from werkzeug.security import check_password_hash, generate_password_hash
@@ -146,6 +146,7 @@ def login() -> str | Response:
         else:
             login_user(user, remember=form.remember.data)
             user.last_login_at = utcnow()
+            user.language = str(get_locale())  # the language they signed in with
             session.commit()
             target = request.args.get("next", "")
             return redirect(target if same_site_path(target) else url_for("main.home"))

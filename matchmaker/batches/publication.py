@@ -5,7 +5,7 @@ from typing import NamedTuple
 
 from flask import url_for
 from flask_babel import gettext as _
-from sqlalchemy import func, update
+from sqlalchemy import Select, func, update
 from sqlmodel import Session, col, select
 
 from matchmaker.dashboard.aggregates import PUBLIC_CAPABILITY, PUBLIC_SCENARIO
@@ -117,26 +117,66 @@ def contents(session: Session, batch: Batch) -> Contents:
     )
 
 
-def candidates(session: Session, limit: int = 200) -> Contents:
-    """Approved pairings and published entries that no batch holds yet."""
-    loose = select(Recommendation.id).where(
-        Recommendation.status == RecommendationStatus.approved,
-        col(Recommendation.batch_id).is_(None),
+class Candidates(NamedTuple):
+    """What could go into a batch: the first `limit` of each kind, and how many wait in all."""
+
+    shown: Contents
+    waiting: tuple[int, int, int]  # pairings, scenarios, capabilities
+    limit: int
+
+    @property
+    def cut(self) -> bool:
+        """Whether some waiting items are not shown (the official narrows the filters)."""
+        return any(
+            len(shown) < total for shown, total in zip(self.shown, self.waiting, strict=True)
+        )
+
+
+def candidates(
+    session: Session, *, field: str = "", district: str = "", limit: int = 200
+) -> Candidates:
+    """Approved pairings and published entries that no batch holds yet, in `field` and
+    `district` when given (a pairing by its scenario's)."""
+
+    def narrowed(query: Select, model: type[Scenario] | type[Capability]) -> Select:
+        if field:
+            query = query.where(model.field == field)
+        if district:
+            query = query.where(model.district == district)
+        return query
+
+    loose = narrowed(
+        select(Recommendation.id)
+        .join(Scenario, col(Scenario.id) == Recommendation.scenario_id)
+        .where(
+            Recommendation.status == RecommendationStatus.approved,
+            col(Recommendation.batch_id).is_(None),
+        ),
+        Scenario,
     )
-    return Contents(
-        pairings.by_ids(session, session.exec(loose.limit(limit)).all()),
+    entries = [
+        narrowed(select(m).where(m.status == "published", col(m.batch_id).is_(None)), m)
+        for m in (Scenario, Capability)
+    ]
+    shown = Contents(
+        pairings.by_ids(
+            session,
+            session.exec(loose.order_by(col(Recommendation.score).desc()).limit(limit)).all(),
+        ),
         *(
             list(
                 session.exec(
-                    select(m)
-                    .where(m.status == "published", col(m.batch_id).is_(None))
-                    .order_by(col(m.published_at).desc(), m.id)
-                    .limit(limit)
+                    query.order_by(col(m.published_at).desc(), col(m.id).desc()).limit(limit)
                 )
             )
-            for m in (Scenario, Capability)
+            for m, query in zip((Scenario, Capability), entries, strict=True)
         ),
     )
+    pairings_waiting, scenarios_waiting, capabilities_waiting = (
+        session.exec(select(func.count()).select_from(query.subquery())).one()
+        for query in (loose, *entries)
+    )
+    return Candidates(shown, (pairings_waiting, scenarios_waiting, capabilities_waiting), limit)
 
 
 def _draft(batch: Batch) -> None:

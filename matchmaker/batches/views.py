@@ -24,9 +24,12 @@ from wtforms.validators import InputRequired, Length, NumberRange, Optional
 
 from matchmaker.batches import publication
 from matchmaker.entries import listing
+from matchmaker.entries.reference import DISTRICTS, FIELDS
 from matchmaker.pairing.pairings import published as published_pairings
 from matchmaker.web.access import STAFF, is_staff, public, roles_required
+from matchmaker.web.caching import shared
 from matchmaker.web.db import get_session
+from matchmaker.web.names import reference_options
 from matchmaker.web.security import parse_int
 from matchmaker.web.text import Form
 from models import Batch, BatchStatus
@@ -57,6 +60,16 @@ def _version() -> int | None:
     return parse_int(value)
 
 
+def _candidate_filters() -> dict[str, str]:
+    """The field and district that narrow what could go into a batch ("" for any); unknown
+    names filter nothing rather than hide everything."""
+    field, district = request.args.get("field", ""), request.args.get("district", "")
+    return {
+        "field": field if field in FIELDS else "",
+        "district": district if district in DISTRICTS else "",
+    }
+
+
 def _batch_or_404(batch_id: int) -> Batch:
     """The batch; a draft only for officials."""
     batch = get_session().get(Batch, batch_id)
@@ -67,6 +80,7 @@ def _batch_or_404(batch_id: int) -> Batch:
 
 @bp.route("/")
 @public
+@shared
 def index() -> str:
     """Published batches, newest first; officials also see drafts."""
     session = get_session()
@@ -80,6 +94,7 @@ def index() -> str:
 
 @bp.route("/pairings")
 @public
+@shared
 def pairings() -> str:
     """Every published pairing, latest batch first, a page at a time."""
     session = get_session()
@@ -126,6 +141,7 @@ def new() -> Any:
 
 @bp.route("/<int:batch_id>")
 @public
+@shared
 def detail(batch_id: int) -> str:
     """A batch with its scenarios, capabilities and pairings; a draft is a preview."""
     session = get_session()
@@ -143,11 +159,17 @@ def edit(batch_id: int) -> Any:
     batch = _batch_or_404(batch_id)
     if batch.status != BatchStatus.draft:
         return redirect(url_for("batches.detail", batch_id=batch.id))
+    filters = _candidate_filters()
     return render_template(
         "batches/edit.html",
         batch=batch,
         held=publication.contents(session, batch),
-        candidates=publication.candidates(session),
+        candidates=publication.candidates(session, **filters),
+        filters=filters,
+        choices=[
+            ("field", _("Field"), _("All fields"), reference_options(FIELDS)),
+            ("district", _("District"), _("All districts"), reference_options(DISTRICTS)),
+        ],
     )
 
 
@@ -173,7 +195,9 @@ def add(batch_id: int) -> Response:
             ),
             "error",
         )
-    return redirect(url_for("batches.edit", batch_id=batch.id), 303)
+    # Back to the same filtered list, to go on ticking.
+    narrowed = {name: value for name, value in _candidate_filters().items() if value}
+    return redirect(url_for("batches.edit", batch_id=batch.id, **narrowed), 303)
 
 
 @bp.route("/<int:batch_id>/items/remove", methods=["POST"])

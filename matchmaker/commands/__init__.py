@@ -1,23 +1,26 @@
-"""The `matchmaker` command: init-db, seed, serve, match, remind, backup, eval and rank."""
+"""The `matchmaker` command: init-db, seed, serve, match, remind, backup, eval and rank.
+
+Only click and Flask's CLI are imported with this module: the database, the domain and the
+matcher are imported by the command that uses them, and listing the commands (`--help`)
+builds no app, so that it answers at once (tests/test_startup.py).
+"""
 
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack, contextmanager
+from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 from flask import Flask, current_app
 from flask.cli import FlaskGroup, with_appcontext
-from sqlalchemy import func
-from sqlmodel import col, select
-from werkzeug.serving import run_simple
 
-from matchmaker.commands import backup, evaluation, seeding
-from matchmaker.docking.followup import send_reminders, stale_pairings
-from matchmaker.matching import Matcher, Recommendation, Side
-from matchmaker.matching.distributed import ClusterFailed
-from matchmaker.pairing.recommend import MATCHABLE, TOP_K, Engine, on_this_machine, rematch_all
-from matchmaker.web.dates import local_today
-from matchmaker.web.db import session_scope, upgrade_schema
-from models import Capability, Scenario
+from matchmaker.commands import backup, evaluation
+
+if TYPE_CHECKING:
+    from matchmaker.matching import Matcher, Recommendation, Side
+    from matchmaker.pairing.recommend import Engine
+
+SEED_DIR = Path(__file__).resolve().parents[2] / "seed" / "data"
 
 
 def _create_app() -> Flask:
@@ -26,7 +29,19 @@ def _create_app() -> Flask:
     return create_app()
 
 
-@click.group(cls=FlaskGroup, create_app=_create_app, add_default_commands=False)
+class _Commands(FlaskGroup):
+    """Flask's command group, listing its own commands without building the app.
+
+    Every command is registered on the group itself (and on the app's `cli`, for
+    `app.test_cli_runner()`), so the app is built only when a command runs.
+    """
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        """The group's commands, in order of name."""
+        return sorted(self.commands)
+
+
+@click.group(cls=_Commands, create_app=_create_app, add_default_commands=False)
 def main() -> None:
     """matchmaker: the scenario supply-demand matching platform (场景供需对接平台)."""
 
@@ -37,13 +52,15 @@ def main() -> None:
     "--dir",
     "seed_dir",
     type=click.Path(exists=True, file_okay=False),
-    default=str(seeding.SEED_DIR),
+    default=str(SEED_DIR),
     show_default=True,
     help="Folder with the seed lists.",
 )
 def seed_command(seed_dir: str) -> None:
     """Load the seed lists (organisations, demo accounts, 458 scenarios, 1000 capabilities)."""
-    from pathlib import Path
+    from matchmaker.commands import seeding
+    from matchmaker.web.dates import local_today
+    from matchmaker.web.db import session_scope
 
     with session_scope() as session:
         counts = seeding.load(session, Path(seed_dir), today=local_today(), progress=True)
@@ -60,6 +77,13 @@ def seed_command(seed_dir: str) -> None:
 @click.option("--no-seed", is_flag=True, help="Do not load the seed lists into an empty database.")
 def serve_command(host: str, port: int, no_seed: bool) -> None:
     """Upgrade the schema, seed an empty database, and serve the app (threaded server)."""
+    from sqlalchemy import func
+    from sqlmodel import select
+    from werkzeug.serving import run_simple
+
+    from matchmaker.web.db import session_scope, upgrade_schema
+    from models import Scenario
+
     app = current_app._get_current_object()  # type: ignore[attr-defined]
     upgrade_schema(app.config["DATABASE_URL"])
     with session_scope() as session:
@@ -77,6 +101,8 @@ def serve_command(host: str, port: int, no_seed: bool) -> None:
 @with_appcontext
 def init_db_command() -> None:
     """Create or upgrade the database schema (Alembic migrations)."""
+    from matchmaker.web.db import upgrade_schema
+
     url = current_app.config["DATABASE_URL"]
     upgrade_schema(url)
     click.echo(f"Database schema is up to date: {current_app.extensions['engine'].url!r}")
@@ -107,6 +133,14 @@ def init_db_command() -> None:
 )
 def match_command(engine: str, scheduler: str | None, workers: int, memory_limit: str) -> None:
     """Re-match the whole database: refit the matcher and store every recommendation."""
+    from sqlalchemy import func
+    from sqlmodel import col, select
+
+    from matchmaker.matching.distributed import ClusterFailed
+    from matchmaker.pairing.recommend import MATCHABLE, on_this_machine, rematch_all
+    from matchmaker.web.db import session_scope
+    from models import Capability, Scenario
+
     with ExitStack() as stack:
         compute = on_this_machine
         if engine == "dask":
@@ -133,7 +167,7 @@ def match_command(engine: str, scheduler: str | None, workers: int, memory_limit
 
 
 @contextmanager
-def dask_engine(scheduler: str | None, workers: int, memory_limit: str) -> Iterator[Engine]:
+def dask_engine(scheduler: str | None, workers: int, memory_limit: str) -> Iterator["Engine"]:
     """An engine computing on the Dask scheduler at ``scheduler``, or on a cluster of
     ``workers`` processes on this machine, closed afterwards."""
     try:
@@ -143,6 +177,7 @@ def dask_engine(scheduler: str | None, workers: int, memory_limit: str) -> Itera
             missing
         )
     from matchmaker.matching import distributed
+    from matchmaker.pairing.recommend import TOP_K
 
     with ExitStack() as stack:
         if scheduler:
@@ -164,9 +199,11 @@ def dask_engine(scheduler: str | None, workers: int, memory_limit: str) -> Itera
             client = stack.enter_context(Client(cluster))
 
         def on_the_cluster(
-            matcher: Matcher, side: Side, progress: Callable[[int], None] | None
-        ) -> list[Recommendation]:
-            return distributed.rematch(matcher, client, k=TOP_K, side=side, progress=progress)
+            matcher: "Matcher", side: "Side", cap: int, progress: Callable[[int], None] | None
+        ) -> list["Recommendation"]:
+            return distributed.rematch(
+                matcher, client, k=TOP_K, cap=cap, side=side, progress=progress
+            )
 
         yield on_the_cluster
 
@@ -175,6 +212,10 @@ def dask_engine(scheduler: str | None, workers: int, memory_limit: str) -> Itera
 @with_appcontext
 def remind_command() -> None:
     """List pairings without progress for 30 days and remind both parties (once per 30 days)."""
+    from matchmaker.docking.followup import send_reminders, stale_pairings
+    from matchmaker.web.dates import local_today
+    from matchmaker.web.db import session_scope
+
     # A request context gives url_for its site-relative links and the notifications their
     # language (the default one), as they would have in a request. Safe to run daily.
     with current_app.test_request_context(), session_scope() as session:
@@ -192,8 +233,8 @@ def remind_command() -> None:
         click.echo(f"{len(stale)} pairings without progress; {len(sent)} reminded now.")
 
 
-def init_app(app: Flask) -> None:
-    """Register the commands on the app's CLI."""
+def register(group: click.Group) -> None:
+    """Add every command to `group`."""
     for command in (
         init_db_command,
         seed_command,
@@ -202,5 +243,13 @@ def init_app(app: Flask) -> None:
         remind_command,
         backup.backup_command,
     ):
-        app.cli.add_command(command)
-    evaluation.register(app.cli)  # eval and rank: the matcher on any labelled directory
+        group.add_command(command)
+    evaluation.register(group)  # eval and rank: the matcher on any labelled directory
+
+
+def init_app(app: Flask) -> None:
+    """Register the commands on the app's CLI."""
+    register(app.cli)
+
+
+register(main)

@@ -9,7 +9,6 @@ from pathlib import Path
 import click
 from flask import current_app
 from flask.cli import with_appcontext
-from sqlalchemy.engine import make_url
 
 
 def backup_sqlite(database: Path, destination: Path) -> str:
@@ -27,6 +26,8 @@ def backup_sqlite(database: Path, destination: Path) -> str:
 @click.argument("destination", required=False, type=click.Path(dir_okay=False, path_type=Path))
 def backup_command(destination: Path | None) -> None:
     """Back up the database (SQLite online backup, or pg_dump for PostgreSQL)."""
+    from sqlalchemy.engine import make_url
+
     url = make_url(current_app.config["DATABASE_URL"])
     stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
     backups = Path(current_app.instance_path) / "backups"

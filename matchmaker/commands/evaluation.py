@@ -7,11 +7,12 @@ import logging
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from typing import TYPE_CHECKING
 
 import click
 
-from matchmaker.matching import evaluate
-from matchmaker.matching.evaluate import Dataset, Metrics
+if TYPE_CHECKING:
+    from matchmaker.matching.evaluate import Dataset, Metrics
 
 _DIR = click.argument("directory", type=click.Path(exists=True, file_okay=False))
 
@@ -28,6 +29,8 @@ def _progress(dataset: Dataset, label: str) -> Iterator[Callable[[int], None]]:
 
 
 def _load(directory: str) -> Dataset:
+    from matchmaker.matching import evaluate  # the matcher and BM25: only when a command runs
+
     _quiet_jieba()
     click.echo(f"Reading and segmenting {directory} …", err=True)
     return evaluate.load_dataset(directory)
@@ -41,6 +44,8 @@ def _load(directory: str) -> Dataset:
 )
 def eval_command(directory: str, ablation: bool, caps: tuple[int, ...]) -> None:
     """Measure the matcher and a BM25 baseline on a labelled directory."""
+    from matchmaker.matching import evaluate
+
     dataset = _load(directory)
     with _progress(dataset, "Matching") as progress:
         figures = evaluate.evaluate(dataset, ablation=ablation, caps=caps, progress=progress)
@@ -58,6 +63,8 @@ def eval_command(directory: str, ablation: bool, caps: tuple[int, ...]) -> None:
 @click.option("--cap", type=int, default=None, help="Per-capability cap across the batch.")
 def rank_command(directory: str, out: str, k: int, cap: int | None) -> None:
     """Write the matcher's top-k capabilities per scenario as a TSV run file."""
+    from matchmaker.matching import evaluate
+
     dataset = _load(directory)
     with _progress(dataset, "Matching") as progress:
         run = evaluate.matcher_run(dataset, k=k, cap=cap, progress=progress)

@@ -20,12 +20,12 @@ import click
 from sqlmodel import Session, select
 from werkzeug.security import generate_password_hash
 
-from matchmaker.entries.indexing import index_entry, search_text
+from matchmaker.commands import SEED_DIR
+from matchmaker.entries.indexing import index_entry, index_search
 from matchmaker.web.dates import local_zone
 from models import Batch, BatchStatus, Capability, Organisation, Role, Scenario, User
 from models._types import utcnow
 
-SEED_DIR = Path(__file__).resolve().parents[2] / "seed" / "data"
 BATCH_NAME = re.compile(r"^(\d{4})年第([一二三四五六七八九十])批$")
 CHINESE_NUMBERS = "一二三四五六七八九十"
 ROLE_OF = {"admin": Role.admin, "official": Role.official}
@@ -161,7 +161,7 @@ def _load_entry(
         fields["deadline"] = calendar.deadline(fields["deadline"])
     entry = model.model_validate({**fields, "organisation_id": orgs[raw["org"]].id})
     values = entry.model_dump(
-        exclude={"id", "code", "created_at", "updated_at", "tokens", "search_text"}
+        exclude={"id", "code", "created_at", "updated_at", "tokens", "search_text", "search_terms"}
     )
     batch = _batch(session, raw.get("batch"), batches, calendar)
     values["batch_id"] = batch.id if batch else None
@@ -171,6 +171,6 @@ def _load_entry(
     row = _upsert(session, model, "code", raw["id"], values)
     # The search text is cheap and follows the entry's text on every run; the matcher
     # tokens (segmentation takes a while) only when missing.
-    row.search_text = search_text(row)
+    index_search(row)
     if not row.tokens:
         index_entry(row)

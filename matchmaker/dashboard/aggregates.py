@@ -1,4 +1,5 @@
-"""Figures for the officials' dashboard and the public statistics, all from SQL aggregates.
+"""Figures for the officials' dashboard and the public statistics, read from the tallies
+(dashboard.rollup) rather than counted over every row on each request.
 
 A pairing counts at every funnel stage it has reached: recommended → approved → published →
 contacted → signed. Reaching a later stage implies the earlier ones (a signed pairing was
@@ -8,23 +9,21 @@ contacted, published and approved), so the funnel never widens.
 from typing import Any, NamedTuple
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import Subquery, case, distinct, exists, func, literal
+from sqlalchemy import Subquery, case, distinct, func, not_
 from sqlmodel import Session, col, select
 
+from matchmaker.dashboard import rollup
 from matchmaker.docking import followup
 from matchmaker.entries.reference import DISTRICTS, FIELDS
 from matchmaker.web.names import reference_label
 from matchmaker.web.security import parse_int
 from models import (
     Batch,
-    Capability,
     CapabilityStatus,
     DockingEvent,
     DockingStage,
     Organisation,
-    Recommendation,
     RecommendationStatus,
-    Scenario,
     ScenarioStatus,
 )
 
@@ -107,16 +106,6 @@ def parse_filters(args: Any) -> Filters:
 # ---- building blocks ----------------------------------------------------------------------
 
 
-def _entry_conditions(model: type[Scenario] | type[Capability], scope: Scope) -> list[Any]:
-    """Which entries count: published ones for the public, all but drafts for officials."""
-    if scope.public:
-        statuses = PUBLIC_SCENARIO if model is Scenario else PUBLIC_CAPABILITY
-        conditions = [col(model.status).in_(statuses)]
-    else:
-        conditions = [model.status != "draft"]
-    return conditions + dimension_conditions(model, scope.filters, batch=model.batch_id)
-
-
 def dimension_conditions(model: Any, filters: Filters, *, batch: Any) -> list[Any]:
     """SQL conditions for the batch, field and district filters on `model`'s columns."""
     conditions = []
@@ -126,14 +115,6 @@ def dimension_conditions(model: Any, filters: Filters, *, batch: Any) -> list[An
         conditions.append(model.field == filters.field)
     if filters.district:
         conditions.append(model.district == filters.district)
-    return conditions
-
-
-def _pairing_conditions(scope: Scope) -> list[Any]:
-    """Pairings in scope (joined to their scenario): the public sees published ones only."""
-    conditions = dimension_conditions(Scenario, scope.filters, batch=Recommendation.batch_id)
-    if scope.public:
-        conditions.append(Recommendation.status == RecommendationStatus.published)
     return conditions
 
 
@@ -158,36 +139,44 @@ def latest_events(stage: DockingStage | None = None) -> Subquery:
     return select(inner).where(inner.c.rank == 1).subquery()
 
 
-def _levels(scope: Scope) -> Subquery:
-    """Each pairing in scope with the furthest funnel stage it reached (1–5) and its keys."""
-    reached = func.max(
-        case(
-            (DockingEvent.stage == DockingStage.signed, 2),
-            (col(DockingEvent.stage).in_((DockingStage.contacted, DockingStage.negotiating)), 1),
-            else_=0,
-        )
+class Tallied(NamedTuple):
+    """Summed tallies of one group: entries, or pairings at one stage, in one status."""
+
+    subject: str  # "scenario", "capability" or "pairing"
+    status: str
+    covered: bool
+    level: int
+    key: Any  # the field, district or batch
+    count: int
+    amount: float
+
+
+KEYS = {"field": "field", "district": "district", "batch": "batch_id"}
+PLURAL = {"scenario": "scenarios", "capability": "capabilities", "pairing": "pairings"}
+
+
+def _tallied(session: Session, tally: Any, filters: Filters, dimension: str) -> list[Tallied]:
+    """The tallies within the filters, summed per subject, status, stage and `dimension`."""
+    c = tally.c
+    conditions = dimension_conditions(c, filters, batch=c.batch_id)
+    key = c[KEYS[dimension]]
+    groups = (c.subject, c.status, c.covered, c.level, key)
+    rows = session.exec(
+        select(*groups, func.sum(c.count), func.sum(c.amount)).where(*conditions).group_by(*groups)
     )
-    progress = (
-        select(DockingEvent.recommendation_id.label("rid"), reached.label("reached"))
-        .where(followup.counts())
-        .group_by(DockingEvent.recommendation_id)
-        .subquery()
-    )
-    level = case(
-        (progress.c.reached == 2, 5),
-        (progress.c.reached == 1, 4),
-        (Recommendation.status == RecommendationStatus.published, 3),
-        (Recommendation.status == RecommendationStatus.approved, 2),
-        else_=1,
-    )
-    return (
-        select(Recommendation.id, Scenario.field, Scenario.district, level.label("level"))
-        .select_from(Recommendation)
-        .join(Scenario, col(Scenario.id) == Recommendation.scenario_id)
-        .outerjoin(progress, progress.c.rid == Recommendation.id)
-        .where(*_pairing_conditions(scope))
-        .subquery()
-    )
+    return [
+        Tallied(subject, str(status), bool(covered), int(level), k, int(n), float(amount or 0))
+        for subject, status, covered, level, k, n, amount in rows
+    ]
+
+
+def _in_scope(row: Tallied, scope: Scope) -> bool:
+    """Whether the public (published data only) or officials (all but drafts) count `row`."""
+    if row.subject == "pairing":
+        return not scope.public or row.status == RecommendationStatus.published
+    if scope.public:
+        return row.status in (PUBLIC_SCENARIO if row.subject == "scenario" else PUBLIC_CAPABILITY)
+    return row.status != "draft"
 
 
 def _cumulative(by_level: dict[int, int], stages: tuple[str, ...]) -> list[int]:
@@ -201,89 +190,58 @@ def _cumulative(by_level: dict[int, int], stages: tuple[str, ...]) -> list[int]:
 # ---- the figures --------------------------------------------------------------------------
 
 
-def funnel(session: Session, scope: Scope) -> list[tuple[str, int]]:
-    """(stage, pairings that reached it) along the funnel."""
-    levels = _levels(scope)
-    by_level = dict(
-        session.exec(select(levels.c.level, func.count()).group_by(levels.c.level)).all()
-    )
-    stages = PUBLIC_STAGES if scope.public else STAGES
-    return list(zip(stages, _cumulative(by_level, stages), strict=True))
-
-
-def funnel_by(session: Session, scope: Scope, dimension: str) -> list[tuple[str, list[int]]]:
-    """The funnel for each field or district: (key, counts per stage)."""
-    levels = _levels(scope)
-    key = levels.c[dimension]
-    rows = session.exec(select(key, levels.c.level, func.count()).group_by(key, levels.c.level))
+def _funnel_by(rows: list[Tallied], scope: Scope) -> list[tuple[str, list[int]]]:
+    """The funnel for each key: (key, counts per stage), widest first."""
     grouped: dict[str, dict[int, int]] = {}
-    for value, level, count in rows:
-        grouped.setdefault(value or "", {})[level] = count
+    for row in rows:
+        if row.subject == "pairing" and _in_scope(row, scope):
+            levels = grouped.setdefault(row.key or "", {})
+            levels[row.level] = levels.get(row.level, 0) + row.count
     stages = PUBLIC_STAGES if scope.public else STAGES
     table = [(value, _cumulative(counts, stages)) for value, counts in grouped.items()]
     return sorted(table, key=lambda row: (-row[1][0], row[0]))
 
 
-def totals(session: Session, scope: Scope) -> dict[str, dict[str, int]]:
+def _funnel(rows: list[Tallied], scope: Scope) -> list[tuple[str, int]]:
+    """(stage, pairings that reached it) along the funnel."""
+    by_level: dict[int, int] = {}
+    for row in rows:
+        if row.subject == "pairing" and _in_scope(row, scope):
+            by_level[row.level] = by_level.get(row.level, 0) + row.count
+    stages = PUBLIC_STAGES if scope.public else STAGES
+    return list(zip(stages, _cumulative(by_level, stages), strict=True))
+
+
+def _totals(rows: list[Tallied], scope: Scope) -> dict[str, dict[str, int]]:
     """Counts by status of scenarios, capabilities and pairings in scope."""
-    result = {}
-    for name, model in (("scenarios", Scenario), ("capabilities", Capability)):
-        stmt = (
-            select(model.status, func.count())
-            .where(*_entry_conditions(model, scope))
-            .group_by(model.status)
-        )
-        result[name] = {str(status): n for status, n in session.exec(stmt)}
-    stmt = (
-        select(Recommendation.status, func.count())
-        .select_from(Recommendation)
-        .join(Scenario, col(Scenario.id) == Recommendation.scenario_id)
-        .where(*_pairing_conditions(scope))
-        .group_by(Recommendation.status)
-    )
-    result["pairings"] = {str(status): n for status, n in session.exec(stmt)}
+    result: dict[str, dict[str, int]] = {"scenarios": {}, "capabilities": {}, "pairings": {}}
+    for row in rows:
+        if _in_scope(row, scope) and row.count:
+            counts = result[PLURAL[row.subject]]
+            counts[row.status] = counts.get(row.status, 0) + row.count
     return result
 
 
-def breakdown(session: Session, scope: Scope, dimension: str) -> list[Row]:
+def _breakdown(session: Session, rows: list[Tallied], scope: Scope, dimension: str) -> list[Row]:
     """Entries, published pairings, signings and contract value per field, district or batch."""
-    entry_key = {
-        "field": lambda m: m.field,
-        "district": lambda m: m.district,
-        "batch": lambda m: m.batch_id,
-    }[dimension]
-    pairing_key = Recommendation.batch_id if dimension == "batch" else entry_key(Scenario)
-    counts: dict[str, dict[Any, float]] = {}
-    for name, model in (("scenarios", Scenario), ("capabilities", Capability)):
-        key = entry_key(model)
-        stmt = select(key, func.count()).where(*_entry_conditions(model, scope)).group_by(key)
-        counts[name] = dict(session.exec(stmt).all())
-    published = (
-        select(pairing_key, func.count())
-        .select_from(Recommendation)
-        .join(Scenario, col(Scenario.id) == Recommendation.scenario_id)
-        .where(Recommendation.status == RecommendationStatus.published)
-        .where(*_pairing_conditions(scope))
-        .group_by(pairing_key)
-    )
-    counts["pairings"] = dict(session.exec(published).all())
-    signed = latest_events(DockingStage.signed)
-    contracts = (
-        select(
-            pairing_key,
-            func.count(),
-            func.coalesce(func.sum(signed.c.contract_amount_wan), literal(0.0)),
-        )
-        .select_from(signed)
-        .join(Recommendation, col(Recommendation.id) == signed.c.recommendation_id)
-        .join(Scenario, col(Scenario.id) == Recommendation.scenario_id)
-        .where(*_pairing_conditions(scope))
-        .group_by(pairing_key)
-    )
-    counts["signed"], counts["amount"] = {}, {}
-    for key, n, amount in session.exec(contracts):
-        counts["signed"][key] = n
-        counts["amount"][key] = float(amount or 0)
+    counts: dict[str, dict[Any, float]] = {
+        name: {} for name in ("scenarios", "capabilities", "pairings", "signed", "amount")
+    }
+
+    def add(name: str, key: Any, value: float) -> None:
+        counts[name][key] = counts[name].get(key, 0) + value
+
+    for row in rows:
+        if not _in_scope(row, scope) or not row.count:
+            continue
+        if row.subject != "pairing":
+            add(PLURAL[row.subject], row.key, row.count)
+            continue
+        if row.status == RecommendationStatus.published:
+            add("pairings", row.key, row.count)
+        if row.level == 5:
+            add("signed", row.key, row.count)
+            add("amount", row.key, row.amount)
     keys = set().union(*(c.keys() for c in counts.values()))
     labels, order = _labels(session, dimension, keys)
     return [
@@ -316,67 +274,62 @@ def _labels(session: Session, dimension: str, keys: set[Any]) -> tuple[dict[Any,
     return labels, lambda k: (reference.index(k) if k in reference else len(reference), k or "~")
 
 
+def _contracts(rows: list[Tallied], scope: Scope) -> tuple[int, float]:
+    signed = [r for r in rows if r.subject == "pairing" and r.level == 5 and _in_scope(r, scope)]
+    return sum(r.count for r in signed), round(sum(r.amount for r in signed), 2)
+
+
 def contract_totals(session: Session, scope: Scope) -> tuple[int, float]:
     """(signed pairings, their contract value in 万元); a pairing's latest signing counts."""
-    signed = latest_events(DockingStage.signed)
-    stmt = (
-        select(func.count(), func.coalesce(func.sum(signed.c.contract_amount_wan), literal(0.0)))
-        .select_from(signed)
-        .join(Recommendation, col(Recommendation.id) == signed.c.recommendation_id)
-        .join(Scenario, col(Scenario.id) == Recommendation.scenario_id)
-        .where(*_pairing_conditions(scope))
-    )
-    count, amount = session.exec(stmt).one()
-    return int(count), round(float(amount or 0), 2)
+    tally, _firms = rollup.current(session)
+    return _contracts(_tallied(session, tally, scope.filters, "field"), scope)
 
 
-def coverage(session: Session, scope: Scope) -> Coverage:
+def _coverage(session: Session, rows: list[Tallied], firms: Any, scope: Scope) -> Coverage:
     """How far publication reaches: scenarios with a published pairing, firms never matched."""
-    public_scope = Scope(public=True, filters=scope.filters)
-    published_scenarios = select(Scenario.id).where(*_entry_conditions(Scenario, public_scope))
-    total = session.exec(select(func.count()).select_from(published_scenarios.subquery())).one()
-    covered = session.exec(
-        select(func.count(distinct(Recommendation.scenario_id))).where(
-            Recommendation.status == RecommendationStatus.published,
-            col(Recommendation.scenario_id).in_(published_scenarios),
-        )
+    published = [r for r in rows if r.subject == "scenario" and r.status in PUBLIC_SCENARIO]
+    c = firms.c
+    within = dimension_conditions(c, scope.filters, batch=c.batch_id)
+    never = case((not_(c.recommended), c.organisation_id))
+    total, never_count = session.exec(
+        select(func.count(distinct(c.organisation_id)), func.count(distinct(never))).where(*within)
     ).one()
-    publishing_firms = select(Capability.organisation_id).where(
-        *_entry_conditions(Capability, public_scope)
-    )
-    firms = session.exec(
-        select(func.count(distinct(Capability.organisation_id))).where(
-            *_entry_conditions(Capability, public_scope)
+    names = []
+    if not scope.public:
+        alone = select(c.organisation_id).where(*within, not_(c.recommended))
+        names = list(
+            session.exec(
+                select(Organisation.name)
+                .where(col(Organisation.id).in_(alone))
+                .order_by(Organisation.name)
+                .limit(NEVER_RECOMMENDED_SHOWN)
+            )
         )
-    ).one()
-    ever_recommended = exists(
-        select(Recommendation.id)
-        .join(Capability, col(Capability.id) == Recommendation.capability_id)
-        .where(Capability.organisation_id == Organisation.id)
+    return Coverage(
+        sum(r.count for r in published),
+        sum(r.count for r in published if r.covered),
+        int(total),
+        int(never_count),
+        names,
     )
-    never = (
-        select(Organisation.name)
-        .where(col(Organisation.id).in_(publishing_firms), ~ever_recommended)
-        .order_by(Organisation.name)
-    )
-    never_count = session.exec(select(func.count()).select_from(never.subquery())).one()
-    names = [] if scope.public else list(session.exec(never.limit(NEVER_RECOMMENDED_SHOWN)))
-    return Coverage(int(total), int(covered), int(firms), int(never_count), names)
 
 
 def figures(session: Session, scope: Scope) -> Figures:
-    """Every figure the dashboard (or the public statistics page) shows."""
-    signed, total = contract_totals(session, scope)
+    """Every figure the dashboard (or the public statistics page) shows, from the tallies:
+    three grouped reads of a few hundred rows each, however many entries there are."""
+    tally, firms = rollup.current(session)
+    rows = {dim: _tallied(session, tally, scope.filters, dim) for dim in KEYS}
+    signed, total = _contracts(rows["field"], scope)
     return Figures(
         scope=scope,
-        totals=totals(session, scope),
-        funnel=funnel(session, scope),
-        funnel_by_field=funnel_by(session, scope, "field"),
-        funnel_by_district=funnel_by(session, scope, "district"),
-        by_field=breakdown(session, scope, "field"),
-        by_district=breakdown(session, scope, "district"),
-        by_batch=breakdown(session, scope, "batch"),
+        totals=_totals(rows["field"], scope),
+        funnel=_funnel(rows["field"], scope),
+        funnel_by_field=_funnel_by(rows["field"], scope),
+        funnel_by_district=_funnel_by(rows["district"], scope),
+        by_field=_breakdown(session, rows["field"], scope, "field"),
+        by_district=_breakdown(session, rows["district"], scope, "district"),
+        by_batch=_breakdown(session, rows["batch"], scope, "batch"),
         signed=signed,
         contract_total=total,
-        coverage=coverage(session, scope),
+        coverage=_coverage(session, rows["field"], firms, scope),
     )

@@ -3,15 +3,17 @@ scripts, and every chart's numbers are also shown in a table beside it.
 """
 
 from collections.abc import Sequence
-from typing import Any
+from functools import cache
+from typing import TYPE_CHECKING, Any
 
-import pygal
 from flask_babel import gettext as _
 from markupsafe import Markup
-from pygal.style import Style
+
+if TYPE_CHECKING:
+    from pygal.style import Style
 
 FONT = '"PingFang SC", "Noto Sans CJK SC", "Microsoft YaHei", system-ui, sans-serif'
-STYLE = Style(
+STYLE = dict(
     background="#ffffff",
     plot_background="#ffffff",
     foreground="#1b2430",
@@ -46,10 +48,18 @@ STYLE = Style(
 Series = Sequence[tuple[str, Sequence[float | int]]]
 
 
+@cache
+def _style() -> "Style":
+    # pygal is imported when the first chart is drawn, not with the app (see test_startup).
+    from pygal.style import Style
+
+    return Style(**STYLE)
+
+
 def _config(title: str, labels: Sequence[str], series: Series) -> dict[str, Any]:
     return {
         "title": title,
-        "style": STYLE,
+        "style": _style(),
         # Self-contained SVG: no XML declaration (it sits inside HTML), no external scripts.
         "disable_xml_declaration": True,
         "js": [],
@@ -104,6 +114,8 @@ def bars(
         if shown:
             config["range"] = (min(shown) / 2, max(shown))
             config["zero"] = min(shown) / 2
+    import pygal
+
     if horizontal:
         # pygal stacks horizontal bars bottom-up; reversed, they read top-down like the table.
         chart = pygal.HorizontalBar(**config)
@@ -122,6 +134,8 @@ def bars(
 
 def lines(title: str, labels: Sequence[str], series: Series) -> Markup:
     """A line chart over ordered labels (e.g. batches), one line per series."""
+    import pygal
+
     chart = pygal.Line(**_config(title, labels, series))
     chart.x_labels = list(labels)
     if len(labels) > 6:

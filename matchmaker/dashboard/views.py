@@ -12,6 +12,7 @@ from matchmaker.spreadsheets import exports
 from matchmaker.spreadsheets.downloads import send_sheets
 from matchmaker.web import htmx
 from matchmaker.web.access import STAFF, public, roles_required
+from matchmaker.web.caching import remembered, shared
 from matchmaker.web.db import get_session
 from matchmaker.web.labels import status_label
 from matchmaker.web.names import reference_options
@@ -74,14 +75,23 @@ def chart_set(data: Figures) -> dict[str, Markup]:
     }
 
 
+def figures_for(scope: Scope) -> Figures:
+    """The figures of `scope`, computed once per data version (any write recomputes them)."""
+    return remembered(("figures", scope), lambda: aggregates.figures(get_session(), scope))
+
+
+def charts_for(scope: Scope) -> dict[str, Markup]:
+    """The charts of `scope`'s figures, drawn once per data version and language."""
+    return remembered(("charts", scope), lambda: chart_set(figures_for(scope)))
+
+
 def _page(template: str, scope: Scope, **context: object) -> Response:
-    data = aggregates.figures(get_session(), scope)
     return htmx.render(
         template,
         "dashboard/_figures.html",
         target="figures",
-        figures=data,
-        charts=chart_set(data),
+        figures=figures_for(scope),
+        charts=charts_for(scope),
         filters=scope.filters,
         export_endpoint=(
             "dashboard.statistics_export" if scope.public else "dashboard.officials_export"
@@ -110,11 +120,12 @@ def officials() -> Response:
 def officials_export(fmt: str) -> Response:
     """The officials' figures (with the same filters) as .xlsx or .csv."""
     scope = Scope(public=False, filters=aggregates.parse_filters(request.args))
-    return send_sheets(exports.figures(aggregates.figures(get_session(), scope)), fmt, "dashboard")
+    return send_sheets(exports.figures(figures_for(scope)), fmt, "dashboard")
 
 
 @bp.route("/statistics/")
 @public
+@shared
 def statistics() -> Response:
     """Published figures for everyone: no drafts, no reviews in progress, no contacts."""
     return _page("dashboard/public.html", Scope(public=True))
@@ -124,5 +135,4 @@ def statistics() -> Response:
 @public
 def statistics_export(fmt: str) -> Response:
     """The public figures as .xlsx or .csv."""
-    data = aggregates.figures(get_session(), Scope(public=True))
-    return send_sheets(exports.figures(data), fmt, "statistics")
+    return send_sheets(exports.figures(figures_for(Scope(public=True))), fmt, "statistics")

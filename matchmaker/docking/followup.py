@@ -203,14 +203,21 @@ def scenario_published_on(scenario: Scenario) -> date:
 
 
 def _lock(session: Session, pairing: Pairing) -> list[DockingEvent]:
-    """Lock the pairing row, then read its steps that count, oldest first.
+    """Lock the pairing row, then read its last two steps that count, oldest first.
 
-    The lock (PostgreSQL; SQLite writes are serialised anyway) keeps two parties writing at
-    once from both passing the order check.
+    The lock (a row lock on PostgreSQL, the write lock on SQLite) keeps two parties writing
+    at once from both passing the order check. A new step is checked against the last one, a
+    correction against the one before it: nothing older is read, however long the history.
     """
     rec_id = pairing.recommendation.id
     session.exec(select(Recommendation).where(Recommendation.id == rec_id).with_for_update())
-    return _steps_that_count(session, [rec_id])
+    latest = session.exec(
+        select(DockingEvent)
+        .where(DockingEvent.recommendation_id == rec_id, counts())
+        .order_by(col(DockingEvent.occurred_on).desc(), col(DockingEvent.id).desc())
+        .limit(2)
+    )
+    return list(reversed(latest.all()))
 
 
 def _refuse_if_wrong(

@@ -1,5 +1,6 @@
 """Domain rules shared by scenarios and capabilities: indexing text for search and matching."""
 
+import re
 from functools import cache
 
 from matchmaker.matching.text import analyze, concept_forms, normalize
@@ -34,10 +35,48 @@ def search_text(entry: Scenario | Capability) -> str:
     return normalize_for_search(" ".join(entry.title.split()) + "\n" + body)
 
 
-def index_entry(entry: Scenario | Capability) -> None:
-    """Store the matcher tokens and the normalised search text; call on every save."""
-    entry.tokens = analyze(entry.title, f"{entry.summary}\n{entry.description}", entry.tags)
+# The letters and digits of a text, run by run: what the search index holds and looks up.
+_RUN = re.compile(r"[^\W_]+")
+
+
+def search_terms(text: str) -> list[str]:
+    """The index terms of a normalised search text: every character and every pair of
+    neighbouring characters inside a run of letters and digits.
+
+    A search word is found with `LIKE '%word%'`; the index only narrows the rows that LIKE
+    then checks, so it must hold every piece of every word a search can find: the pairs of
+    characters of any two or more, single characters for a word of one (a two-character
+    Chinese word such as 平台 is one term). Segmenting words (jieba) would not do: 数据平台
+    contains 据平, a word no segmenter yields, and LIKE finds it.
+    """
+    terms: dict[str, None] = {}
+    for run in _RUN.findall(text):
+        terms.update(dict.fromkeys(run))
+        terms.update(dict.fromkeys(run[i : i + 2] for i in range(len(run) - 1)))
+    return list(terms)
+
+
+def word_terms(word: str) -> list[str]:
+    """The index terms every text holding the normalised `word` holds (none for a word
+    without letters or digits, which only LIKE can find): its pairs, or its one character."""
+    terms: dict[str, None] = {}
+    for run in _RUN.findall(word):
+        pairs = [run[i : i + 2] for i in range(len(run) - 1)] or [run]
+        terms.update(dict.fromkeys(pairs))
+    return list(terms)
+
+
+def index_search(entry: Scenario | Capability) -> None:
+    """Store the normalised search text and its index terms (cheap: no segmentation)."""
     entry.search_text = search_text(entry)
+    entry.search_terms = search_terms(entry.search_text)
+
+
+def index_entry(entry: Scenario | Capability) -> None:
+    """Store the matcher tokens, the normalised search text and its index terms; call on
+    every save."""
+    entry.tokens = analyze(entry.title, f"{entry.summary}\n{entry.description}", entry.tags)
+    index_search(entry)
 
 
 @cache

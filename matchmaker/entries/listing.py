@@ -7,26 +7,71 @@ from datetime import date
 from typing import Any, NamedTuple
 
 from markupsafe import Markup, escape
-from sqlalchemy import and_, case, func, literal, not_, or_
+from sqlalchemy import (
+    Boolean,
+    ColumnElement,
+    Text,
+    and_,
+    case,
+    func,
+    literal,
+    literal_column,
+    not_,
+    or_,
+    table,
+    type_coerce,
+)
+from sqlalchemy.dialects.postgresql import ARRAY
+from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.orm import defer
 from sqlmodel import Session, col, select
 
+from matchmaker.dashboard import rollup
 from matchmaker.entries import deadlines
-from matchmaker.entries.indexing import normalize_for_search, search_words
+from matchmaker.entries.indexing import normalize_for_search, search_words, word_terms
 from matchmaker.web.security import parse_int
 from models import Batch, BatchStatus, Capability, Scenario
+from models._search import fts_table
 
 Entry = type[Scenario] | type[Capability]
 MAX_BUDGET = 1_000_000  # 万元, the most a scenario's budget may state
+# A search matching more entries than this says "1,000+": counting them all would read them
+# all. Its pages stop there, and "best match" ranks the newest this many (see `search`).
+COUNT_CAP = 1000
+# A card shows its description only without a summary, as `description|truncate(120)`; Jinja
+# keeps up to 5 characters more before it cuts, so the first 126 decide what a card shows.
+CARD_TEXT = 126
 
 # Where a query word is found, and how much that counts towards an entry's relevance: the
 # word itself above any other name of its concept, in the title above anywhere else.
 WEIGHTS = {("word", "title"): 8, ("word", "text"): 4, ("alias", "title"): 2, ("alias", "text"): 1}
 
+
+class Order(NamedTuple):
+    """A list's order: one column, then the id to break ties."""
+
+    key: Any
+    descending: bool
+    id_descending: bool
+
+    def by(self, model: Entry) -> list[Any]:
+        """The ORDER BY clauses."""
+        key, ident = col(self.key), col(model.id)
+        return [
+            key.desc() if self.descending else key.asc(),
+            ident.desc() if self.id_descending else ident.asc(),
+        ]
+
+    def reversed(self) -> "Order":
+        """The same order read backwards (for the page before a cursor)."""
+        return Order(self.key, not self.descending, not self.id_descending)
+
+
 SORTS = {
-    "newest": lambda m: [col(m.published_at).desc(), col(m.id).desc()],
-    "title": lambda m: [col(m.title), col(m.id)],
-    "deadline": lambda m: [col(m.deadline).asc(), col(m.id)],
-    "budget": lambda m: [col(m.budget_max_wan).desc(), col(m.id)],
+    "newest": lambda m: Order(m.published_at, True, True),
+    "title": lambda m: Order(m.title, False, False),
+    "deadline": lambda m: Order(m.deadline, False, False),
+    "budget": lambda m: Order(m.budget_max_wan, True, False),
 }
 
 
@@ -40,6 +85,8 @@ class ListQuery(NamedTuple):
     page: int
     budget_min: int | None = None  # 万元; scenarios whose budget range reaches into this one
     budget_max: int | None = None
+    after: int | None = None  # the id of the entry this page follows (a keyset cursor)
+    before: int | None = None  # the id of the entry this page precedes
 
 
 class Page(NamedTuple):
@@ -47,6 +94,15 @@ class Page(NamedTuple):
     total: int
     page: int
     pages: int
+    capped: bool = False  # more than `total` match (COUNT_CAP): shown as "1,000+"
+    keyset: bool = False  # the pages next to this one are found from its first and last rows
+
+    @property
+    def cursors(self) -> tuple[int | None, int | None]:
+        """The ids of the first and last items: the cursors of the pages before and after."""
+        if not self.keyset or not self.items:
+            return None, None
+        return self.items[0].id, self.items[-1].id
 
 
 def sorts_for(model: Entry) -> list[str]:
@@ -80,6 +136,8 @@ def parse_query(args: Mapping[str, str], model: Entry) -> ListQuery:
         page=page_number(page),
         budget_min=budget_min,
         budget_max=budget_max,
+        after=parse_int(args.get("after")),
+        before=parse_int(args.get("before")),
     )
 
 
@@ -121,17 +179,81 @@ def _budget_conditions(query: ListQuery) -> list[Any]:
     return conditions
 
 
+class IndexHolds(ColumnElement[bool]):
+    """The condition that an entry's search index holds, for each group, every term of one of
+    the group's alternatives (a word's names: the word, then its concept's other names).
+
+    Written per database (below): PostgreSQL asks the GIN index on `search_terms`, SQLite the
+    FTS5 table beside the entry's table.
+    """
+
+    type = Boolean()
+    inherit_cache = False  # the terms are part of the statement's text on SQLite
+
+    def __init__(self, model: Entry, groups: list[list[list[str]]]) -> None:
+        self.model = model
+        self.groups = groups
+
+
+@compiles(IndexHolds, "postgresql")
+def _gin(element: IndexHolds, compiler: Any, **kw: Any) -> str:
+    terms = type_coerce(element.model.search_terms, ARRAY(Text))
+    # One look-up for every word that has no other names; one per alternative otherwise.
+    plain = [term for group in element.groups if len(group) == 1 for term in group[0]]
+    conditions = [terms.contains(list(dict.fromkeys(plain)))] if plain else []
+    conditions += [
+        or_(*(terms.contains(alternative) for alternative in group))
+        for group in element.groups
+        if len(group) > 1
+    ]
+    return "(" + compiler.process(and_(*conditions), **kw) + ")"
+
+
+@compiles(IndexHolds, "sqlite")
+def _fts5(element: IndexHolds, compiler: Any, **kw: Any) -> str:
+    fts = fts_table(element.model.__tablename__)
+    # Terms are letters and digits only (indexing.word_terms), so quoting cannot be escaped.
+    expression = " AND ".join(
+        "(" + " OR ".join("(" + " ".join(f'"{t}"' for t in alt) + ")" for alt in group) + ")"
+        for group in element.groups
+    )
+    found = select(literal_column("rowid")).select_from(table(fts))
+    found = found.where(literal_column(fts).op("MATCH")(expression))
+    return compiler.process(col(element.model.id).in_(found), **kw)
+
+
 def matching(stmt: Any, model: Entry, q: str) -> Any:
     """`stmt` narrowed to entries whose search text holds every word of `q`, itself or as
-    another name of its concept."""
-    text = col(model.search_text)
-    for names in search_words(q):
-        stmt = stmt.where(or_(*(_found(text, name, "text") for name in names)))
+    another name of its concept.
+
+    LIKE decides; the search index first narrows the rows LIKE reads to those holding every
+    pair of characters of a word (a word without letters or digits is left to LIKE alone).
+    For a word of one or two letters or digits the index decides alone: a text holds the pair
+    exactly when the pair is in its index.
+    """
+    words = search_words(q)
+    groups = [[word_terms(name) for name in names] for names in words]
+    indexed = [group for group in groups if all(group)]
+    if indexed:
+        stmt = stmt.where(IndexHolds(model, indexed))
+    said = col(model.search_text)
+    for names in words:
+        if not all(_exact(name) for name in names):
+            stmt = stmt.where(or_(*(_found(said, name, "text") for name in names)))
     return stmt
 
 
+def _exact(name: str) -> bool:
+    """Whether the index alone finds `name`: one or two letters or digits, one index term."""
+    return 1 <= len(name) <= 2 and word_terms(name) == [name]
+
+
 def paged(session: Session, stmt: Any, *, page: int, page_size: int) -> Page:
-    """One page of the ordered `stmt`'s rows and their count; past the end, the last page."""
+    """One page of the ordered `stmt`'s rows and their count; past the end, the last page.
+
+    For short lists (an organisation's own entries, the officials' backlog): it counts them
+    all and pages with OFFSET.
+    """
     total = session.exec(select(func.count()).select_from(stmt.order_by(None).subquery())).one()
     pages = max(1, math.ceil(total / page_size))
     page = min(max(page, 1), pages)
@@ -144,6 +266,110 @@ def page_number(text: str | None) -> int:
     return max(1, min(parse_int(text) or 1, 10_000))
 
 
+def card_columns(model: Entry) -> list[Any]:
+    """What a list card shows of an entry, and no more: never the matcher tokens, the search
+    text or a whole description."""
+    description = case(
+        (col(model.summary) == "", func.substr(model.description, 1, CARD_TEXT)), else_=""
+    )
+    shown = ["id", "title", "summary", "field", "district", "tags", "status"]
+    shown += ["budget_min_wan", "budget_max_wan", "deadline"] if model is Scenario else []
+    shown += ["qualifications"] if model is Capability else []
+    return [getattr(model, name) for name in shown] + [description.label("description")]
+
+
+def _rows(session: Session, model: Entry, ids: list[int], *, whole: bool) -> list[Any]:
+    """The entries with these ids, in this order: as cards show them, or `whole` entries
+    without the columns that only search and matching read."""
+    if not ids:
+        return []
+    if whole:
+        hidden = (model.tokens, model.search_text, model.search_terms)
+        stmt = select(model).options(*(defer(column) for column in hidden))
+    else:
+        stmt = select(*card_columns(model))
+    found = {row.id: row for row in session.exec(stmt.where(col(model.id).in_(ids)))}
+    return [found[i] for i in ids if i in found]
+
+
+def _capped_count(session: Session, found: Any) -> tuple[int, bool]:
+    """How many rows `found` selects, reading no more than COUNT_CAP + 1 of them."""
+    n = session.exec(select(func.count()).select_from(found.limit(COUNT_CAP + 1).subquery())).one()
+    return min(n, COUNT_CAP), n > COUNT_CAP
+
+
+def _statuses(query: ListQuery, visible_statuses: tuple[str, ...]) -> tuple[str, ...]:
+    return (query.status,) if query.status in visible_statuses else visible_statuses
+
+
+def _tallied(model: Entry, query: ListQuery) -> bool:
+    """Whether the tallies hold the count of a list without words: filtered by status, field,
+    district and batch only (no budget, and no status that hangs on today's date)."""
+    dated = model is Scenario and query.status in ("published", "closed")
+    return not (query.budget_min is not None or query.budget_max is not None or dated)
+
+
+def _conditions(
+    model: Entry, query: ListQuery, visible_statuses: tuple[str, ...], today: date
+) -> list[Any]:
+    """The filters of `query` (not its words) as SQL conditions.
+
+    A published scenario past its deadline reads as closed (截止) on every page, so the
+    status filter counts it as closed, not as published.
+    """
+    shown = col(model.status).in_(_statuses(query, visible_statuses))
+    if model is Scenario and query.status == "published":
+        shown = and_(shown, deadlines.open_on(today))
+    elif model is Scenario and query.status == "closed" and "published" in visible_statuses:
+        lapsed = and_(col(Scenario.status) == "published", not_(deadlines.open_on(today)))
+        shown = or_(shown, lapsed)
+    conditions = [shown]
+    if model is Scenario:
+        conditions += _budget_conditions(query)
+    if query.field:
+        conditions.append(model.field == query.field)
+    if query.district:
+        conditions.append(model.district == query.district)
+    if query.batch is not None:
+        conditions.append(model.batch_id == query.batch)
+    return conditions
+
+
+def _after(
+    session: Session, model: Entry, found: Any, order: Order, cursor: int, size: int
+) -> list[int] | None:
+    """The ids of up to `size` rows of `found` that follow the row `cursor` in `order`
+    (keyset pagination: as fast on page 5,000 as on page 2); None if that row is gone.
+
+    Rows without the key (NULL) come first or last depending on the database, so they are
+    read as a segment of their own, before or after the rest.
+    """
+    row = session.exec(select(model.id, order.key).where(model.id == cursor)).first()
+    if row is None:
+        return None
+    value = row[1]
+    key, ident = col(order.key), col(model.id)
+    after_id = ident < cursor if order.id_descending else ident > cursor
+    # PostgreSQL sorts NULL above every value, SQLite below.
+    nulls_high = session.get_bind().dialect.name == "postgresql"
+    nulls_first = order.descending == nulls_high
+    if value is None:
+        segments = [and_(key.is_(None), after_id)] + ([key.is_not(None)] if nulls_first else [])
+    else:
+        beyond = key < value if order.descending else key > value
+        reached = key <= value if order.descending else key >= value
+        # `reached` bounds an index range; `beyond or after_id` then skips the ties passed.
+        segments = [and_(reached, or_(beyond, after_id))]
+        segments += [] if nulls_first else [key.is_(None)]
+    ids: list[int] = []
+    for segment in segments:
+        stmt = found.where(segment).order_by(*order.by(model)).limit(size - len(ids))
+        ids += session.exec(stmt).all()
+        if len(ids) == size:
+            break
+    return ids
+
+
 def search(
     session: Session,
     model: Entry,
@@ -152,33 +378,76 @@ def search(
     visible_statuses: tuple[str, ...],
     today: date,
     page_size: int = 20,
+    whole: bool = False,
 ) -> Page:
-    """The page of entries matching `query` among those in `visible_statuses`.
+    """The page of entries matching `query` among those in `visible_statuses`: as cards show
+    them, or (`whole`) whole entries but for the columns only search and matching read.
 
-    A published scenario past its deadline reads as closed (截止) on every page, so the
-    status filter counts it as closed, not as published.
+    A search reads its first COUNT_CAP + 1 matches in one go: more than COUNT_CAP read as
+    "1,000+" (`Page.capped`) and its pages stop there. "Best match" ranks every match when
+    there are at most COUNT_CAP of them (always on today's lists); beyond that it ranks the
+    newest COUNT_CAP, since ranking all would read them all. A list without words is counted
+    by the tallies (dashboard.rollup; with a budget or a dated status, up to COUNT_CAP), and
+    its pages come by keyset (`query.after`, `query.before`: the ids of the rows next to the
+    page) or by OFFSET over the narrow ids alone: as quick on page 5,000 as on page 2.
     """
-    statuses = (query.status,) if query.status in visible_statuses else visible_statuses
-    shown = col(model.status).in_(statuses)
-    if model is Scenario and query.status == "published":
-        shown = and_(shown, deadlines.open_on(today))
-    elif model is Scenario and query.status == "closed" and "published" in visible_statuses:
-        lapsed = and_(col(Scenario.status) == "published", not_(deadlines.open_on(today)))
-        shown = or_(shown, lapsed)
-    stmt = matching(select(model).where(shown), model, query.q)
-    if model is Scenario:
-        stmt = stmt.where(*_budget_conditions(query))
-    if query.field:
-        stmt = stmt.where(model.field == query.field)
-    if query.district:
-        stmt = stmt.where(model.district == query.district)
-    if query.batch is not None:
-        stmt = stmt.where(model.batch_id == query.batch)
-    order = SORTS["newest" if query.sort == "relevance" else query.sort](model)
     words = search_words(query.q)
-    if query.sort == "relevance" and words:
-        order = [_relevance(col(model.search_text), words).desc(), *order]
-    return paged(session, stmt.order_by(*order), page=query.page, page_size=page_size)
+    conditions = _conditions(model, query, visible_statuses, today)
+    found = matching(select(model.id).where(*conditions), model, query.q)
+    newest = SORTS["newest"](model)
+    order = newest if query.sort == "relevance" else SORTS[query.sort](model)
+    if words:
+        # One read: the first COUNT_CAP + 1 matches in order (the newest, for "best match",
+        # scored as they are read). Their number is the count; pages are cut from them.
+        columns = [model.id]
+        if query.sort == "relevance":
+            columns += [_relevance(col(model.search_text), words), model.published_at]
+        stmt = matching(select(*columns).where(*conditions), model, query.q)
+        stmt = stmt.order_by(*order.by(model))
+        rows = list(session.exec(stmt.limit(COUNT_CAP + 1)))
+        total, capped = min(len(rows), COUNT_CAP), len(rows) > COUNT_CAP
+        if query.sort == "relevance":
+            nulls_high = session.get_bind().dialect.name == "postgresql"
+            rows = sorted(rows[:COUNT_CAP], key=lambda row: _ranked(row, nulls_high), reverse=True)
+            rows = [row[0] for row in rows]
+        pages = max(1, math.ceil(total / page_size))
+        page = min(query.page, pages)
+        ids = rows[(page - 1) * page_size : page * page_size]
+        return Page(_rows(session, model, ids, whole=whole), total, page, pages, capped)
+    if _tallied(model, query):
+        total, capped = (
+            rollup.count_entries(
+                session,
+                model,
+                statuses=_statuses(query, visible_statuses),
+                field=query.field,
+                district=query.district,
+                batch=query.batch,
+            ),
+            False,
+        )
+    else:
+        total, capped = _capped_count(session, found)
+    pages = max(1, math.ceil(total / page_size))
+    page = min(query.page, pages)
+    ids: list[int] | None = None
+    if query.after is not None:
+        ids = _after(session, model, found, order, query.after, page_size)
+    elif query.before is not None:
+        ids = _after(session, model, found, order.reversed(), query.before, page_size)
+        ids = ids[::-1] if ids is not None else None
+    if not ids:  # no cursor, a cursor gone, or one past the end
+        stmt = found.order_by(*order.by(model)).offset((page - 1) * page_size)
+        ids = list(session.exec(stmt.limit(page_size)))
+    return Page(_rows(session, model, ids, whole=whole), total, page, pages, capped, keyset=True)
+
+
+def _ranked(row: Any, nulls_high: bool) -> tuple:
+    """A match's place in "best match" order, highest first: its score, then newest (NULL
+    where the database puts it: above every time on PostgreSQL, below on SQLite), then id."""
+    ident, score, published = row
+    unpublished = published is None if nulls_high else published is not None
+    return (score, unpublished, published.timestamp() if published else 0.0, ident)
 
 
 def highlight(text: str, terms: Sequence[str]) -> Markup:

@@ -31,9 +31,11 @@ from matchmaker.web.access import (
     public,
     side_required,
 )
+from matchmaker.web.caching import shared
 from matchmaker.web.dates import local_today
 from matchmaker.web.db import get_session
 from matchmaker.web.errors import Conflict, NotAllowed
+from matchmaker.web.names import reference_options
 from matchmaker.web.security import parse_int
 from models import (
     Capability,
@@ -57,12 +59,14 @@ def _blueprint(kind: Kind, public_statuses: tuple[str, ...]) -> Blueprint:
 
     @bp.route("/")
     @public
+    @shared
     def index() -> Response:
         """Published entries with live search, filters, sorting and pages."""
         return list_page(kind.model, kind.area, public_statuses)
 
     @bp.route(f"/{entry_id}")
     @public
+    @shared
     def detail(**ids: int) -> str:
         """One entry, with its pairings (published ones for the public, all for its owner)."""
         return detail_page(kind, ids[f"{kind.name}_id"], public_statuses)
@@ -137,8 +141,8 @@ def list_page(
         query=query,
         page=page,
         statuses=statuses,
-        fields=FIELDS,
-        districts=DISTRICTS,
+        fields=reference_options(FIELDS),
+        districts=reference_options(DISTRICTS),
         batches=listing.batches(session, include_drafts=is_staff()),
     )
 

@@ -1,10 +1,14 @@
 """The home page."""
 
 from flask import Blueprint, render_template
+from flask_login import current_user
 from sqlalchemy import func
 from sqlmodel import col, select
 
-from matchmaker.web.access import public
+from matchmaker.pairing import pairings
+from matchmaker.web.access import is_staff, public
+from matchmaker.web.caching import shared
+from matchmaker.web.dates import local_today
 from matchmaker.web.db import get_session
 from models import Capability, CapabilityStatus, Organisation, Scenario, ScenarioStatus
 
@@ -13,8 +17,10 @@ bp = Blueprint("main", __name__)
 
 @bp.route("/")
 @public
+@shared
 def home() -> str:
-    """Headline figures and the newest published scenarios."""
+    """Headline figures, the newest published scenarios and, for a signed-in firm or buyer,
+    the best recommendations for its own entries."""
     session = get_session()
     published_scenarios = Scenario.status == ScenarioStatus.published
     counts = {
@@ -32,4 +38,9 @@ def home() -> str:
         .order_by(col(Scenario.published_at).desc(), col(Scenario.id).desc())
         .limit(6)
     ).all()
-    return render_template("main/home.html", counts=counts, latest=latest)
+    mine = (
+        pairings.for_organisation(session, current_user.organisation_id, today=local_today())
+        if current_user.is_authenticated and not is_staff()
+        else None
+    )
+    return render_template("main/home.html", counts=counts, latest=latest, mine=mine)

@@ -8,7 +8,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from .sparse import ones_at
-from .text import concept_forms, concept_groups, group_id, normalize
+from .text import concept_forms
 
 Hit = tuple[str, tuple[str, ...]]  # (display form, ids of the groups the form belongs to)
 
@@ -18,32 +18,6 @@ def _lookup() -> dict[str, Hit]:
     # "NB-IoT", "NBIoT" and "nb-iot" are one form to the lookup. Every form is a single
     # token: segmentation keeps forms whole, multi-word ones ("opc ua") included.
     return {form.replace("-", ""): hit for form, hit in concept_forms().items()}
-
-
-@cache
-def _senses() -> dict[tuple[str, str], int]:
-    # (group id, form as looked up) -> which set of equivalents of the group holds the form.
-    return {
-        (group_id(group), normalize(form).replace("-", "")): number
-        for group in concept_groups()
-        for number, equivalents in enumerate(group)
-        for form in equivalents
-    }
-
-
-def equivalent(group: str, a: str, b: str) -> bool:
-    """Whether forms ``a`` and ``b`` (tokens or display forms) of ``group`` name one thing,
-    rather than two related topics of it (OCR and 光学字符识别, not 井盖 and 路灯)."""
-    senses = _senses()
-    sense = senses.get((group, normalize(a).replace("-", "")))
-    return sense is not None and sense == senses.get((group, normalize(b).replace("-", "")))
-
-
-def same_thing(a: str, b: str) -> bool:
-    """Whether forms ``a`` and ``b`` are equivalents in some concept group."""
-    groups = set(hit[1]) if (hit := concept_of(normalize(a))) else set()
-    other = set(hit[1]) if (hit := concept_of(normalize(b))) else set()
-    return any(equivalent(group, a, b) for group in groups & other)
 
 
 def concept_of(token: str) -> Hit | None:

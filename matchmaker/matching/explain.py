@@ -1,69 +1,31 @@
 """Reasons for a pairing that a person can read, one for every part of its score that shows.
 
-A part "shows" when the two-decimal breakdown prints it as at least 0.01 (``VISIBLE``). Each
-reason is a (code, value) pair the app translates; the part each code explains is in
-``PART_OF``. Reasons say only what the score measured: two forms are "the same thing" only
-when the concept data says they are equivalents, shared terms leave out single characters,
-bare numbers and stop words, and the latent and feedback parts name the words that carry them.
+Each reason is a (code, value) pair the app translates (``reasons`` says which part each code
+explains and what an explanation may claim). Two forms are "the same thing" only when the
+concept data says they are equivalents; shared terms leave out single characters, bare
+numbers and stop words; the latent and feedback parts name the words that carry them.
 """
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping, Sequence
-from functools import cache
 
 import numpy as np
 import scipy.sparse as sp
 
-from .concepts import Hit, concept_mentions, concept_of, equivalent
+from .concepts import Hit, concept_mentions, concept_of
 from .entries import Entry
+from .reasons import VISIBLE, equivalent, telling
 from .sparse import heaviest, ones_at, split_rows
-from .text import data_lines, normalize, stopwords
 
-VISIBLE = 0.005  # a part this large prints as at least 0.01 in the score's breakdown
 SHOWN_WORDS = 3  # words named by a latent or feedback reason
 _TRACED = 12  # of an entry's heaviest telling words, those a latent closeness is traced to
 _CHUNK = 4096  # entries whose words' loadings are gathered at a time, to bound memory
-_BARE_NUMBER = re.compile(r"[0-9.,%]+")
-
-# The part of the score each reason code explains; a reason of no part explains none.
-PART_OF = {
-    "common_words": "lexical",  # the shared words are only ones no explanation lists
-    "concept": "concept",
-    "related_concept": "concept",
-    "same_concept": "concept",  # both sides name one concept with the same word
-    "latent": "latent",
-    "near_best_capabilities": "feedback",
-    "near_best_scenarios": "feedback",
-    "fuzzy_title": "fuzzy_title",
-    "fuzzy_tags": "fuzzy_tags",
-    "same_field": "field",
-    "related_field": "field",
-    "same_district": "district",
-    "qualification": "qualification",
-    "budget_fit": "budget",
-}
-
-
-@cache
-def _generic_words() -> frozenset[str]:
-    return frozenset(normalize(w) for line in data_lines("generic_words.txt") for w in line.split())
 
 
 def is_telling(words: Sequence[str]) -> np.ndarray:
-    """Which ``words`` tell a reader something as shared terms: none of a single character,
-    a bare number, a stop word or a word every entry uses (``data/generic_words.txt``), unless
-    it names a concept (12345)."""
-    plain = stopwords() | _generic_words()
-    return np.array(
-        [
-            concept_of(w) is not None
-            or (len(w) > 1 and not _BARE_NUMBER.fullmatch(w) and w not in plain)
-            for w in words
-        ],
-        dtype=bool,
-    )
+    """Which ``words`` an explanation may list as shared terms (``reasons.telling``)."""
+    return np.fromiter(map(telling, words), dtype=bool, count=len(words))
 
 
 class Tracer:

@@ -26,15 +26,8 @@ from threadpoolctl import threadpool_limits
 from . import rank
 from .concepts import Hit, concept_features, concept_matrix, concept_of
 from .entries import Entry, Recommendation
-from .explain import (
-    PART_OF,
-    VISIBLE,
-    Explainer,
-    Tracer,
-    add_part_reasons,
-    is_telling,
-    matched_tags,
-)
+from .explain import Explainer, Tracer, add_part_reasons, is_telling, matched_tags
+from .reasons import PART_OF, VISIBLE
 from .sparse import best_per_row, heaviest, ones_at
 from .text import data_lines, normalize
 
@@ -728,8 +721,11 @@ class Matcher:
 
     def save(self, path: str | Path) -> None:
         """Write the fitted state (vocabularies, IDF, latent axes, entries) to ``path``."""
+        # Fields read as they are: dataclasses.asdict would deep-copy every token list first
+        # (most of a re-match's saving time), and json.dumps copies nothing.
+        fields = [f.name for f in dataclasses.fields(Entry)]
         entries = {
-            side: [dataclasses.asdict(e) for e in index.entries]
+            side: [{name: getattr(e, name) for name in fields} for e in index.entries]
             for side, index in (
                 ("scenarios", self.scenarios_),
                 ("capabilities", self.capabilities_),

@@ -6,9 +6,12 @@ import re
 import unicodedata
 from functools import cache
 from importlib import resources
+from typing import TYPE_CHECKING
 
-import jieba
 import opencc
+
+if TYPE_CHECKING:
+    import jieba
 
 # Mainland words that OpenCC's Taiwan-phrase table rewrites (智慧→智能, 影像→图像). A mainland
 # entry writes 智慧城市 and 医学影像; a Traditional copy of the same entry must come out the same,
@@ -89,7 +92,10 @@ def concept_forms() -> dict[str, tuple[str, tuple[str, ...]]]:
 @cache
 def _tokenizer() -> jieba.Tokenizer:
     # A private instance: the global jieba dictionary belongs to whoever else imports jieba.
-    # Built on first use (loading the dictionary takes about a second), never at import.
+    # Built on first use (loading the dictionary takes about a second), never at import;
+    # jieba itself is imported here too, so that search and start-up do without it.
+    import jieba
+
     tokenizer = jieba.Tokenizer()
     with resources.files("matchmaker.matching").joinpath("data", "userdict.txt").open("rb") as f:
         tokenizer.load_userdict(f)

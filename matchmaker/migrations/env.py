@@ -9,6 +9,7 @@ from sqlalchemy import engine_from_config, pool
 from sqlmodel import SQLModel
 
 import models  # noqa: F401  (every table on the metadata)
+from models._search import in_metadata
 
 config = context.config
 if config.config_file_name is not None:
@@ -47,6 +48,7 @@ def run_migrations_online() -> None:
             target_metadata=target_metadata,
             render_as_batch=connection.dialect.name == "sqlite",
             compare_type=True,
+            include_name=in_metadata,  # the search indexes are made by DDL (models._search)
         )
         with context.begin_transaction():
             context.run_migrations()

@@ -8,11 +8,11 @@ from typing import Any, NamedTuple
 
 from flask import url_for
 from flask_babel import gettext as _
-from sqlalchemy import ColumnElement, Select, func, or_
-from sqlalchemy.orm import aliased
+from sqlalchemy import ColumnElement, Select, and_, func, or_
+from sqlalchemy.orm import aliased, load_only
 from sqlmodel import Session, col, select
 
-from matchmaker.entries import deadlines
+from matchmaker.entries import deadlines, listing
 from matchmaker.entries.indexing import normalize_for_search
 from matchmaker.records import audit, notify
 from matchmaker.records.versions import claim
@@ -44,6 +44,32 @@ class Pairing(NamedTuple):
 # Both sides' organisations, named so that the queue's text search can reach them.
 _SCENARIO_ORG = aliased(Organisation, name="scenario_org")
 _CAPABILITY_ORG = aliased(Organisation, name="capability_org")
+
+
+# What the pages that list pairings show of each side (the review queue, an entry's page, the
+# published pairings): building whole entries (matcher tokens, search text, every long text)
+# was a third of an entry's page. Anything else is loaded if and when it is read.
+_SHOWN = (
+    load_only(
+        Scenario.id,
+        Scenario.organisation_id,
+        Scenario.title,
+        Scenario.field,
+        Scenario.district,
+        Scenario.status,
+        Scenario.deadline,
+    ),
+    load_only(
+        Capability.id,
+        Capability.organisation_id,
+        Capability.title,
+        Capability.field,
+        Capability.district,
+        Capability.status,
+    ),
+    load_only(_SCENARIO_ORG.id, _SCENARIO_ORG.name),
+    load_only(_CAPABILITY_ORG.id, _CAPABILITY_ORG.name),
+)
 
 
 def _select() -> Select:
@@ -89,7 +115,34 @@ def for_entry(
             stmt = stmt.where(col(Scenario.status).in_(["published", "closed"]))
     if statuses is not None:
         stmt = stmt.where(col(Recommendation.status).in_(list(statuses)))
-    return [Pairing(*row) for row in session.exec(_best_first(stmt).limit(limit))]
+    return [Pairing(*row) for row in session.exec(_best_first(stmt).options(*_SHOWN).limit(limit))]
+
+
+# What an organisation is shown as its own recommendations: not what officials turned down.
+OPEN_FOR_PARTIES = (
+    RecommendationStatus.recommended,
+    RecommendationStatus.approved,
+    RecommendationStatus.published,
+)
+
+
+def for_organisation(
+    session: Session, organisation_id: int, *, today: date, limit: int = 6
+) -> list[Pairing]:
+    """The best pairings of an organisation's published entries with published counterparts,
+    on either side, best first (none officials rejected, none past the scenario's deadline
+    while still awaiting a decision)."""
+    both_public = and_(Scenario.status == "published", Capability.status == "published")
+    stmt = _select().where(
+        both_public,
+        _no_lapsed_recommendations(today),
+        col(Recommendation.status).in_(OPEN_FOR_PARTIES),
+        or_(
+            Scenario.organisation_id == organisation_id,
+            Capability.organisation_id == organisation_id,
+        ),
+    )
+    return [Pairing(*row) for row in session.exec(_best_first(stmt).options(*_SHOWN).limit(limit))]
 
 
 def in_batch(session: Session, batch_id: int, *, statuses: Iterable[str]) -> list[Pairing]:
@@ -114,6 +167,7 @@ def published(session: Session, *, page: int, page_size: int) -> tuple[list[Pair
         )
         .offset((page - 1) * page_size)
         .limit(page_size)
+        .options(*_SHOWN)
     )
     return [Pairing(*row) for row in rows], page, pages
 
@@ -143,6 +197,7 @@ class QueuePage(NamedTuple):
     total: int
     page: int
     pages: int
+    capped: bool = False  # more than `total` (listing.COUNT_CAP) match: shown as "1,000+"
 
 
 def _number(text: str | None) -> float | None:
@@ -169,9 +224,20 @@ def parse_queue_query(args: Mapping[str, str]) -> QueueQuery:
     )
 
 
-def queue(session: Session, query: QueueQuery, *, today: date, page_size: int = 20) -> QueuePage:
-    """The page of pairings matching the officials' filters, best score first; a pairing
-    awaiting a decision drops out once its scenario's deadline has passed."""
+def _queue_filters(stmt: Select, query: QueueQuery) -> Select:
+    """The filters on the recommendation's own columns."""
+    if query.batch is not None:
+        stmt = stmt.where(Recommendation.batch_id == query.batch)
+    if query.min_score is not None:
+        stmt = stmt.where(Recommendation.score >= query.min_score)
+    if query.max_score is not None:
+        stmt = stmt.where(Recommendation.score <= query.max_score)
+    if query.status:
+        stmt = stmt.where(Recommendation.status == query.status)
+    return stmt
+
+
+def _queue_select(query: QueueQuery, today: date) -> Select:
     stmt = _select().where(_no_lapsed_recommendations(today))
     for word in normalize_for_search(query.q).split():
         # Every word somewhere in the scenario, the capability or either organisation's name;
@@ -191,19 +257,55 @@ def queue(session: Session, query: QueueQuery, *, today: date, page_size: int = 
         stmt = stmt.where(
             or_(Scenario.district == query.district, Capability.district == query.district)
         )
-    if query.batch is not None:
-        stmt = stmt.where(Recommendation.batch_id == query.batch)
-    if query.min_score is not None:
-        stmt = stmt.where(Recommendation.score >= query.min_score)
-    if query.max_score is not None:
-        stmt = stmt.where(Recommendation.score <= query.max_score)
-    if query.status:
-        stmt = stmt.where(Recommendation.status == query.status)
-    total = session.exec(select(func.count()).select_from(stmt.subquery())).one()
-    pages = max(1, math.ceil(total / page_size))
+    return _queue_filters(stmt, query)
+
+
+def queue_total(session: Session, query: QueueQuery, *, today: date) -> int:
+    """How many pairings match the officials' filters (the page number aside), counted up
+    to one past `listing.COUNT_CAP`: an exact count at scale would read every pairing.
+
+    Without words, field or district to look for, it is counted on `recommendation` alone
+    (its indexes answer it without reading the table); the entries and organisations are
+    joined only when a filter needs them.
+    """
+    if query.q or query.field or query.district:
+        stmt = _queue_select(query, today).with_only_columns(col(Recommendation.id))
+    else:
+        still_open = col(Recommendation.scenario_id).in_(
+            select(Scenario.id).where(deadlines.open_on(today))
+        )
+        stmt = select(Recommendation.id)
+        if query.status == RecommendationStatus.recommended:
+            stmt = stmt.where(still_open)
+        elif not query.status:
+            stmt = stmt.where(
+                or_(Recommendation.status != RecommendationStatus.recommended, still_open)
+            )
+        stmt = _queue_filters(stmt, query)
+    counted = stmt.order_by(None).limit(listing.COUNT_CAP + 1).subquery()
+    return session.exec(select(func.count()).select_from(counted)).one()
+
+
+def queue(
+    session: Session,
+    query: QueueQuery,
+    *,
+    today: date,
+    page_size: int = 20,
+    total: int | None = None,
+) -> QueuePage:
+    """The page of pairings matching the officials' filters, best score first; a pairing
+    awaiting a decision drops out once its scenario's deadline has passed. `total` is
+    `queue_total`'s answer, when the caller already has it; past `listing.COUNT_CAP` the
+    page says so ("1,000+") and its pages stop there."""
+    if total is None:
+        total = queue_total(session, query, today=today)
+    cap = listing.COUNT_CAP
+    pages = max(1, math.ceil(min(total, cap) / page_size))
     page = min(query.page, pages)
-    rows = session.exec(_best_first(stmt).offset((page - 1) * page_size).limit(page_size))
-    return QueuePage([Pairing(*row) for row in rows], total, page, pages)
+    stmt = _best_first(_queue_select(query, today)).offset((page - 1) * page_size)
+    rows = session.exec(stmt.options(*_SHOWN).limit(page_size))
+    return QueuePage([Pairing(*row) for row in rows], min(total, cap), page, pages, total > cap)
 
 
 # ----- decisions ---------------------------------------------------------------------------

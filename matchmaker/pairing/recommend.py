@@ -9,20 +9,24 @@ they are not recommended *to others* until the next `matchmaker match`.
 A scenario past its deadline is neither indexed nor recommended (entries.deadlines).
 """
 
+from __future__ import annotations
+
 import os
 import threading
 import zipfile
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from pathlib import Path
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 from flask import Flask, current_app
-from sqlalchemy import ColumnElement, delete
+from sqlalchemy import ColumnElement, bindparam, delete, insert, update
 from sqlmodel import Session, col, select
 
 from matchmaker import matching
 from matchmaker.entries import deadlines
+from matchmaker.records import audit
 from matchmaker.web.dates import local_today
+from matchmaker.web.db import begin_writing
 from models import (
     Capability,
     Recommendation,
@@ -49,9 +53,19 @@ class Counts(NamedTuple):
 # ----- building Entry objects from rows ----------------------------------------------------
 
 
-def as_entry(row: Scenario | Capability) -> matching.Entry:
-    """The matcher's view of a stored entry (its stored tokens spare re-segmenting)."""
-    is_scenario = isinstance(row, Scenario)
+# What the matcher reads of each side: selected as plain rows, not whole entries (their
+# search text and other columns would only slow the read down).
+_READ = ("id", "title", "summary", "description", "tags", "field", "district", "tokens")
+_COLUMNS = {
+    Scenario: (*_READ, "organisation_id", "budget_max_wan"),
+    Capability: (*_READ, "organisation_id", "qualifications"),
+}
+
+
+def as_entry(row: Any, model: type[Scenario] | type[Capability]) -> matching.Entry:
+    """The matcher's view of a stored entry (its stored tokens spare re-segmenting); `row`
+    is the entry or a row of its `_COLUMNS`."""
+    is_scenario = model is Scenario
     return matching.Entry(
         id=str(row.id),
         title=row.title,
@@ -76,8 +90,10 @@ def _alive(model: type[Scenario] | type[Capability]) -> list[ColumnElement[bool]
     return conditions
 
 
-def _matchable(session: Session, model: type[Scenario] | type[Capability]) -> list:
-    return list(session.exec(select(model).where(*_alive(model)).order_by(model.id)))
+def _matchable(session: Session, model: type[Scenario] | type[Capability]) -> list[matching.Entry]:
+    columns = [getattr(model, name) for name in _COLUMNS[model]]
+    rows = session.execute(select(*columns).where(*_alive(model)).order_by(model.id))
+    return [as_entry(row, model) for row in rows]
 
 
 # ----- the fitted matcher ------------------------------------------------------------------
@@ -88,9 +104,7 @@ def fit(session: Session) -> matching.Matcher | None:
     scenarios, capabilities = _matchable(session, Scenario), _matchable(session, Capability)
     if not scenarios or not capabilities:
         return None
-    return matching.Matcher(matching.MatcherConfig()).fit(
-        [as_entry(s) for s in scenarios], [as_entry(c) for c in capabilities]
-    )
+    return matching.Matcher(matching.MatcherConfig()).fit(scenarios, capabilities)
 
 
 def _keep(app: Flask, matcher: matching.Matcher, *, save: bool) -> None:
@@ -137,73 +151,184 @@ def get_matcher(session: Session) -> matching.Matcher | None:
 
 # ----- storing recommendations -------------------------------------------------------------
 
+# Each side's list: the column holding a pair's score on it (None: the pair is not on it).
+LISTS = {"scenario": "scenario_list_score", "capability": "capability_list_score"}
+# What a re-match writes of a pair, and compares with what is stored.
+STORED = ("score", "parts", "terms", "matched_tags", "reasons", *LISTS.values())
 
-def _store(
-    session: Session,
-    found: Iterable[matching.Recommendation],
-    existing: dict[tuple[int, int], Recommendation],
-) -> Counts:
-    """Insert new pairs, rescore still-recommended ones, leave decided ones alone."""
-    created = updated = decided = 0
-    now = utcnow()
-    seen: set[tuple[int, int]] = set()
-    for rec in found:
-        key = (int(rec.scenario_id), int(rec.capability_id))
-        if key in seen:
-            continue  # found from both sides: the same pair, the same score
-        seen.add(key)
-        values = {
-            "score": round(rec.score, 4),
-            "parts": {name: round(value, 4) for name, value in rec.parts.items()},
-            "terms": [[term, round(weight, 4)] for term, weight in rec.terms],
-            "matched_tags": list(rec.tags),
-            "reasons": [list(reason) for reason in rec.reasons],
-        }
-        row = existing.get(key)
-        if row is None:
-            row = Recommendation(scenario_id=key[0], capability_id=key[1], **values)
-            session.add(row)
-            existing[key] = row
-            created += 1
-        elif row.status == RecommendationStatus.recommended:
-            # A rescore is not a decision: the version (which guards decisions) stays.
-            for name, value in values.items():
-                setattr(row, name, value)
-            row.updated_at = now
-            updated += 1
-        else:
-            decided += 1
-    session.flush()
-    return Counts(created, updated, 0, decided)
+
+def cap() -> int:
+    """How many lists of the other side one entry may be on (`MATCH_CAP`, default 20)."""
+    return int(current_app.config.get("MATCH_CAP", matching.DEFAULT_CAP))
+
+
+def _values(rec: matching.Recommendation) -> dict[str, object]:
+    """The stored form of a recommendation: rounded, as JSON would give it back."""
+    return {
+        "score": round(rec.score, 4),
+        "parts": {name: round(value, 4) for name, value in rec.parts.items()},
+        "terms": [[term, round(weight, 4)] for term, weight in rec.terms],
+        "matched_tags": list(rec.tags),
+        "reasons": [list(reason) for reason in rec.reasons],
+    }
+
+
+def _key(rec: matching.Recommendation) -> tuple[int, int]:
+    return int(rec.scenario_id), int(rec.capability_id)
+
+
+def _other_id(rec: matching.Recommendation, side: matching.Side) -> int:
+    return int(rec.capability_id if side == "scenario" else rec.scenario_id)
 
 
 def recommend_entry(session: Session, entry: Scenario | Capability) -> int:
-    """Compute and store the entry's recommendations now, against the fitted index."""
+    """Put the entry's best pairings on its list now, against the fitted index; how many new.
+
+    The entry gets its `TOP_K` best pairings, as a re-match would: an entry of the other side
+    already on `cap()` lists takes the new pairing only when it scores above the last of
+    them, and that one is displaced (recorded in the audit trail); otherwise the entry's next
+    best pairing takes the place. An entry already in the index whose text did not change (an
+    official publishing it) finds its pairings where the last re-match put them, and nothing
+    changes.
+    """
     matcher = get_matcher(session)
     lapsed = isinstance(entry, Scenario) and deadlines.passed(entry.deadline, local_today())
     if matcher is None or entry.status not in MATCHABLE or lapsed:
         return 0
     session.flush()
-    is_scenario = isinstance(entry, Scenario)
-    side = "scenario" if is_scenario else "capability"
-    found = matcher.recommend_for(as_entry(entry), side=side, k=TOP_K)
-    other = Capability if is_scenario else Scenario
-    other_id = "capability_id" if is_scenario else "scenario_id"
+    side: matching.Side = "scenario" if isinstance(entry, Scenario) else "capability"
+    other = Capability if side == "scenario" else Scenario
+    # Beyond k: a candidate kept off by the cap leaves its place to the next one.
+    entry_view = as_entry(entry, type(entry))
+    found = matcher.recommend_for(entry_view, side=side, k=matcher.config.candidates)
     # The index may be older than the database: keep only entries still matchable now.
     alive = set(
         session.exec(
             select(other.id).where(
-                col(other.id).in_([int(getattr(r, other_id)) for r in found]), *_alive(other)
+                col(other.id).in_([_other_id(r, side) for r in found]), *_alive(other)
             )
         )
     )
-    found = [r for r in found if int(getattr(r, other_id)) in alive]
-    own = Recommendation.scenario_id if is_scenario else Recommendation.capability_id
-    existing = {
-        (r.scenario_id, r.capability_id): r
-        for r in session.exec(select(Recommendation).where(own == entry.id))
+    return _place(session, entry, side, [r for r in found if _other_id(r, side) in alive])
+
+
+def _place(
+    session: Session,
+    entry: Scenario | Capability,
+    side: matching.Side,
+    found: list[matching.Recommendation],
+) -> int:
+    """Store the best of `found` (best first) as `entry`'s list, under the cap."""
+    mine, theirs = (
+        (Recommendation.scenario_id, Recommendation.capability_id)
+        if side == "scenario"
+        else (Recommendation.capability_id, Recommendation.scenario_id)
+    )
+    on, other_on = LISTS[side], LISTS["capability" if side == "scenario" else "scenario"]
+    limit = cap()
+    begin_writing(session)  # the lists read here decide what is displaced: none may change
+    ids = [_other_id(r, side) for r in found]
+    stored = {
+        getattr(rec, theirs.key): rec
+        for rec in session.exec(select(Recommendation).where(mine == entry.id))
     }
-    return _store(session, found, existing).created
+    lists: dict[int, list[Recommendation]] = {other_id: [] for other_id in ids}
+    for rec in session.exec(
+        select(Recommendation).where(
+            col(theirs).in_(ids), mine != entry.id, col(getattr(Recommendation, on)).is_not(None)
+        )
+    ):
+        lists[getattr(rec, theirs.key)].append(rec)
+    kept: set[int] = set()
+    created = 0
+    now = utcnow()
+    for rec in found:
+        if len(kept) == TOP_K:
+            break
+        other_id, values = _other_id(rec, side), _values(rec)
+        score = values["score"]  # this side's score: what this side's list is ordered by
+        # Compared on the scores the lists were filled with, as the re-match compares them.
+        rivals = sorted(lists[other_id], key=lambda r: (-getattr(r, on), r.id))
+        row = stored.get(other_id)
+        if (row is None or getattr(row, on) is None) and len(rivals) >= limit:
+            if score <= getattr(rivals[limit - 1], on):
+                continue  # that entry's list is full of pairings that fit it better
+            for weaker in rivals[limit - 1 :]:
+                _displace(session, weaker, on, other_on, by=(entry, score))
+        if row is None:
+            row = Recommendation(
+                scenario_id=entry.id if side == "scenario" else other_id,
+                capability_id=other_id if side == "scenario" else entry.id,
+                **values,
+            )
+            session.add(row)
+            created += 1
+        elif _rescored(row, side, values):
+            # A rescore is not a decision: the version (which guards decisions) stays.
+            for name, value in values.items():
+                setattr(row, name, value)
+            row.updated_at = now
+        setattr(row, on, score)
+        kept.add(other_id)
+    for other_id, row in stored.items():
+        if other_id not in kept and getattr(row, on) is not None:
+            _leave_list(session, row, on, other_on)  # an edit moved the entry's list
+    session.flush()
+    return created
+
+
+def _rescored(row: Recommendation, side: matching.Side, values: dict[str, object]) -> bool:
+    """Whether posting on `side` gives the stored, undecided `row` new values.
+
+    The feedback part of a score is the asking side's, so the two sides score a pair a
+    little differently. A pair on a scenario's list keeps the scenario's score, as in a
+    re-match; otherwise posting a capability would move it to the capability's score and the
+    next re-match back again.
+    """
+    if row.status != RecommendationStatus.recommended:
+        return False
+    if side == "capability" and row.scenario_list_score is not None:
+        return False
+    return any(getattr(row, name) != value for name, value in values.items())
+
+
+def _displace(
+    session: Session,
+    rec: Recommendation,
+    on: str,
+    other_on: str,
+    *,
+    by: tuple[Scenario | Capability, float],
+) -> None:
+    """Take `rec` off the list `on` it lost its place on to a better-fitting new pairing."""
+    newcomer, score = by
+    listed = getattr(rec, on)
+    if _leave_list(session, rec, on, other_on):
+        scenario = session.get(Scenario, rec.scenario_id)
+        capability = session.get(Capability, rec.capability_id)
+        audit.record(
+            session,
+            "recommendation.displace",
+            rec,
+            {
+                "scenario": scenario.title if scenario else "",
+                "capability": capability.title if capability else "",
+                "score": listed,
+                "displaced_by": f"{newcomer.title} ({score:.2f})",
+                "cap": cap(),
+            },
+        )
+
+
+def _leave_list(session: Session, rec: Recommendation, on: str, other_on: str) -> bool:
+    """Take `rec` off the list `on`; an undecided matcher pairing on no list is deleted (True)."""
+    setattr(rec, on, None)
+    undecided = rec.status == RecommendationStatus.recommended
+    matcher = rec.source == RecommendationSource.matcher
+    if undecided and matcher and getattr(rec, other_on) is None:
+        session.delete(rec)
+        return True
+    return False
 
 
 def forget_entry(session: Session, entry: Scenario | Capability) -> int:
@@ -221,17 +346,22 @@ def forget_entry(session: Session, entry: Scenario | Capability) -> int:
     return result.rowcount
 
 
-# How a full re-match is computed: (fitted matcher, side, progress) → recommendations.
+# How a full re-match is computed: (fitted matcher, side, cap, progress) → recommendations.
+# (Names, not the classes: naming them here would import the matcher with this module.)
 Engine = Callable[
-    [matching.Matcher, matching.Side, Callable[[int], None] | None], list[matching.Recommendation]
+    ["matching.Matcher", "matching.Side", int, Callable[[int], None] | None],
+    list[matching.Recommendation],
 ]
 
 
 def on_this_machine(
-    matcher: matching.Matcher, side: matching.Side, progress: Callable[[int], None] | None
+    matcher: matching.Matcher,
+    side: matching.Side,
+    cap: int,
+    progress: Callable[[int], None] | None,
 ) -> list[matching.Recommendation]:
     """The default engine: the whole re-match in this process."""
-    return matcher.rematch(k=TOP_K, side=side, progress=progress)
+    return matcher.rematch(k=TOP_K, cap=cap, side=side, progress=progress)
 
 
 def rematch_all(
@@ -242,30 +372,92 @@ def rematch_all(
 ) -> Counts:
     """Refit on the whole database, save the matcher, and store every recommendation.
 
-    Both directions are stored (top capabilities per scenario and top scenarios per
-    capability). Undecided matcher pairs the new run no longer finds are removed; decided
-    pairs and pairs born from interest are never touched. ``engine`` computes the
-    recommendations (``on_this_machine``, or a cluster's, see ``matching.distributed``);
-    nothing is stored when it fails.
+    Both sides' lists are stored (each scenario's best capabilities and each capability's
+    best scenarios, under the cap). Undecided matcher pairs the new run no longer finds are
+    removed; decided pairs and pairs born from interest keep everything but their place on
+    the lists. ``engine`` computes the recommendations (``on_this_machine``, or a cluster's,
+    see ``matching.distributed``); nothing is stored when it fails. A pair whose stored
+    values are already the new ones is not written: a re-match of unchanged entries writes
+    nothing.
     """
     matcher = fit(session)
-    found: list[matching.Recommendation] = []
+    found: dict[tuple[int, int], dict[str, object]] = {}
     if matcher is not None:
         _keep(current_app._get_current_object(), matcher, save=True)  # type: ignore[attr-defined]
-        for side in ("scenario", "capability"):
-            found += engine(matcher, side, progress)
-    existing = {(r.scenario_id, r.capability_id): r for r in session.exec(select(Recommendation))}
-    counts = _store(session, found, existing)
-    wanted = {(int(r.scenario_id), int(r.capability_id)) for r in found}
-    stale = [
-        row.id
-        for key, row in existing.items()
-        if key not in wanted
-        and row.status == RecommendationStatus.recommended
-        and row.source == RecommendationSource.matcher
+        for side, on in LISTS.items():
+            for rec in engine(matcher, side, cap(), progress):
+                # A pair on both lists shows the score it has on the scenario's (found first).
+                key = _key(rec)
+                if key not in found:
+                    found[key] = {**_values(rec), **dict.fromkeys(LISTS.values())}
+                found[key][on] = round(rec.score, 4)
+    return _store_all(session, found)
+
+
+def _store_all(session: Session, found: dict[tuple[int, int], dict[str, object]]) -> Counts:
+    """Make the stored recommendations `found`, in one transaction, writing only changes.
+
+    The stored ones are read in a stream (never all at once) and compared with `found`;
+    then the changes go in bulk: one executemany per kind of statement.
+    """
+    table = Recommendation.__table__  # type: ignore[attr-defined]
+    c = table.c
+    begin_writing(session)  # what is read below is what gets replaced: none may change
+    rows = session.execute(
+        select(c.id, c.scenario_id, c.capability_id, c.status, c.source, *(c[n] for n in STORED))
+        .order_by(c.id)
+        .execution_options(yield_per=5000)
+    )
+    changed: list[dict[str, object]] = []
+    lists_only: list[dict[str, object]] = []
+    stale: list[int] = []
+    decided = 0
+    now = utcnow()
+    for row in rows:
+        wanted = found.pop((row.scenario_id, row.capability_id), None)
+        undecided = row.status == RecommendationStatus.recommended
+        if wanted is None:
+            if undecided and row.source == RecommendationSource.matcher:
+                stale.append(row.id)
+            elif any(getattr(row, on) is not None for on in LISTS.values()):
+                lists_only.append({"_id": row.id, **dict.fromkeys(LISTS.values())})
+        elif not undecided:
+            decided += 1
+            lists = {name: wanted[name] for name in LISTS.values()}
+            if any(getattr(row, name) != value for name, value in lists.items()):
+                lists_only.append({"_id": row.id, **lists})
+        elif any(getattr(row, name) != wanted[name] for name in STORED):
+            # A rescore is not a decision: the version (which guards decisions) stays.
+            changed.append({"_id": row.id, **wanted, "updated_at": now})
+    rows.close()
+    new = [
+        {
+            "scenario_id": scenario_id,
+            "capability_id": capability_id,
+            **values,
+            "source": RecommendationSource.matcher.value,
+            "status": RecommendationStatus.recommended.value,
+            "note": "",
+            "version": 1,
+            "created_at": now,
+            "updated_at": now,
+        }
+        for (scenario_id, capability_id), values in found.items()
     ]
-    for start in range(0, len(stale), 500):
-        session.exec(
-            delete(Recommendation).where(col(Recommendation.id).in_(stale[start : start + 500]))
+    by_id = c.id == bindparam("_id")
+    if new:
+        session.execute(insert(table), new)
+    if changed:
+        session.execute(
+            update(table).where(by_id, c.status == RecommendationStatus.recommended.value),
+            changed,
         )
-    return counts._replace(removed=len(stale))
+    if lists_only:
+        session.execute(update(table).where(by_id), lists_only)
+    if stale:
+        undecided = (
+            c.status == RecommendationStatus.recommended.value,
+            c.source == RecommendationSource.matcher.value,
+        )
+        session.execute(delete(table).where(by_id, *undecided), [{"_id": i} for i in stale])
+    return Counts(len(new), len(changed), len(stale), decided)

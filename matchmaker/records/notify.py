@@ -5,6 +5,7 @@ from email.message import EmailMessage
 from typing import Any
 
 from flask import current_app, has_app_context
+from flask_babel import force_locale, get_locale
 from sqlalchemy import event
 from sqlmodel import Session, col, select
 
@@ -23,7 +24,13 @@ def notify_users(
     ]
     session.add_all(notes)
     if notes and has_app_context() and current_app.config.get("SMTP_HOST"):
-        _queue_mail(session, ([u.email for u in users if u.is_active], kind, params, link))
+        # One mail per language, each written in its readers' language.
+        readers: dict[str, list[str]] = {}
+        for user in users:
+            if user.is_active:
+                readers.setdefault(user.language, []).append(user.email)
+        for language, emails in readers.items():
+            _queue_mail(session, (emails, kind, params, link, language))
     return notes
 
 
@@ -38,16 +45,23 @@ def notify_org(
 
 
 def mail_only(
-    session: Session, recipients: list[str], kind: str, params: dict[str, Any], link: str
+    session: Session,
+    recipients: list[str],
+    kind: str,
+    params: dict[str, Any],
+    link: str,
+    *,
+    language: str | None = None,
 ) -> bool:
-    """Mail a message with no inbox row (a secret link must not be stored); False without SMTP."""
+    """Mail a message with no inbox row (a secret link must not be stored), in `language`
+    (by default the sending page's); False without SMTP."""
     if not (has_app_context() and current_app.config.get("SMTP_HOST")):
         return False
-    _queue_mail(session, (recipients, kind, params, link))
+    _queue_mail(session, (recipients, kind, params, link, language or str(get_locale())))
     return True
 
 
-Mail = tuple[list[str], str, dict[str, Any], str]
+Mail = tuple[list[str], str, dict[str, Any], str, str]  # recipients, kind, params, link, language
 
 
 def _queue_mail(session: Session, mail: Mail) -> None:
@@ -64,17 +78,21 @@ def _send_queued(session: Session) -> None:
         _send_mail(*mail)
 
 
-def _send_mail(recipients: list[str], kind: str, params: dict[str, Any], link: str) -> None:
-    """Send one plain-text mail; failures are logged, never raised into the request."""
+def _send_mail(
+    recipients: list[str], kind: str, params: dict[str, Any], link: str, language: str
+) -> None:
+    """Send one plain-text mail in `language`; failures are logged, never raised into the
+    request."""
     from matchmaker.records.wording import render_notification
 
     config = current_app.config
     message = EmailMessage()
     message["From"] = config["SMTP_SENDER"]
     message["Bcc"] = ", ".join(recipients)
-    message["Subject"] = render_notification(kind, params)
-    link = absolute(link)
-    message.set_content(f"{render_notification(kind, params)}\n\n{link}")
+    with force_locale(language):
+        sentence = render_notification(kind, params)
+    message["Subject"] = sentence
+    message.set_content(f"{sentence}\n\n{absolute(link)}")
     try:
         with smtplib.SMTP(config["SMTP_HOST"], config["SMTP_PORT"], timeout=10) as smtp:
             smtp.send_message(message)

@@ -24,6 +24,7 @@ from matchmaker.entries.reference import DISTRICTS, FIELDS
 from matchmaker.pairing import pairings
 from matchmaker.web import htmx
 from matchmaker.web.access import STAFF, roles_required
+from matchmaker.web.caching import remembered
 from matchmaker.web.dates import local_today
 from matchmaker.web.db import get_session
 from matchmaker.web.errors import Conflict, NotAllowed, render_error
@@ -118,9 +119,15 @@ def _reviewers(session: Any, items: list[pairings.Pairing]) -> dict[int, str]:
 
 
 def _queue_page(query: pairings.QueueQuery, status: int = 200, **extra: Any) -> Response:
-    session = get_session()
+    session, today = get_session(), local_today()
+    # Counting every matching pairing is the queue's dearest part; the count stands until
+    # the next write.
+    total = remembered(
+        ("review-queue-total", query._replace(page=1), today),
+        lambda: pairings.queue_total(session, query, today=today),
+    )
     page = pairings.queue(
-        session, query, today=local_today(), page_size=current_app.config["PAGE_SIZE"]
+        session, query, today=today, page_size=current_app.config["PAGE_SIZE"], total=total
     )
     response = htmx.render(
         "review/queue.html",

@@ -18,12 +18,6 @@ from typing import Any, NamedTuple
 
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from openpyxl import Workbook, load_workbook
-from openpyxl.cell import WriteOnlyCell
-from openpyxl.styles import Font
-from openpyxl.utils import get_column_letter
-from openpyxl.utils.datetime import from_excel
-from openpyxl.worksheet.datavalidation import DataValidation
 
 from matchmaker.entries.reference import DISTRICTS, FIELDS, QUALIFICATIONS
 from matchmaker.web.dates import day, local_time, local_today, when
@@ -401,6 +395,8 @@ def to_date(value: Any) -> date | None:
         return value
     if isinstance(value, int | float) and not isinstance(value, bool):
         if 1 <= value <= 2_958_465:  # an Excel serial day number in a cell without date format
+            from openpyxl.utils.datetime import from_excel
+
             return from_excel(value).date()
         raise ValueError(value)
     text = unicodedata.normalize("NFKC", str(value)).strip()
@@ -578,6 +574,9 @@ def check_xml(data: bytes) -> None:
 
 def _xlsx_rows(data: bytes) -> Iterator[tuple[int, list[Any]]]:
     """The first sheet's rows, read lazily so that a too-long sheet is refused early."""
+    # openpyxl is imported where a workbook is read or written, not with the app.
+    from openpyxl import load_workbook
+
     check_zip(data)
     try:
         check_xml(data)
@@ -673,6 +672,11 @@ class Sheet(NamedTuple):
 
 def write_xlsx(sheets: Sequence[Sheet]) -> bytes:
     """An .xlsx workbook of `sheets`, bold headers, formula-safe text, dates as dates."""
+    from openpyxl import Workbook
+    from openpyxl.cell import WriteOnlyCell
+    from openpyxl.styles import Font
+    from openpyxl.utils import get_column_letter
+
     workbook = Workbook(write_only=True)
     for sheet in sheets:
         worksheet = workbook.create_sheet(_sheet_title(sheet.title))
@@ -694,6 +698,8 @@ def write_xlsx(sheets: Sequence[Sheet]) -> bytes:
 
 
 def _xlsx_cell(worksheet: Any, value: Any) -> Any:
+    from openpyxl.cell import WriteOnlyCell
+
     if isinstance(value, date) and not isinstance(value, datetime):
         cell = WriteOnlyCell(worksheet, value=value)
         cell.number_format = "yyyy-mm-dd"
@@ -748,6 +754,11 @@ def _csv_cell(value: Any) -> Any:
 
 def template_workbook(layout: Layout, *, with_organisation: bool) -> bytes:
     """The downloadable template: headers, one example row, notes, and the allowed values."""
+    from openpyxl import Workbook
+    from openpyxl.styles import Font
+    from openpyxl.utils import get_column_letter
+    from openpyxl.worksheet.datavalidation import DataValidation
+
     columns = list(layout.columns) + ([ORGANISATION_COLUMN] if with_organisation else [])
     workbook = Workbook()
     data_sheet = workbook.active

@@ -4,7 +4,7 @@ from collections.abc import Callable
 from functools import wraps
 from typing import Any, TypeVar
 
-from flask import abort
+from flask import abort, g
 from flask_login import current_user, login_required
 from sqlmodel import SQLModel
 
@@ -16,10 +16,13 @@ STAFF = (Role.official, Role.admin)
 
 
 def current_org() -> Organisation | None:
-    """The signed-in user's organisation."""
+    """The signed-in user's organisation, read once per request (the menu, the notices and
+    the view all ask)."""
     if not current_user.is_authenticated:
         return None
-    return get_session().get(Organisation, current_user.organisation_id)
+    if "current_org" not in g:
+        g.current_org = get_session().get(Organisation, current_user.organisation_id)
+    return g.current_org
 
 
 def is_staff() -> bool:

@@ -3,9 +3,8 @@
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from alembic import command
-from alembic.config import Config as AlembicConfig
 from flask import (
     Flask,
     before_render_template,
@@ -20,6 +19,10 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlmodel import Session, create_engine
 
 import models  # noqa: F401  (registers every table on SQLModel.metadata)
+from matchmaker.web import sqlite
+
+if TYPE_CHECKING:
+    from alembic.config import Config as AlembicConfig
 
 MIGRATIONS = Path(__file__).parent.parent / "migrations"
 SAFE_METHODS = {"GET", "HEAD", "OPTIONS"}
@@ -28,7 +31,8 @@ AUTOCOMMIT = "AUTOCOMMIT"
 
 
 def make_engine(url: str) -> Engine:
-    """Create the engine; SQLite gets WAL, a busy timeout, foreign keys and IMMEDIATE writes."""
+    """Create the engine; SQLite gets WAL, a busy timeout, foreign keys and its write lock
+    held only while a transaction writes (web/sqlite.py)."""
     if not url.startswith("sqlite"):
         return create_engine(url, pool_pre_ping=True)
     engine = create_engine(url, connect_args={"timeout": 30, "check_same_thread": False})
@@ -46,12 +50,12 @@ def make_engine(url: str) -> Engine:
 
     @event.listens_for(engine, "begin")
     def _begin(conn) -> None:  # type: ignore[no-untyped-def]
-        # A write transaction that starts deferred can fail with "database is locked" when
-        # it upgrades its lock (in WAL mode at once, without waiting, if another connection
-        # committed since it began reading); taking the write lock up front makes other
-        # writers wait (busy_timeout) instead. Reads of safe requests stay deferred so they
-        # run in parallel; session_scope() writes even inside a GET request context (the
-        # `remind` command builds one for url_for).
+        # Reads of safe requests share one deferred snapshot and run in parallel. Any other
+        # transaction may write: it reads as it goes and takes the write lock at its first
+        # write (a deferred read transaction that later writes would fail at once with
+        # "database is locked" if another connection had committed since it began).
+        # session_scope() writes even inside a GET request context (the `remind` command
+        # builds one for url_for).
         if conn.get_execution_options().get("isolation_level") == AUTOCOMMIT:
             return  # each statement is its own transaction (reads while a page renders)
         read_only = (
@@ -59,9 +63,25 @@ def make_engine(url: str) -> Engine:
             and request.method in SAFE_METHODS
             and not conn.get_execution_options().get(WRITES)
         )
-        conn.exec_driver_sql("BEGIN" if read_only else "BEGIN IMMEDIATE")
+        if read_only:
+            conn.exec_driver_sql("BEGIN")
+        else:
+            sqlite.begin_later(conn)
 
+    sqlite.configure(engine)
     return engine
+
+
+def begin_writing(session: Session) -> None:
+    """Make the session's transaction a write transaction now, before its next read.
+
+    On SQLite this takes the write lock (waiting for the writer before), so that what the
+    session reads next cannot change until it commits; PostgreSQL locks rows as they are
+    written or read `FOR UPDATE` and needs nothing here.
+    """
+    conn = session.connection()
+    if conn.dialect.name == "sqlite":
+        sqlite.begin_writing(conn)
 
 
 def get_session() -> Session:
@@ -123,8 +143,11 @@ def close_session(_exc: BaseException | None = None) -> None:
         session.close()
 
 
-def alembic_config(url: str) -> AlembicConfig:
+def alembic_config(url: str) -> "AlembicConfig":
     """An Alembic config for the package's migrations, pointed at the given database."""
+    # Alembic is imported when a schema command runs, not with the app (a third of a second).
+    from alembic.config import Config as AlembicConfig
+
     config = AlembicConfig()
     config.set_main_option("script_location", str(MIGRATIONS))
     config.set_main_option("sqlalchemy.url", url.replace("%", "%%"))
@@ -133,6 +156,8 @@ def alembic_config(url: str) -> AlembicConfig:
 
 def upgrade_schema(url: str) -> None:
     """Bring the database to the newest migration."""
+    from alembic import command
+
     command.upgrade(alembic_config(url), "head")
 
 

@@ -1,13 +1,13 @@
 """Translated names for stored codes (statuses, roles, reference names), exposed to templates."""
 
-from typing import Any
+from collections.abc import Iterable, Mapping, Sequence
 
 from flask import Flask
-from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
-from matchmaker.matching.concepts import same_thing
-from matchmaker.matching.explain import PART_OF, VISIBLE, is_telling
+from matchmaker.matching.reasons import PART_OF, VISIBLE, same_thing, telling
+from matchmaker.web.i18n import gettext as _
+from matchmaker.web.i18n import in_language
 from matchmaker.web.names import reference_label
 
 STATUS_LABELS = {
@@ -85,46 +85,46 @@ PART_LABELS = {
 def reason_label(code: str, value: str = "") -> str:
     """The reader's sentence for a matcher reason, e.g. "Same district: 渝北区"."""
     if not value and code in BARE_REASON_LABELS:
-        return str(BARE_REASON_LABELS[code])
+        return in_language(BARE_REASON_LABELS)[code]
     ours, _, theirs = value.partition("≈")
     if code == "concept" and not same_thing(ours, theirs):
         # Stored before concept groups told equivalents from related topics: a pairing an
         # official has decided keeps its reasons, and must not claim more than they are.
         code, value = "related_concept", f"{ours} / {theirs}"
-    label = REASON_LABELS.get(code)
+    label = in_language(REASON_LABELS).get(code)
     value = reference_label(value)  # fields, districts, qualifications; other values as they are
-    return str(label) % {"value": value} if label else f"{code}: {value}"
+    return label % {"value": value} if label else f"{code}: {value}"
 
 
-def reasons_in_order(rec: Any) -> list[tuple[str, str]]:
-    """A pairing's (code, value) reasons, those for its largest parts first; reasons for no
-    part (a missing qualification) last."""
-    parts = rec.parts or {}
-    found = [(str(code), str(value)) for code, value in rec.reasons]
-    return sorted(found, key=lambda reason: -parts.get(PART_OF.get(reason[0], ""), 0.0))
+def reason_labels(
+    reasons: Iterable[Sequence[str]], parts: Mapping[str, float] | None = None
+) -> list[str]:
+    """The reader's sentences for a pairing's [code, value] reasons, those for its largest
+    parts first (reasons for no part, a missing qualification, last)."""
+    parts = parts or {}
+    ranked = sorted(reasons, key=lambda reason: -parts.get(PART_OF.get(reason[0], ""), 0.0))
+    return [reason_label(code, value) for code, value in ranked]
 
 
-def shown_terms(rec: Any) -> list[str]:
-    """A pairing's shared key terms worth showing (pairings stored before the matcher left
-    out single characters, bare numbers and common words may still hold them)."""
-    terms = [str(term[0]) for term in rec.terms or ()]
-    return [term for term, keep in zip(terms, is_telling(terms), strict=True) if keep][:5]
+def score_parts(parts: Mapping[str, float]) -> list[tuple[str, str]]:
+    """The parts of a pairing's score that print as at least 0.01, largest first: (reader's
+    name, value)."""
+    labels = in_language(PART_LABELS)
+    ranked = sorted(parts.items(), key=lambda part: part[1], reverse=True)
+    return [(labels.get(code, code), f"{value:.2f}") for code, value in ranked if value >= VISIBLE]
 
 
-def shown_parts(rec: Any) -> list[tuple[str, float]]:
-    """The parts of a pairing's score that print as at least 0.01, largest first."""
-    parts = (rec.parts or {}).items()
-    return sorted(((n, v) for n, v in parts if v >= VISIBLE), key=lambda p: -p[1])
-
-
-def part_label(code: str) -> str:
-    """The reader's name for a part of a pairing's score."""
-    return str(PART_LABELS.get(code, code))
+def key_terms(terms: Sequence[Sequence[object]], most: int = 5) -> str:
+    """The first `most` of a pairing's shared [term, weight] pairs' terms that tell a reader
+    something, as a list reads (pairings stored before the matcher left out single
+    characters, bare numbers and common words may still hold them)."""
+    telling_terms = (str(pair[0]) for pair in terms if telling(str(pair[0])))
+    return "、".join(list(telling_terms)[:most])
 
 
 def status_label(code: str) -> str:
     """The reader's word for a status code."""
-    return str(STATUS_LABELS.get(code, code))
+    return in_language(STATUS_LABELS).get(code, code)
 
 
 def budget(scenario: object) -> str:
@@ -141,15 +141,19 @@ def init_app(app: Flask) -> None:
     """Register the label helpers as template globals."""
     app.jinja_env.globals.update(
         status_label=status_label,
-        role_label=lambda code: str(ROLE_LABELS.get(code, code)),
-        kind_label=lambda code: str(KIND_LABELS.get(code, code)),
+        role_label=lambda code: in_language(ROLE_LABELS).get(code, code),
+        kind_label=lambda code: in_language(KIND_LABELS).get(code, code),
         budget=budget,
         reason_label=reason_label,
-        reasons_in_order=reasons_in_order,
-        shown_terms=shown_terms,
-        shown_parts=shown_parts,
-        part_label=part_label,
         reference_label=reference_label,
     )
     # As a filter too, for lists: `qualifications|map("reference_label")|join("、")`.
     app.jinja_env.filters["reference_label"] = reference_label
+    # Filters cost a template less than calls: Jinja calls them directly, where a function is
+    # called through its context (cards and rows show several each).
+    app.jinja_env.filters.update(
+        status_label=status_label,
+        reason_labels=reason_labels,
+        score_parts=score_parts,
+        key_terms=key_terms,
+    )

@@ -10,6 +10,8 @@ from flask_babel import LazyString
 from flask_babel import lazy_gettext as _l
 from wtforms.fields.choices import SelectChoice
 
+from matchmaker.web.i18n import in_language
+
 FIELD_NAMES = {
     "工业软件": _l("Industrial software"),
     "汽车软件": _l("Automotive software"),
@@ -98,8 +100,7 @@ NAMES: dict[str, LazyString] = {**FIELD_NAMES, **DISTRICT_NAMES, **QUALIFICATION
 
 def reference_label(name: str) -> str:
     """The reader's name for a stored field, district or qualification; unknown names as stored."""
-    label = NAMES.get(name)
-    return str(label) if label is not None else name
+    return in_language(NAMES).get(name, name)
 
 
 def reference_choices(names: Iterable[str]) -> list[SelectChoice]:
@@ -109,4 +110,5 @@ def reference_choices(names: Iterable[str]) -> list[SelectChoice]:
 
 def reference_options(names: Iterable[str]) -> list[tuple[str, str]]:
     """(stored name, reader's name) pairs for a filter's options."""
-    return [(name, reference_label(name)) for name in names]
+    labels = in_language(NAMES)
+    return [(name, labels.get(name, name)) for name in names]

@@ -283,6 +283,42 @@ def test_a_party_records_docking_steps_forward_only(app, client, session):
     assert len(session.exec(select(DockingEvent)).all()) == 2
 
 
+def test_a_party_corrects_a_step_recorded_in_error_and_reads_the_timeline(app, client, session):
+    story = make_published_pairing(session)
+    buyer, seller = token_for(session, story.buyer), token_for(session, story.seller)
+    url = f"/api/v1/pairings/{story.pairing.id}/docking"
+    with app.app_context():
+        today = local_today().isoformat()
+
+    def step(token: str, path: str, stage: str, **more: float):  # type: ignore[no-untyped-def]
+        return call(client, "POST", path, token, json={"stage": stage, "occurred_on": today} | more)
+
+    contacted = step(buyer, url, "contacted")
+    # The seller meant "negotiating" but recorded "signed" with a wrong amount.
+    typo = step(seller, url, "signed", contract_amount_wan=9999)
+    correction = f"{url}/{typo.json['id']}/correction"
+
+    assert step(buyer, correction, "negotiating").status_code == 403  # not theirs
+    not_latest = step(buyer, f"{url}/{contacted.json['id']}/correction", "contacted")
+    assert not_latest.status_code == 409 and not_latest.mimetype == PROBLEM
+    fixed = step(seller, correction, "negotiating")
+    assert fixed.status_code == 201
+    assert fixed.json["stage"] == "negotiating" and fixed.json["corrects_id"] == typo.json["id"]
+    assert step(seller, correction, "negotiating").status_code == 409  # corrected already
+    assert step(seller, f"{url}/999999/correction", "negotiating").status_code == 404
+
+    timeline = call(client, "GET", url, buyer)
+    assert timeline.status_code == 200
+    assert [(s["stage"], s["corrects_id"]) for s in timeline.json["steps"]] == [
+        ("contacted", None),
+        ("negotiating", typo.json["id"]),
+    ]
+    public = client.get(f"/api/v1/pairings/{story.pairing.id}").get_json()
+    assert public["docking"]["stage"] == "negotiating"  # the mistaken step no longer counts
+    outsider = token_for(session, make_user(session, make_org(session, name="旁观公司")))
+    assert call(client, "GET", url, outsider).status_code == 404
+
+
 def test_an_official_approves_and_rejects_recommendations_with_versions(
     client, session, firm, bureau
 ):

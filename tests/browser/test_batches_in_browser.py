@@ -5,11 +5,19 @@ from collections.abc import Callable
 
 from platform_data import decide, ranked
 from playwright.sync_api import Page, expect
-from posting_data import matched_lists, official
+from posting_data import matched_lists, official, scenarios_in_two_fields
 from posting_data import sign_in as client_signed_in
 
 from in_browser import sign_in
 from models import Capability, CapabilityStatus, Organisation
+
+
+def open_batch(page: Page, year: int) -> None:
+    """Open the year's first batch through the form; the page it lands on assembles it."""
+    page.goto("/batches/new")
+    page.get_by_label("Year", exact=True).fill(str(year))
+    page.get_by_label("Number within the year").fill("1")
+    page.get_by_role("button", name="Open the batch").click()
 
 
 def test_publishing_a_batch_says_what_goes_public_and_who_is_told_first(
@@ -32,10 +40,7 @@ def test_publishing_a_batch_says_what_goes_public_and_who_is_told_first(
 
     page = new_page(locale="en-GB")
     sign_in(page, desk_user)
-    page.goto("/batches/new")
-    page.get_by_label("Year", exact=True).fill("2023")
-    page.get_by_label("Number within the year").fill("1")
-    page.get_by_role("button", name="Open the batch").click()
+    open_batch(page, 2023)
     pairings = page.get_by_role("group", name="Approved pairings")
     pairings.get_by_label(f"{scenario.title} ↔ {chosen.title}").check()
     pairings.get_by_label(f"{scenario.title} ↔ {held_back.title}").check()
@@ -60,3 +65,26 @@ def test_publishing_a_batch_says_what_goes_public_and_who_is_told_first(
     expect(confirm.locator(".notified li")).to_have_text([lists.government.name, firm.name])
     confirm.get_by_role("button", name="Yes, publish 2023年第一批").click()
     expect(page.get_by_role("status").first).to_contain_text("published with 1 pairing")
+
+
+def test_an_official_ticks_every_scenario_of_one_field_into_a_batch_at_once(
+    new_page: Callable[..., Page], app, session
+):
+    clinics, halls = scenarios_in_two_fields(session)
+    desk_user = official(session)
+
+    page = new_page(locale="en-GB")
+    sign_in(page, desk_user)
+    open_batch(page, 2024)
+    page.get_by_label("Field").select_option(label="Smart healthcare")
+    page.get_by_role("button", name="Show", exact=True).click()
+
+    scenarios = page.get_by_role("group", name="Published scenarios")
+    expect(scenarios.get_by_role("checkbox", name=halls[0].title)).to_have_count(0)
+    scenarios.get_by_label("Tick all shown").check()
+    for clinic in clinics:
+        expect(scenarios.get_by_label(clinic.title)).to_be_checked()
+    page.get_by_role("button", name="Add the ticked items").click()
+
+    expect(page.get_by_role("status").first).to_contain_text("3 items added.")
+    expect(page.get_by_label("Field")).to_have_value("智慧医疗")  # still narrowed

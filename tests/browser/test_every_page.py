@@ -141,3 +141,27 @@ def test_every_main_page_is_accessible_and_fits_a_phone(
     problems += check(admin, "/admin/users")
 
     assert problems == []
+
+
+def test_english_pages_fit_the_screen_too(new_page: Callable[..., Page], app, session):
+    world: Platform = platform_in_use(app, session)
+    official = new_page(viewport=DESKTOP)
+    sign_in(official, world.desk, lang="en")
+    # English names are longer than Chinese ones: the tables beside the dashboards' charts
+    # wrap their headings, and the lists' pills wrap on a phone, instead of widening the page.
+    for viewport, paths in (
+        (DESKTOP, ("/dashboard/", "/statistics/")),
+        (PHONE, ("/scenarios/", "/capabilities/")),
+    ):
+        official.set_viewport_size(viewport)
+        for path in paths:
+            official.goto(path)
+            expect(official.locator("main h1")).to_be_visible()
+            assert sideways_overflow(official) == 0, path
+    # A form's selects hold the longest names of all (Chongqing Economic and Technological
+    # Development Zone): the form's groups shrink to the phone and the select with them.
+    buyer = new_page(viewport=PHONE)
+    sign_in(buyer, world.buyer, lang="en")
+    buyer.goto("/scenarios/new")
+    expect(buyer.locator("main h1")).to_be_visible()
+    assert sideways_overflow(buyer) == 0

@@ -5,9 +5,10 @@ from pathlib import Path
 import pytest
 
 from matchmaker.matching import Entry, Matcher, MatcherConfig
-from matchmaker.matching.concepts import concept_of, equivalent, same_thing
+from matchmaker.matching.concepts import concept_of
 from matchmaker.matching.evaluate import load_dataset
-from matchmaker.matching.explain import PART_OF, VISIBLE, is_telling
+from matchmaker.matching.explain import is_telling
+from matchmaker.matching.reasons import PART_OF, VISIBLE, equivalent, same_thing
 from matchmaker.matching.text import stopwords
 
 SEED = Path(__file__).resolve().parents[2] / "seed"

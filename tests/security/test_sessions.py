@@ -13,7 +13,7 @@ from flask import Flask
 
 from matchmaker import config
 from models import OrgKind
-from support import CSRF, PASSWORD, csrf_token, login, make_org, make_user, post
+from support import FORM_CSRF, PASSWORD, csrf_token, login, make_org, make_user, post
 
 REDIS_TEST_URL = "redis://127.0.0.1:6379/15"
 ROOT = Path(__file__).resolve().parents[2]
@@ -290,7 +290,8 @@ def test_in_production_cookies_are_secure_and_https_is_pinned(app, session, monk
     user = make_user(session, make_org(session))
     client = app.test_client()
     https = {"base_url": "https://platform.example"}
-    token = CSRF.search(client.get("/", **https).get_data(as_text=True)).group(1)
+    page = client.get("/auth/login", **https).get_data(as_text=True)
+    token = FORM_CSRF.search(page).group(1)
     form = {"email": user.email, "password": PASSWORD, "remember": "y", "csrf_token": token}
     # Over HTTPS a form must also come from this site: the browser's Referer says so (our
     # Referrer-Policy sends it on same-origin requests); another site's is refused.
