@@ -15,6 +15,7 @@ from models.recommendation import Recommendation, RecommendationSource, Recommen
 from models.scenario import Scenario, ScenarioStatus
 from models.tally import FirmTally, Tally, TallyMark
 from models.user import Role, User
+from models.weight_set import WeightSet
 
 __all__ = [
     "ApiToken",
@@ -44,4 +45,5 @@ __all__ = [
     "Tally",
     "TallyMark",
     "User",
+    "WeightSet",
 ]

@@ -46,6 +46,8 @@ class Recommendation(SQLModel, table=True):
     note: str = Field(default="", max_length=500)
     decided_at: datetime | None = None
     batch_id: int | None = Field(default=None, foreign_key="batch.id", index=True)
+    # The learnt weights the matcher scored this pairing with (None: the shipped weights).
+    weight_set_id: int | None = Field(default=None, foreign_key="weightset.id")
     version: int = Field(default=1)
     created_at: datetime = Field(default_factory=utcnow)
     updated_at: datetime = Field(default_factory=utcnow)

@@ -66,11 +66,11 @@ def test_a_state_enterprise_posts_a_scenario_submits_it_and_sees_matches_at_once
     assert -1 not in ranked[:2], "both OCR offers are recommended"
     assert ranked[2] == -1 or ranked[2] > max(ranked[:2]), "the slope monitor comes last if at all"
     # Each with its one-line explanation: shared terms, matched tags, structured reasons.
-    assert "Shared key terms:" in page and "ocr" in page
+    assert "Shared key terms:" in page and "文字识别" in page
     assert "Matched tags: OCR" in page
     assert "Same field: Smart government" in page and "Same district: Yubei District" in page
     best = session.exec(select(Recommendation).where(Recommendation.capability_id == ocr.id)).one()
-    assert best.score > 0.15 and best.parts["lexical"] > 0 and best.terms
+    assert best.score > 0.15 and best.parts["coverage"] > 0 and best.terms
     actions = session.exec(select(AuditEntry.action)).all()
     assert actions.count("scenario.create") == 1 and actions.count("scenario.submit") == 1
 

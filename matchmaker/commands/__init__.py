@@ -1,4 +1,5 @@
-"""The `matchmaker` command: init-db, seed, serve, match, remind, backup, eval and rank.
+"""The `matchmaker` command: init-db, seed, serve, match, learn, remind, backup, eval
+and rank.
 
 Only click and Flask's CLI are imported with this module: the database, the domain and the
 matcher are imported by the command that uses them, and listing the commands (`--help`)
@@ -131,7 +132,15 @@ def init_db_command() -> None:
     show_default=True,
     help="Memory of each worker of the cluster on this machine.",
 )
-def match_command(engine: str, scheduler: str | None, workers: int, memory_limit: str) -> None:
+@click.option(
+    "--learn",
+    "learn_first",
+    is_flag=True,
+    help="First learn the weights from the decisions so far (as `matchmaker learn` does).",
+)
+def match_command(
+    engine: str, scheduler: str | None, workers: int, memory_limit: str, learn_first: bool
+) -> None:
     """Re-match the whole database: refit the matcher and store every recommendation."""
     from sqlalchemy import func
     from sqlmodel import col, select
@@ -141,6 +150,8 @@ def match_command(engine: str, scheduler: str | None, workers: int, memory_limit
     from matchmaker.web.db import session_scope
     from models import Capability, Scenario
 
+    if learn_first:
+        _learn_and_report()
     with ExitStack() as stack:
         compute = on_this_machine
         if engine == "dask":
@@ -233,6 +244,52 @@ def remind_command() -> None:
         click.echo(f"{len(stale)} pairings without progress; {len(sent)} reminded now.")
 
 
+@click.command("learn")
+@with_appcontext
+@click.option("--list", "only_list", is_flag=True, help="Only list the stored weight sets.")
+def learn_command(only_list: bool) -> None:
+    """Learn the matcher's weights from officials', buyers' and dockings' decisions; keep
+    them only if they rank held-out scenarios' decisions better than the weights in use."""
+    from matchmaker.pairing import learning
+    from matchmaker.web.db import session_scope
+
+    if not only_list:
+        _learn_and_report()
+    with session_scope() as session:
+        click.echo(_weight_table(learning.history(session)))
+
+
+def _learn_and_report() -> None:
+    from matchmaker.matching.learn import TooFewDecisions
+    from matchmaker.pairing.recommend import relearn
+    from matchmaker.web.db import session_scope
+
+    with session_scope() as session:
+        try:
+            learnt = relearn(session)
+        except TooFewDecisions as reason:
+            click.echo(f"Weights unchanged: {reason}.")
+            return
+        found = learnt.weight_set
+        verdict = "kept: the matcher uses them now" if learnt.kept else "not kept"
+        click.echo(
+            f"Weight set {found.id} learnt from {found.trained_on} decisions, judged on "
+            f"{found.tested_on} held out: ROC AUC {found.new_auc:.4f} against "
+            f"{found.current_auc:.4f} for the weights in use; {verdict}."
+        )
+
+
+def _weight_table(sets: list) -> str:
+    lines = ["set  kept  decisions  trained  held out  AUC in use  AUC new  weights"]
+    lines += [
+        f"{w.id:3d}  {'yes' if w.kept else 'no':>4}  {w.decisions:9d}  {w.trained_on:7d}  "
+        f"{w.tested_on:8d}  {w.current_auc or 0:10.4f}  {w.new_auc or 0:7.4f}  "
+        + ", ".join(f"{name} {value:.3f}" for name, value in w.weights.items())
+        for w in sets
+    ]
+    return "\n".join(lines) if sets else "No weight set learnt yet: the shipped weights are in use."
+
+
 def register(group: click.Group) -> None:
     """Add every command to `group`."""
     for command in (
@@ -240,6 +297,7 @@ def register(group: click.Group) -> None:
         seed_command,
         serve_command,
         match_command,
+        learn_command,
         remind_command,
         backup.backup_command,
     ):

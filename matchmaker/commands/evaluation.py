@@ -38,22 +38,71 @@ def _load(directory: str) -> Dataset:
 
 @click.command("eval")
 @_DIR
-@click.option("--ablation", is_flag=True, help="Also measure the matcher without each signal.")
+@click.option("--ablation", is_flag=True, help="Also measure the matcher without each part.")
 @click.option(
     "--cap", "caps", type=int, multiple=True, help="Also measure with this per-capability cap."
 )
-def eval_command(directory: str, ablation: bool, caps: tuple[int, ...]) -> None:
-    """Measure the matcher and a BM25 baseline on a labelled directory."""
+@click.option(
+    "--fit",
+    "fit_here",
+    is_flag=True,
+    help="Also learn the blend's weights from this list's labels and print them.",
+)
+@click.option(
+    "--fit-on",
+    "teacher",
+    type=click.Path(exists=True, file_okay=False),
+    help="Also rank this list with weights learnt on another labelled list.",
+)
+@click.option(
+    "--simulate",
+    is_flag=True,
+    help="Also learn from simulated decisions on half the scenarios, tested on the other half.",
+)
+def eval_command(
+    directory: str,
+    ablation: bool,
+    caps: tuple[int, ...],
+    fit_here: bool,
+    teacher: str | None,
+    simulate: bool,
+) -> None:
+    """Measure the matcher against BM25 on normalised and on raw text, on a labelled list."""
     from matchmaker.matching import evaluate
 
     dataset = _load(directory)
     with _progress(dataset, "Matching") as progress:
-        figures = evaluate.evaluate(dataset, ablation=ablation, caps=caps, progress=progress)
+        result = evaluate.evaluate(dataset, ablation=ablation, caps=caps, progress=progress)
+    figures = result.figures
     click.echo(_table(figures))
-    ratio = figures["matcher"].ndcg / figures["bm25"].ndcg if figures["bm25"].ndcg else float("inf")
-    click.echo(f"\nnDCG@10 matcher / BM25 = {ratio:.3f}")
-    summary = {name: _as_dict(m) for name, m in figures.items()}
-    click.echo(json.dumps({**summary, "ndcg_ratio": round(ratio, 4)}, ensure_ascii=False))
+    gap = evaluate.difference(
+        result.runs[evaluate.MATCHER], result.runs[evaluate.BM25N], dataset.qrels
+    )
+    cap = "none" if result.cap is None else result.cap
+    click.echo(
+        f"\nnDCG@10 matcher − BM25 (normalised text): {gap.mean:+.4f}, "
+        f"95% interval {gap.low:+.4f} to {gap.high:+.4f} (bootstrap over scenarios)"
+    )
+    click.echo(
+        f"matcher as the app runs it: cap {cap} per capability, threshold {result.min_score}"
+    )
+    click.echo("\n" + _field_table(evaluate.by_field(dataset, result.runs)))
+    summary: dict = {name: _as_dict(m) for name, m in figures.items()}
+    summary["difference"] = {name: round(value, 4) for name, value in gap._asdict().items()}
+    summary["cap"], summary["threshold"] = result.cap, result.min_score
+    if fit_here:
+        weights = evaluate.fitted_weights(dataset)
+        click.echo(f"\nweights learnt from this list's labels: {weights}")
+        summary["fitted_weights"] = weights
+    extra: dict[str, Metrics] = {}
+    if teacher:
+        extra |= evaluate.transferred(dataset, _load(teacher))
+    if simulate:
+        extra |= {f"{k} (simulated)": v for k, v in evaluate.simulated_learning(dataset).items()}
+    if extra:
+        click.echo("\n" + _table(extra))
+        summary |= {name: _as_dict(m) for name, m in extra.items()}
+    click.echo(json.dumps(summary, ensure_ascii=False))
 
 
 @click.command("rank")
@@ -79,6 +128,20 @@ def _as_dict(metrics: Metrics) -> dict[str, float | int]:
         "mrr@10": round(metrics.mrr, 4),
         "queries": metrics.queries,
     }
+
+
+def _field_table(fields: dict[str, dict[str, Metrics]]) -> str:
+    """nDCG@10 of the matcher and of BM25 on normalised text over each field's scenarios."""
+    from matchmaker.matching import evaluate
+
+    width = max([len(name) for name in fields] + [5])
+    lines = [f"{'field':<{width}}  scenarios  matcher  BM25n"]
+    lines += [
+        f"{name:<{width}}  {systems[evaluate.MATCHER].queries:9d}  "
+        f"{systems[evaluate.MATCHER].ndcg:7.4f}  {systems[evaluate.BM25N].ndcg:5.4f}"
+        for name, systems in fields.items()
+    ]
+    return "\n".join(lines)
 
 
 def _table(figures: dict[str, Metrics]) -> str:

@@ -3,9 +3,11 @@
 The client holds the fitted matcher. Its vocabulary, IDF and latent axes go to every worker
 once (``Matcher.without_index``); the query side is cut into blocks and the other side into
 shards, each sent to the cluster once. A task per (block, shard) finds the block's candidates
-in the shard and scores them (``Matcher.candidates``); a task per block narrows them to the
-candidates the one-machine search keeps, adds the feedback part and drops the pairs under the
-threshold (``Matcher.finished``). The cap and top-k are applied here, over all pairs at once
+in the shard and measures their similarities (``Matcher.candidates``); a task per block narrows
+them to the candidates the one-machine searches keep, then blends them (each query's best
+candidates set the BM25 and coverage scale, the feedback and the agreement gate, so this needs
+all of a query's candidates at once) and drops the pairs under the threshold
+(``Matcher.finished``). The cap and top-k are applied here, over all pairs at once
 (``rank.chosen``), and the explanations are built on the workers for the chosen pairs only
 (``Matcher.explain``). Every step runs the local path's own code, so the result is the local
 result; a failed or unreachable worker raises ``ClusterFailed`` and returns nothing partial.
@@ -22,7 +24,7 @@ import scipy.sparse as sp
 
 from . import rank
 from .entries import Recommendation
-from .matcher import DEFAULT_CAP, Matcher, Side, _Index, _Pairs
+from .matcher import DEFAULT_CAP, Matcher, Side, _Index, _Pairs, _search_side
 
 if TYPE_CHECKING:  # Dask is needed only when this engine is used
     from distributed import Client
@@ -94,9 +96,9 @@ def _cut(length: int, size: int) -> list[slice]:
     ]
 
 
-def _transposed(shard: _Index) -> sp.csr_matrix:
-    """What a query's search multiplies with: the shard's searchable rows, transposed once."""
-    return shard.searchable.T.tocsr()
+def _transposed(shard: _Index) -> tuple[sp.csr_matrix, sp.csr_matrix]:
+    """What a query's searches multiply with: the shard's searchable rows, transposed once."""
+    return _search_side(shard)
 
 
 def _candidates(

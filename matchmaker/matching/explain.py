@@ -15,7 +15,7 @@ import scipy.sparse as sp
 
 from .concepts import Hit, concept_mentions, concept_of
 from .entries import Entry
-from .reasons import VISIBLE, equivalent, telling
+from .reasons import VISIBLE, WORD_PARTS, equivalent, telling
 from .sparse import heaviest, ones_at, split_rows
 
 SHOWN_WORDS = 3  # words named by a latent or feedback reason
@@ -126,8 +126,9 @@ def add_part_reasons(
             ratios = np.rint(100 * parts[name][shown] / weights[name]).astype(np.int64)
             for n, ratio in zip(shown.tolist(), ratios.tolist(), strict=True):
                 reasons[n].append((name, f"{ratio}%"))
-    if "lexical" in parts:
-        for n in np.flatnonzero(parts["lexical"] >= VISIBLE).tolist():
+    shown = [parts[name] >= VISIBLE for name in WORD_PARTS if name in parts]
+    if shown:
+        for n in np.flatnonzero(np.logical_or.reduce(shown)).tolist():
             if not terms[n]:
                 reasons[n].append(("common_words", ""))
 

@@ -1,7 +1,8 @@
-"""The matcher: blended lexical, concept, latent, fuzzy and structured signals, ranked both ways."""
+"""The matcher: content similarities blended by learnt weights, structure as a tie-breaker."""
 
 from __future__ import annotations
 
+import copy
 import dataclasses
 import gc
 import json
@@ -33,90 +34,174 @@ from .text import data_lines, normalize
 
 Side = Literal["scenario", "capability"]
 FIELDS = ("title", "body", "tags")
+# The parts of a score that measure what two entries say: each a similarity in [0, 1], blended
+# by the weights of the same names in MatcherConfig (learnt from decisions, see ``learn``).
+CONTENT_PARTS = (
+    "lexical",
+    "concept",
+    "latent",
+    "bm25",
+    "coverage",
+    "feedback",
+    "fuzzy_title",
+    "fuzzy_tags",
+)
+# The parts that measure structured agreement: each is the content score times a small share,
+# so agreement orders candidates that say the right things and never lifts one that does not.
+STRUCTURED_PARTS = ("field", "district", "qualification", "budget")
 DEFAULT_CAP = 20  # recommendations per capability in one batch; see docs/matcher.md
 _NO_FEATURE = "\x00"
 CONCEPT_MARK = "≈"  # starts the name of a concept feature; segmentation never yields it
 _CHUNK = 2000  # query rows scored at a time: bounds the memory of the gathered pair rows
 _SHORT_POSTINGS = 500  # a feature in fewer entries than this is cheap to search, however common
+_HAN = re.compile(r"[\u4e00-\u9fff]+")
 
 
 @dataclass(frozen=True)
 class MatcherConfig:
-    """Weights and limits of the matcher; defaults chosen on seed/eval (docs/matcher.md)."""
+    """Weights and limits of the matcher; see docs/matcher.md for how each was chosen."""
 
     # How many times a word of each text field counts in the term frequency (a title word
     # counting as two tag words). Whole numbers, so the vectoriser counts them in one pass.
     title_weight: int = 2
     body_weight: int = 2
     tags_weight: int = 1
-    # Blend: each part is a similarity (in [0, 1] but for the feedback, which is weighted by
-    # first-stage scores) times its weight; the score is their sum.
-    lexical: float = 1.0  # cosine of the TF-IDF rows, split into the words' and concepts' share
-    concept: float = 0.3  # weight of a concept feature beside a word's inside the TF-IDF row
-    latent: float = 0.3  # cosine in the LSA space
-    feedback: float = 2.0  # score-weighted LSA similarity to the query's best first matches
-    fuzzy_title: float = 0.1
-    fuzzy_tags: float = 0.02
-    same_field: float = 0.2
-    related_field: float = 0.1
-    same_district: float = 0.02
-    qualification: float = 0.05
-    budget: float = 0.02
-    feedback_docs: int = 8  # best first-stage matches whose centroid expands the query
+    concept_scale: float = 0.3  # a concept feature's weight beside a word's in the TF-IDF row
+    # Blend of the content parts (CONTENT_PARTS): fitted by logistic regression on the seed's
+    # labels (`matchmaker eval seed/eval --fit`), negative weights dropped, scaled to sum to 1
+    # so that content is in [0, 1], and kept because they do not lose on the independent
+    # list (docs/matcher.md, "Weights"). A part weighted 0 is not computed.
+    lexical: float = 0.0
+    concept: float = 0.0361
+    latent: float = 0.1168
+    bm25: float = 0.0
+    coverage: float = 0.1425
+    feedback: float = 0.6671
+    fuzzy_title: float = 0.0374
+    fuzzy_tags: float = 0.0
+    # Structured agreement: a share of the content score added when the two agree, and only
+    # for candidates whose content reaches ``agreement_gate`` of the query's best content, so
+    # it orders candidates that say the right things and never lifts one that does not.
+    # Field and district agreement lost on the independent list at every weight tried (0 by
+    # measurement); qualifications and budgets are absent from both lists (small, by judgement).
+    same_field: float = 0.0
+    related_field: float = 0.0
+    same_district: float = 0.0
+    qualification: float = 0.02
+    budget: float = 0.01
+    agreement_gate: float = 0.5
+    bm25_k1: float = 1.2
+    bm25_b: float = 0.75
+    feedback_docs: int = 5  # best first-stage matches whose centroid expands the query
     latent_dims: int = 64
     latent_sample: int = 5000  # entries the LSA axes are learnt from, at most
-    candidates: int = 30  # per query, from the sparse search; fuzzy and the rest score only these
-    search_terms: int = 32  # heaviest features per row that the candidate search reads
-    search_max_share: float = 0.05  # features in more entries than this the search skips
-    min_score: float = 0.3
+    candidates: int = 30  # per query, from the TF-IDF search
+    coverage_candidates: int = 30  # per query, from the character-pair search, added to those
+    search_terms: int = 32  # heaviest features per row that the candidate searches read
+    search_max_share: float = 0.05  # features in more entries than this the searches skip
+    min_score: float = 0.05  # the largest that cost neither list anything (docs/matcher.md)
     explain_terms: int = 5
     n_threads: int = 1  # for the top-k product, rapidfuzz and the SVD; 0: every core
+    # Which stored weight set the blend's weights came from (None: the shipped ones); the
+    # matcher only carries it, so that the app can record it beside each pairing.
+    weight_set: int | None = None
 
     def __post_init__(self) -> None:
         if min(self.title_weight, self.body_weight, self.tags_weight) < 1:
             raise ValueError("field weights must be whole numbers of at least 1")
 
+    @property
+    def blend(self) -> dict[str, float]:
+        """The content parts' weights, by part name."""
+        return {name: getattr(self, name) for name in CONTENT_PARTS}
+
+    def with_blend(self, weights: dict[str, float], weight_set: int | None = None) -> Self:
+        """This configuration with the content parts weighted by ``weights`` (others 0)."""
+        blend = {name: float(weights.get(name, 0.0)) for name in CONTENT_PARTS}
+        return dataclasses.replace(self, **blend, weight_set=weight_set)
+
+
+def _counted(
+    groups: Sequence[tuple[Sequence[Sequence[str]], float]],
+    n_docs: int,
+    columns: dict[str, int],
+    *,
+    learn: bool,
+) -> sp.csr_matrix:
+    """(document × feature) counts of several token groups, each counted ``weight`` times.
+
+    ``groups`` holds (one token list per document, weight) pairs; ``columns`` grows with
+    new tokens when ``learn``, else tokens it lacks are skipped. Counted here rather than by
+    CountVectorizer, which cannot weight fields without repeating every token list and which
+    re-sorts its vocabulary: that was a third of a full re-match.
+    """
+    rows, cols, data = [], [], []
+    for tokens, weight in groups:
+        flat = list(chain.from_iterable(tokens))
+        if learn:
+            for token in dict.fromkeys(flat):  # new tokens in order of appearance
+                columns.setdefault(token, len(columns))
+        ids = np.array(list(map(columns.get, flat, repeat(-1))), dtype=np.int64)
+        rows.append(np.repeat(np.arange(n_docs), [len(ts) for ts in tokens]))
+        cols.append(ids)
+        data.append(np.full(len(ids), weight, dtype=np.float64))
+    row, col, value = np.concatenate(rows), np.concatenate(cols), np.concatenate(data)
+    known = col >= 0
+    # Repeated (row, column) pairs are summed: the counts.
+    return sp.csr_matrix((value[known], (row[known], col[known])), shape=(n_docs, len(columns)))
+
+
+def _seen_twice(counts: sp.csr_matrix) -> np.ndarray:
+    """Columns present in two documents or more: a feature in one cannot link two entries."""
+    return np.flatnonzero(np.bincount(counts.indices, minlength=counts.shape[1]) >= 2)
+
 
 class _Vectorizer:
-    """Field-weighted TF-IDF over an entry's words and the concept groups they name.
+    """Field-weighted word and concept counts, and the TF-IDF and BM25 rows made from them.
 
     Entries come already cut into words, so there is no text processing here: words are
     counted per field, each field's counts weighted, and scikit-learn's TfidfTransformer
     weights the sum. Concept groups are features beside the words ("≈ocr" for OCR, 文字识别
     and 光学字符识别 alike), so a concept counts like one more shared word, weighted by its
-    IDF: a narrow concept links two entries strongly, a field-wide one weakly.
+    IDF: a narrow concept links two entries strongly, a field-wide one weakly. BM25 reads the
+    same counts, words only, with its own IDF and length normalisation (Okapi).
     """
 
-    def __init__(self, weights: Sequence[int], concept_weight: float):
+    def __init__(self, weights: Sequence[int], concept_weight: float, k1: float, b: float):
         self.weights = tuple(weights)
         self.concept_weight = concept_weight
+        self.k1, self.b = k1, b
 
-    def fit_transform(self, docs: Sequence[dict[str, list[str]]]) -> sp.csr_matrix:
-        """Learn the vocabulary (features of two documents or more) and the IDF; vectorise."""
+    def words(self, docs: Sequence[dict[str, list[str]]]) -> tuple[sp.csr_matrix, np.ndarray]:
+        """Field-weighted counts of every word of ``docs``, and the words (the columns)."""
         # The sentinel feature, which no entry has, keeps the vocabulary from being empty
         # when no word is shared (scikit-learn refuses a matrix without columns).
         columns = {_NO_FEATURE: 0}
         counts = self._count(docs, columns, learn=True)
-        names = np.array(list(columns), dtype=object)
+        return counts, np.array(list(columns), dtype=object)
+
+    def fit(self, counts: sp.csr_matrix, names: np.ndarray) -> sp.csr_matrix:
+        """Learn the vocabulary (features of two documents or more) and both IDFs from the
+        word counts of ``words``; the counts over the vocabulary."""
         if self.concept_weight:
             # Concepts from the word counts (one look-up per distinct word, not per token).
             mapping, groups = concept_matrix(names)
             counts = sp.hstack([counts, counts @ mapping], format="csr")
             names = np.concatenate([names, CONCEPT_MARK + groups])
-        # A feature seen in one document cannot link two entries; dropping it keeps the
-        # vocabulary and the matrices small at scale.
-        seen = np.bincount(counts.indices, minlength=counts.shape[1])
-        seen[columns[_NO_FEATURE]] = 2  # the sentinel stays
-        keep = np.flatnonzero(seen >= 2)
+        keep = np.union1d(_seen_twice(counts), [0])  # the sentinel stays
         self._set_vocabulary(names[keep])
         counts = counts[:, keep]
         self.tfidf_ = TfidfTransformer(norm=None, sublinear_tf=True).fit(counts)
-        return self._finish(counts)
+        words = counts @ sp.diags(~self.is_concept * 1.0)
+        n, df = counts.shape[0], np.bincount(words.indices, minlength=counts.shape[1])
+        self.bm25_idf_ = np.log1p((n - df + 0.5) / (df + 0.5)) * ~self.is_concept
+        self.avgdl_ = float(words.sum() / max(n, 1)) or 1.0
+        return counts
 
-    def transform(self, docs: Sequence[dict[str, list[str]]]) -> sp.csr_matrix:
-        """L2-normalised rows over the fitted vocabulary; unknown features are ignored."""
+    def counts(self, docs: Sequence[dict[str, list[str]]]) -> sp.csr_matrix:
+        """Counts over the fitted vocabulary; unknown features are ignored."""
         if self.concept_weight:
-            # The same counts fit_transform takes from its word counts, looked up per token.
+            # The same counts fit takes from its word counts, looked up per token.
             docs = [
                 {
                     field: d[field] + [CONCEPT_MARK + g for g in concept_features(d[field])]
@@ -124,43 +209,39 @@ class _Vectorizer:
                 }
                 for d in docs
             ]
-        return self._finish(self._count(docs, self.columns_, learn=False))
+        return self._count(docs, self.columns_, learn=False)
 
     def _count(
         self, docs: Sequence[dict[str, list[str]]], columns: dict[str, int], *, learn: bool
     ) -> sp.csr_matrix:
-        """Term counts with each field's words counted ``weights`` times; ``columns`` grows
-        with new words when ``learn``, else words it lacks are skipped.
-
-        Counted here rather than by CountVectorizer, which cannot weight fields without
-        repeating every token list and which re-sorts its vocabulary: that was a third of a
-        full re-match.
-        """
-        rows, cols, data = [], [], []
-        for field, weight in zip(FIELDS, self.weights, strict=True):
-            tokens = [d[field] for d in docs]
-            flat = list(chain.from_iterable(tokens))
-            if learn:
-                for token in dict.fromkeys(flat):  # new words in order of appearance
-                    columns.setdefault(token, len(columns))
-            ids = np.array(list(map(columns.get, flat, repeat(-1))), dtype=np.int64)
-            rows.append(np.repeat(np.arange(len(docs)), [len(ts) for ts in tokens]))
-            cols.append(ids)
-            data.append(np.full(len(ids), weight, dtype=np.float64))
-        row, col, value = np.concatenate(rows), np.concatenate(cols), np.concatenate(data)
-        known = col >= 0
-        # Repeated (row, column) pairs are summed: the counts.
-        return sp.csr_matrix(
-            (value[known], (row[known], col[known])), shape=(len(docs), len(columns))
-        )
+        groups = [
+            ([d[field] for d in docs], weight)
+            for field, weight in zip(FIELDS, self.weights, strict=True)
+        ]
+        return _counted(groups, len(docs), columns, learn=learn)
 
     def _set_vocabulary(self, names: np.ndarray) -> None:
         self.vocabulary = names
         self.columns_ = {str(name): n for n, name in enumerate(names.tolist())}
 
-    def _finish(self, counts: sp.csr_matrix) -> sp.csr_matrix:
+    def tfidf(self, counts: sp.csr_matrix) -> sp.csr_matrix:
+        """L2-normalised TF-IDF rows, concept columns scaled by the concept weight."""
         scaled = self.tfidf_.transform(counts) @ sp.diags(self.scale)
         return l2_normalize(scaled).astype(np.float32).tocsr()
+
+    def bm25(self, counts: sp.csr_matrix) -> sp.csr_matrix:
+        """Each word's Okapi BM25 weight in each row as a document: a query's score against
+        the row is the sum of these over the query's words."""
+        words = sp.csr_matrix(counts @ sp.diags(~self.is_concept * 1.0))
+        words.eliminate_zeros()
+        length = np.asarray(words.sum(axis=1)).ravel()
+        norm = self.k1 * (1 - self.b + self.b * length / self.avgdl_)
+        tf = words.data
+        saturated = tf * (self.k1 + 1) / (tf + np.repeat(norm, np.diff(words.indptr)))
+        weighted = saturated * self.bm25_idf_[words.indices]
+        return sp.csr_matrix(
+            (weighted.astype(np.float32), words.indices, words.indptr), shape=words.shape
+        )
 
     @cached_property
     def is_concept(self) -> np.ndarray:
@@ -208,15 +289,104 @@ class _Vectorizer:
 
     def state(self) -> dict[str, np.ndarray]:
         """The fitted state as plain arrays."""
-        return {"vocabulary": self.vocabulary.astype(str), "idf": self.tfidf_.idf_}
+        return {
+            "vocabulary": self.vocabulary.astype(str),
+            "idf": self.tfidf_.idf_,
+            "bm25_idf": self.bm25_idf_,
+            "avgdl": np.array(self.avgdl_),
+        }
 
     @classmethod
-    def from_state(cls, weights: Sequence[int], concept_weight: float, state: dict) -> _Vectorizer:
+    def from_state(cls, config: MatcherConfig, state: dict) -> _Vectorizer:
         """Rebuild a fitted instance from ``state``."""
-        self = cls(weights, concept_weight)
+        self = _Vectorizer.for_config(config)
         self._set_vocabulary(state["vocabulary"].astype(object))
         self.tfidf_ = TfidfTransformer(norm=None, sublinear_tf=True)
         self.tfidf_.idf_ = state["idf"]
+        self.bm25_idf_, self.avgdl_ = state["bm25_idf"], float(state["avgdl"])
+        return self
+
+    @staticmethod
+    def for_config(config: MatcherConfig) -> _Vectorizer:
+        """An unfitted vectoriser with ``config``'s field weights, concept scale and BM25."""
+        weights = (config.title_weight, config.body_weight, config.tags_weight)
+        return _Vectorizer(weights, config.concept_scale, config.bm25_k1, config.bm25_b)
+
+
+def character_pairs(tokens: Sequence[str]) -> list[str]:
+    """The overlapping pairs of characters inside each Chinese word; other words whole.
+
+    Two entries that cut one phrase differently (碳盘查 / 碳 盘查, or a Traditional text whose
+    segmentation differs) still share its character pairs.
+    """
+    pairs: list[str] = []
+    for token in tokens:
+        if len(token) > 2 and _HAN.fullmatch(token):
+            pairs += [token[i : i + 2] for i in range(len(token) - 1)]
+        else:
+            pairs.append(token)
+    return pairs
+
+
+class _PairVectorizer:
+    """Which character pairs each entry uses, and how much of a query's wording each covers.
+
+    ``coverage(query, other)`` is the IDF-weighted share of the query's distinct character
+    pairs that the other entry also uses: 1 when it uses every one.
+    """
+
+    def fit(self, counts: sp.csr_matrix, names: np.ndarray) -> sp.csr_matrix:
+        """Learn the pairs of two entries or more and their IDF from word counts (``names``
+        their words); each entry's 0/1 row."""
+        # Each distinct word is cut once, and an entry's pairs are those of its words.
+        columns: dict[str, int] = {}
+        cells = [
+            (row, columns.setdefault(pair, len(columns)))
+            for row, word in enumerate(names.tolist())
+            for pair in dict.fromkeys(character_pairs([word]))
+        ]
+        found = sp.csr_matrix((counts > 0) * 1.0 @ ones_at(cells, (len(names), len(columns))))
+        keep = _seen_twice(found)
+        self.columns_ = {
+            name: n for n, name in enumerate(np.array(list(columns), dtype=object)[keep].tolist())
+        }
+        found = found[:, keep]
+        found.data[:] = 1.0
+        n, df = found.shape[0], np.bincount(found.indices, minlength=found.shape[1])
+        self.idf_ = np.log((1 + n) / (1 + df)) + 1
+        return found.astype(np.float32)
+
+    def found(self, docs: Sequence[dict[str, list[str]]]) -> sp.csr_matrix:
+        """0/1 rows over the fitted pairs."""
+        return self._found(docs, self.columns_, learn=False)
+
+    def _found(
+        self, docs: Sequence[dict[str, list[str]]], columns: dict[str, int], *, learn: bool
+    ) -> sp.csr_matrix:
+        pairs = [character_pairs([t for field in FIELDS for t in d[field]]) for d in docs]
+        counts = _counted([(pairs, 1.0)], len(docs), columns, learn=learn)
+        ones = np.ones_like(counts.data, np.float32)
+        return sp.csr_matrix((ones, counts.indices, counts.indptr), shape=counts.shape)
+
+    def query_rows(self, found: sp.csr_matrix) -> sp.csr_matrix:
+        """Rows whose product with an entry's 0/1 row is the coverage of the row's wording."""
+        weighted = sp.csr_matrix(found @ sp.diags(self.idf_.astype(np.float32)))
+        # The total is over the fitted pairs the row uses: a pair used by one entry only is
+        # dropped at fit, and a new entry's unknown pairs are dropped alike, so an indexed
+        # entry and the same text arriving new get the same coverage.
+        total = np.asarray(weighted.sum(axis=1)).ravel()
+        return sp.csr_matrix(sp.diags(1 / np.maximum(total, 1e-9)) @ weighted)
+
+    def state(self) -> dict[str, np.ndarray]:
+        """The fitted state as plain arrays."""
+        return {"pairs": np.array(list(self.columns_), dtype=str), "pair_idf": self.idf_}
+
+    @classmethod
+    def from_state(cls, state: dict) -> _PairVectorizer:
+        """Rebuild a fitted instance from ``state``."""
+        self = cls()
+        self.columns_ = {name: n for n, name in enumerate(state["pairs"].tolist())}
+        self.idf_ = state["pair_idf"]
         return self
 
 
@@ -272,6 +442,11 @@ class _Index:
     entries: list[Entry]
     vectors: sp.csr_matrix  # TF-IDF over words and concepts; candidates are searched on it
     forms: sp.csr_matrix  # the columns of words that are concept forms (for explanations)
+    concepts: sp.csr_matrix  # ``vectors`` on the concept columns only
+    bm25: sp.csr_matrix  # each word's BM25 weight in the entry as a document
+    words: sp.csr_matrix  # 0/1: the words the entry uses, as a BM25 query
+    pairs: sp.csr_matrix  # 0/1: the character pairs the entry uses
+    coverage: sp.csr_matrix  # the entry's pairs as a query whose product is a coverage
     latent: np.ndarray
     titles: np.ndarray
     tag_text: np.ndarray
@@ -281,7 +456,8 @@ class _Index:
     budgets: np.ndarray
     qualifications: list[frozenset[str]]
     requires: np.ndarray  # whether each entry names any qualification
-    searchable: sp.csr_matrix | None = None  # what the candidate search reads of ``vectors``
+    # What the candidate searches read of the rows (see ``Matcher._searchable``).
+    searchable: tuple[sp.csr_matrix, sp.csr_matrix, sp.csr_matrix] | None = None
 
     def __len__(self) -> int:
         return len(self.entries)
@@ -293,6 +469,11 @@ class _Index:
             entries=self.entries[rows],
             vectors=self.vectors[rows],
             forms=self.forms[rows],
+            concepts=self.concepts[rows],
+            bm25=self.bm25[rows],
+            words=self.words[rows],
+            pairs=self.pairs[rows],
+            coverage=self.coverage[rows],
             latent=self.latent[rows],
             titles=self.titles[rows],
             tag_text=self.tag_text[rows],
@@ -301,7 +482,9 @@ class _Index:
             budgets=self.budgets[rows],
             qualifications=self.qualifications[rows],
             requires=self.requires[rows],
-            searchable=None if self.searchable is None else self.searchable[rows],
+            searchable=None
+            if self.searchable is None
+            else (self.searchable[0][rows], self.searchable[1][rows], self.searchable[2][rows]),
         )
 
 
@@ -319,6 +502,31 @@ def _no_cyclic_gc() -> Iterator[None]:
             gc.enable()
 
 
+def _rowwise(a: sp.csr_matrix, b: sp.csr_matrix) -> np.ndarray:
+    """The dot product of each row of ``a`` with the same row of ``b``."""
+    return np.asarray(a.multiply(b).sum(axis=1), dtype=np.float64).ravel()
+
+
+def _per_query_max(queries: np.ndarray, values: np.ndarray, n: int) -> np.ndarray:
+    """Each query's largest value (0 for a query without pairs), for each pair."""
+    best = np.zeros(n)
+    np.maximum.at(best, queries, values)
+    return best[queries]
+
+
+def _share_of_best(queries: np.ndarray, values: np.ndarray, n: int) -> np.ndarray:
+    """Each value as a share of its query's largest (0 where that is 0)."""
+    best = _per_query_max(queries, values, n)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where(best > 0, values / best, 0.0)
+
+
+def _search_side(index: _Index) -> tuple[sp.csr_matrix, sp.csr_matrix]:
+    """What a query's searches multiply with: the side's searchable rows, transposed once."""
+    assert index.searchable is not None
+    return index.searchable[0].T.tocsr(), index.searchable[2].T.tocsr()
+
+
 class Matcher:
     """Recommends capabilities for scenarios and scenarios for capabilities."""
 
@@ -329,14 +537,18 @@ class Matcher:
 
     @_no_cyclic_gc()
     def fit(self, scenarios: Sequence[Entry], capabilities: Sequence[Entry]) -> Self:
-        """Learn the vocabulary, IDF and the latent space from both lists, and index them."""
+        """Learn the vocabularies, IDFs and the latent space from both lists, and index them."""
         cfg = self.config
-        weights = (cfg.title_weight, cfg.body_weight, cfg.tags_weight)
-        self.vectorizer_ = _Vectorizer(weights, cfg.concept)
-        vectors = self.vectorizer_.fit_transform([e.words for e in (*scenarios, *capabilities)])
+        docs = [e.words for e in (*scenarios, *capabilities)]
+        self.vectorizer_ = _Vectorizer.for_config(cfg)
+        words, names = self.vectorizer_.words(docs)
+        counts = self.vectorizer_.fit(words, names)
+        vectors = self.vectorizer_.tfidf(counts)
+        self.pair_vectorizer_ = _PairVectorizer()
+        found = self.pair_vectorizer_.fit(words, names)
         sample = min(vectors.shape[0], cfg.latent_sample)
         dims = min(cfg.latent_dims, sample - 1, vectors.shape[1] - 1)
-        if (cfg.latent or cfg.feedback) and dims > 0:
+        if dims > 0:
             # Two power iterations, not five: the axes only have to group words that occur
             # together, and on seed/eval more iterations bought nothing (docs/matcher.md).
             # BLAS threads as configured: on a busy two-core host, the default (all cores)
@@ -351,44 +563,65 @@ class Matcher:
             self.components_ = svd.components_.astype(np.float32)
         else:
             self.components_ = np.zeros((0, vectors.shape[1]), dtype=np.float32)
-        split = len(scenarios)
+        n = len(scenarios)
         self._set_index(
-            self._index(scenarios, vectors[:split]), self._index(capabilities, vectors[split:])
+            self._index(scenarios, counts[:n], vectors[:n], found[:n]),
+            self._index(capabilities, counts[n:], vectors[n:], found[n:]),
         )
         return self
 
     def _set_index(self, scenarios: _Index, capabilities: _Index) -> None:
         self.scenarios_ = scenarios
         self.capabilities_ = capabilities
-        # Smoothed IDF is ln((1 + n) / (1 + df)) + 1, which gives back each feature's df.
         n = len(scenarios) + len(capabilities)
-        df = (1 + n) * np.exp(1.0 - self.vectorizer_.tfidf_.idf_) - 1
-        common = (df > self.config.search_max_share * n) & (df > _SHORT_POSTINGS)
-        self._rare_ = sp.diags((~common).astype(np.float32))
+        # Smoothed IDF is ln((1 + n) / (1 + df)) + 1, which gives back each feature's df.
+        self._rare_ = self._rare(self.vectorizer_.tfidf_.idf_, n)
+        self._rare_pairs_ = self._rare(self.pair_vectorizer_.idf_, n)
         for index in (scenarios, capabilities):
-            index.searchable = self._searchable(index.vectors)
+            index.searchable = self._searchable(index)
         # Each side as the other's queries search it, transposed once here, not per query.
         self._transposed_ = {
-            "scenario": capabilities.searchable.T.tocsr(),
-            "capability": scenarios.searchable.T.tocsr(),
+            "scenario": _search_side(capabilities),
+            "capability": _search_side(scenarios),
         }
 
-    def _searchable(self, vectors: sp.csr_matrix) -> sp.csr_matrix:
-        """What the candidate search reads of ``vectors``: the rarer features, heaviest first.
+    def _rare(self, idf: np.ndarray, n: int) -> sp.dia_matrix:
+        """1 on the features the searches read: those in at most ``search_max_share`` of the
+        entries, or in fewer than a few hundred."""
+        df = (1 + n) * np.exp(1.0 - idf) - 1
+        common = (df > self.config.search_max_share * n) & (df > _SHORT_POSTINGS)
+        return sp.diags((~common).astype(np.float32))
+
+    def _searchable(self, index: _Index) -> tuple[sp.csr_matrix, sp.csr_matrix, sp.csr_matrix]:
+        """What the candidate searches read of ``index``: its rarer features, heaviest first.
 
         A feature in more than ``search_max_share`` of all entries (and more than a few
-        hundred) is left out, and of the rest each row keeps its ``search_terms`` heaviest:
-        common words have long posting lists that would make the product all-pairs while
-        barely moving a cosine. Candidates are then scored on every feature.
+        hundred) is left out, and of the rest a query row keeps its ``search_terms``
+        heaviest: common words have long posting lists that would make the product all-pairs
+        while barely moving a cosine. (TF-IDF rows; character-pair coverage rows as a query;
+        the 0/1 character-pair rows as searched.) Candidates are then scored on everything.
         """
-        rare = sp.csr_matrix(vectors @ self._rare_)
-        rare.eliminate_zeros()
-        return heaviest(rare, self.config.search_terms)
+        words = sp.csr_matrix(index.vectors @ self._rare_)
+        pairs = sp.csr_matrix(index.coverage @ self._rare_pairs_)
+        searched = sp.csr_matrix(index.pairs @ self._rare_pairs_)
+        for matrix in (words, pairs, searched):
+            matrix.eliminate_zeros()
+        terms = self.config.search_terms
+        return heaviest(words, terms), heaviest(pairs, terms), searched
 
     def _vectorized(self, entries: Sequence[Entry]) -> _Index:
-        return self._index(entries, self.vectorizer_.transform([e.words for e in entries]))
+        docs = [e.words for e in entries]
+        counts = self.vectorizer_.counts(docs)
+        vectors = self.vectorizer_.tfidf(counts)
+        return self._index(entries, counts, vectors, self.pair_vectorizer_.found(docs))
 
-    def _index(self, entries: Sequence[Entry], vectors: sp.csr_matrix) -> _Index:
+    def _index(
+        self,
+        entries: Sequence[Entry],
+        counts: sp.csr_matrix,
+        vectors: sp.csr_matrix,
+        found: sp.csr_matrix,
+    ) -> _Index:
         docs = [e.words for e in entries]
         latent = np.asarray(vectors @ self.components_.T, dtype=np.float32)
         if latent.size:  # scikit-learn refuses an empty array, even one with no rows
@@ -397,10 +630,16 @@ class Matcher:
         field_sets = list(dict.fromkeys(entry_fields))
         code = {fields: n for n, fields in enumerate(field_sets)}
         quals = [frozenset(map(_label, e.qualifications)) for e in entries]
+        bm25 = self.vectorizer_.bm25(counts)
         return _Index(
             entries=list(entries),
             vectors=vectors,
             forms=_columns_of(vectors, self.vectorizer_.is_form),
+            concepts=_columns_of(vectors, self.vectorizer_.is_concept),
+            bm25=bm25,
+            words=sp.csr_matrix((np.ones_like(bm25.data), bm25.indices, bm25.indptr), bm25.shape),
+            pairs=found,
+            coverage=self.pair_vectorizer_.query_rows(found),
             latent=latent,
             titles=np.array([" ".join(d["title"]) for d in docs], dtype=object),
             # Sorted, so that the order tags were typed in does not matter to the ratio.
@@ -418,103 +657,219 @@ class Matcher:
 
     # ----- scoring -------------------------------------------------------------------------
 
-    def _parts(
-        self, s: _Index, s_rows: np.ndarray, c: _Index, c_rows: np.ndarray
+    def _features(
+        self,
+        side: Side,
+        query: _Index,
+        q_rows: np.ndarray,
+        other: _Index,
+        o_rows: np.ndarray,
+        *,
+        every: bool = False,
     ) -> dict[str, np.ndarray]:
-        """The weighted parts of the score of each (scenario, capability) pair."""
+        """The similarities of each (query, other) pair, before any weighting.
+
+        Only what the blend weighs is computed, or everything when ``every``. ``bm25`` and
+        ``coverage`` are raw here; ``finished`` makes them shares of the query's best.
+        """
         cfg = self.config
-        parts: dict[str, np.ndarray] = {}
-        # The cosine, split into what shared words and what shared concepts contribute.
-        products = s.vectors[s_rows].multiply(c.vectors[c_rows]).tocsr()
-        cosine = np.asarray(products.sum(axis=1), dtype=np.float64).ravel()
-        concept = products @ self.vectorizer_.is_concept.astype(np.float64)
-        parts["lexical"] = cfg.lexical * (cosine - concept)
-        if cfg.concept:
-            parts["concept"] = cfg.lexical * concept
-        if cfg.latent and s.latent.shape[1]:
+        s, s_rows, c, c_rows = _oriented(side, query, q_rows, other, o_rows)
+        wanted = {n for n in (*CONTENT_PARTS, *STRUCTURED_PARTS) if every or getattr(cfg, n, 0)}
+        f: dict[str, np.ndarray] = {}
+        if "lexical" in wanted:
+            # The cosine, split into what shared words and what shared concepts contribute.
+            products = s.vectors[s_rows].multiply(c.vectors[c_rows]).tocsr()
+            concept = products @ self.vectorizer_.is_concept.astype(np.float64)
+            f["lexical"] = np.asarray(products.sum(axis=1), dtype=np.float64).ravel() - concept
+            f["concept"] = concept
+        elif "concept" in wanted:
+            # The concepts' share alone reads far shorter rows than the whole cosine.
+            f["concept"] = _rowwise(s.concepts[s_rows], c.concepts[c_rows])
+        if wanted & {"latent", "feedback"}:
             cosine = np.einsum("ij,ij->i", s.latent[s_rows], c.latent[c_rows])
-            parts["latent"] = cfg.latent * np.clip(cosine, 0, None).astype(np.float64)
-        if cfg.fuzzy_title:
+            f["latent"] = np.clip(cosine, 0, None).astype(np.float64)
+        if "bm25" in wanted:
+            f["bm25"] = _rowwise(query.words[q_rows], other.bm25[o_rows])
+        if "coverage" in wanted:
+            f["coverage"] = _rowwise(query.coverage[q_rows], other.pairs[o_rows])
+        workers = cfg.n_threads or -1
+        if "fuzzy_title" in wanted:
             ratio = process.cpdist(
-                s.titles[s_rows], c.titles[c_rows], scorer=fuzz.ratio, workers=cfg.n_threads or -1
+                s.titles[s_rows], c.titles[c_rows], scorer=fuzz.ratio, workers=workers
             )
-            parts["fuzzy_title"] = cfg.fuzzy_title * ratio / 100
-        if cfg.fuzzy_tags:
+            f["fuzzy_title"] = ratio / 100
+        if "fuzzy_tags" in wanted:
             ratio = process.cpdist(
-                s.tag_text[s_rows],
-                c.tag_text[c_rows],
-                scorer=fuzz.ratio,
-                workers=cfg.n_threads or -1,
+                s.tag_text[s_rows], c.tag_text[c_rows], scorer=fuzz.ratio, workers=workers
             )
-            parts["fuzzy_tags"] = cfg.fuzzy_tags * ratio / 100
-        if cfg.same_field or cfg.related_field:
+            f["fuzzy_tags"] = ratio / 100
+        if every or cfg.same_field or cfg.related_field:
             agreement = _agreement(s, s_rows, c, c_rows)
-            parts["field"] = np.where(agreement == 2, cfg.same_field, 0.0) + np.where(
-                agreement == 1, cfg.related_field, 0.0
-            )
-        if cfg.same_district:
+            f["same_field"] = (agreement == 2) * 1.0
+            f["related_field"] = (agreement == 1) * 1.0
+        if every or cfg.same_district:
             district = s.districts[s_rows]
-            parts["district"] = cfg.same_district * (
-                (district == c.districts[c_rows]) & (district != "")
-            )
-        if cfg.qualification:
+            f["same_district"] = ((district == c.districts[c_rows]) & (district != "")) * 1.0
+        if every or cfg.qualification:
             # Only the few scenarios that require something need looking at.
             held = np.zeros(len(s_rows))
             for n in np.flatnonzero(s.requires[s_rows]).tolist():
                 required = s.qualifications[s_rows[n]]
                 held[n] = len(required & c.qualifications[c_rows[n]]) / len(required)
-            parts["qualification"] = cfg.qualification * held
-        if cfg.budget:
+            f["qualification"] = held
+        if every or cfg.budget:
             # A capability's budget is the smallest project it takes on: it fits when the
             # scenario's budget reaches it. Unknown on either side says nothing.
             with np.errstate(invalid="ignore"):
-                fits = s.budgets[s_rows] >= c.budgets[c_rows]
-            parts["budget"] = cfg.budget * fits
-        return parts
+                f["budget"] = (s.budgets[s_rows] >= c.budgets[c_rows]) * 1.0
+        return f
 
     def candidates(
-        self, side: Side, block: _Index, other: _Index, transposed: sp.csr_matrix
+        self,
+        side: Side,
+        block: _Index,
+        other: _Index,
+        transposed: tuple[sp.csr_matrix, sp.csr_matrix],
+        *,
+        every: bool = False,
     ) -> tuple[_Pairs, np.ndarray]:
-        """Each ``block`` row's best candidates in ``other``, scored on every part but feedback.
+        """Each ``block`` row's candidates in ``other``, with their similarities (``_features``).
 
-        ``transposed`` is ``other.searchable.T``. Candidates are found on the searchable
-        features only (see ``_searchable``) and scored in full; the search product that chose
-        each pair comes back beside the pairs, so that candidates found in several shards of
-        the other side can be narrowed to the same best ones (``narrowed``).
-        """
-        found = sp_matmul_topn(
-            block.searchable,
-            transposed,
-            top_n=self.config.candidates,
-            n_threads=self.config.n_threads or None,
-        )
-        rows = np.repeat(np.arange(found.shape[0]), np.diff(found.indptr))
-        others = found.indices.astype(np.int64)
-        parts = self._parts(*_oriented(side, block, rows, other, others))
-        return _Pairs(rows, others, parts), found.data
-
-    def narrowed(self, pairs: _Pairs, search: np.ndarray) -> _Pairs:
-        """The pairs whose search products are each query's ``candidates`` largest."""
-        return pairs.take(rank.top_k(pairs.query, search, pairs.other, self.config.candidates))
-
-    def finished(self, pairs: _Pairs, queries: int, other_latent: np.ndarray) -> _Pairs:
-        """Add the feedback part and keep the pairs scoring at least ``min_score``.
-
-        ``queries`` is how many query rows ``pairs.query`` counts from 0, and
-        ``other_latent`` the whole other side's latent rows (``pairs.other`` indexes it).
+        The candidates are the union of two searches: the ``candidates`` best by TF-IDF
+        cosine and the ``coverage_candidates`` best by character-pair coverage, each on its
+        searchable features (``transposed`` is ``_search_side(other)``). Both searches'
+        products come back beside the pairs, one column each (0: not found by that search),
+        so that candidates found in several shards of the other side can be narrowed to the
+        same ones (``narrowed``).
         """
         cfg = self.config
-        if cfg.feedback:
-            pairs = self._with_feedback(queries, other_latent, pairs)
-        return pairs.take(np.flatnonzero(pairs.total >= cfg.min_score))
+        found = [
+            sp_matmul_topn(
+                block.searchable[n],
+                transposed[n],
+                top_n=top,
+                n_threads=cfg.n_threads or None,
+            ).tocoo()
+            for n, top in ((0, cfg.candidates), (1, cfg.coverage_candidates))
+            if top
+        ]
+        width = max(len(other), 1)
+        keys = [f.row.astype(np.int64) * width + f.col for f in found]
+        union = np.unique(np.concatenate(keys)) if keys else np.empty(0, np.int64)
+        search = np.zeros((len(union), 2))
+        for n, (f, key) in enumerate(zip(found, keys, strict=True)):
+            search[np.searchsorted(union, key), n] = f.data
+        rows, others = union // width, union % width
+        features = self._features(side, block, rows, other, others, every=every)
+        return _Pairs(rows, others, features), search
+
+    def narrowed(self, pairs: _Pairs, search: np.ndarray) -> _Pairs:
+        """The pairs each search would have found over the whole other side."""
+        keep = np.zeros(len(pairs.query), bool)
+        for n, top in enumerate((self.config.candidates, self.config.coverage_candidates)):
+            found = np.flatnonzero(search[:, n] > 0)
+            chosen = rank.top_k(pairs.query[found], search[found, n], pairs.other[found], top)
+            keep[found[chosen]] = True
+        return pairs.take(np.flatnonzero(keep))
+
+    def finished(self, pairs: _Pairs, queries: int, other_latent: np.ndarray) -> _Pairs:
+        """The pairs' weighted parts, keeping the pairs scoring at least ``min_score``.
+
+        ``pairs`` carry their similarities (``candidates``); ``queries`` is how many query
+        rows ``pairs.query`` counts from 0, and ``other_latent`` the whole other side's
+        latent rows (``pairs.other`` indexes it).
+        """
+        done = self.completed(pairs, queries, other_latent)
+        weighted = done._replace(parts=self._blended(done.parts, pairs.query, queries))
+        return weighted.take(np.flatnonzero(weighted.total >= self.config.min_score))
+
+    def completed(
+        self, pairs: _Pairs, queries: int, other_latent: np.ndarray, *, every: bool = False
+    ) -> _Pairs:
+        """The pairs with their similarities made final: BM25 and coverage as shares of the
+        query's best candidate, and the feedback added (when weighed, or ``every``) with
+        each query's feedback centroid, which explains it."""
+        cfg = self.config
+        features = dict(pairs.parts)
+        for name in ("bm25", "coverage"):
+            if name in features:
+                features[name] = _share_of_best(pairs.query, features[name], queries)
+        if "latent" in features and (cfg.feedback or every):
+            features["feedback"], centroids = self._feedback(pairs, features, queries, other_latent)
+            return pairs._replace(parts=features, anchors=centroids, anchor=pairs.query)
+        return pairs._replace(parts=features)
+
+    def _feedback(
+        self,
+        pairs: _Pairs,
+        features: dict[str, np.ndarray],
+        queries: int,
+        other_latent: np.ndarray,
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Pseudo-relevance feedback: what a query's best first matches have in common.
+
+        The query's ``feedback_docs`` best matches on the other content parts speak the
+        other side's own vocabulary (a buyer's 免召回 next to the firms' OTA). Their mean in
+        the LSA space, each weighted by its content score, is the query's feedback, and a
+        candidate's closeness to it is the "feedback" similarity. A query whose best matches
+        are weak gets little from it. Structured agreement plays no part in choosing them:
+        same-field neighbours would pull the feedback towards the query's field.
+        Returns the closeness of each pair, and each query's centroid.
+        """
+        cfg = self.config
+        first = sum(
+            (cfg.blend[name] * features[name] for name in CONTENT_PARTS if name in features),
+            np.zeros(len(pairs.query)),
+        )
+        best = rank.top_k(pairs.query, first, pairs.other, cfg.feedback_docs)
+        weights = sp.csr_matrix(
+            (first[best] / cfg.feedback_docs, (pairs.query[best], pairs.other[best])),
+            shape=(queries, len(other_latent)),
+            dtype=np.float32,
+        )
+        # Closeness in the latent space: as good on the seed as the TF-IDF closeness, at a
+        # fraction of the cost (dense 64-wide rows instead of wide sparse centroids).
+        latent = weights @ other_latent
+        closeness = np.einsum("ij,ij->i", latent[pairs.query], other_latent[pairs.other])
+        return np.clip(closeness, 0, None).astype(np.float64), latent
+
+    def _blended(
+        self, features: dict[str, np.ndarray], queries: np.ndarray, n_queries: int
+    ) -> dict[str, np.ndarray]:
+        """The weighted parts: content parts by the blend, structured ones as shares of it."""
+        cfg = self.config
+        parts = {
+            name: weight * features[name]
+            for name, weight in cfg.blend.items()
+            if weight and name in features
+        }
+        content = sum(parts.values(), np.zeros(len(queries)))
+        # Agreement counts only for candidates whose content is near the query's best: it
+        # orders the ones that say the right things and cannot lift one that does not.
+        gated = content * (
+            content >= cfg.agreement_gate * _per_query_max(queries, content, n_queries)
+        )
+        if cfg.same_field or cfg.related_field:
+            parts["field"] = gated * (
+                cfg.same_field * features["same_field"]
+                + cfg.related_field * features["related_field"]
+            )
+        for part, name in (
+            ("district", "same_district"),
+            ("qualification", "qualification"),
+            ("budget", "budget"),
+        ):
+            if getattr(cfg, name):
+                parts[part] = gated * getattr(cfg, name) * features[name]
+        return parts
 
     def _scored(
         self, query: _Index, side: Side, progress: Callable[[int], None] | None = None
     ) -> _Pairs:
-        """Each query's best ``candidates`` pairs scoring at least ``min_score``, with parts."""
+        """Each query's candidates scoring at least ``min_score``, with their parts."""
         other = self.sides(side)[1]
         if query.searchable is None:  # an entry from outside the index
-            query.searchable = self._searchable(query.vectors)
+            query.searchable = self._searchable(query)
         kept = []
         for start in range(0, len(query), _CHUNK):
             block = query.take(slice(start, min(start + _CHUNK, len(query))))
@@ -524,31 +879,37 @@ class Matcher:
                 progress(len(block))
         return _Pairs.concat(kept)
 
-    def _with_feedback(self, queries: int, other_latent: np.ndarray, pairs: _Pairs) -> _Pairs:
-        """Pseudo-relevance feedback: what a query's best first matches have in common.
-
-        The query's ``feedback_docs`` best first-stage matches speak the other side's own
-        vocabulary (a buyer's 免召回 next to the firms' OTA). Their mean in the LSA space,
-        each weighted by its first-stage score, is the query's feedback, and a candidate's
-        closeness to it is the "feedback" part. A query whose best matches are weak gets
-        little from it.
+    @_no_cyclic_gc()
+    def features(
+        self, also: Sequence[tuple[str, str]] = ()
+    ) -> tuple[list[str], list[str], dict[str, np.ndarray]]:
+        """Every similarity of each scenario's candidates and of the (scenario id, capability
+        id) pairs ``also``, unweighted, as a re-match computes them before blending:
+        (scenario ids, capability ids, similarities by name). What weights are learnt from.
         """
-        cfg = self.config
-        best = rank.top_k(pairs.query, pairs.total, pairs.other, cfg.feedback_docs)
-        weights = sp.csr_matrix(
-            (pairs.total[best] / cfg.feedback_docs, (pairs.query[best], pairs.other[best])),
-            shape=(queries, len(other_latent)),
-            dtype=np.float32,
+        s, c = self.scenarios_, self.capabilities_
+        s_row = {e.id: n for n, e in enumerate(s.entries)}
+        c_row = {e.id: n for n, e in enumerate(c.entries)}
+        width = max(len(c), 1)
+        wanted = np.array(
+            [s_row[a] * width + c_row[b] for a, b in also if a in s_row and b in c_row], np.int64
         )
-        # Closeness in the latent space: as good on the seed as the TF-IDF closeness, at a
-        # fraction of the cost (dense 64-wide rows instead of wide sparse centroids).
-        latent = weights @ other_latent
-        closeness = np.einsum("ij,ij->i", latent[pairs.query], other_latent[pairs.other])
-        return pairs._replace(
-            parts={**pairs.parts, "feedback": cfg.feedback * closeness.astype(np.float64)},
-            anchors=latent,  # kept to explain the part: what each query's feedback was
-            anchor=pairs.query,
-        )
+        s_ids, c_ids, pieces = [], [], []
+        for start in range(0, len(s), _CHUNK):
+            block = s.take(slice(start, min(start + _CHUNK, len(s))))
+            found, _ = self.candidates(
+                "scenario", block, c, self._transposed_["scenario"], every=True
+            )
+            mine = wanted[(wanted >= start * width) & (wanted < (start + len(block)) * width)]
+            missing = np.setdiff1d(mine - start * width, found.query * width + found.other)
+            rows, others = missing // width, missing % width
+            extra = self._features("scenario", block, rows, c, others, every=True)
+            pairs = _Pairs.concat([found, _Pairs(rows, others, extra)])
+            pieces.append(self.completed(pairs, len(block), c.latent, every=True).parts)
+            s_ids += [block.entries[i].id for i in pairs.query.tolist()]
+            c_ids += [c.entries[j].id for j in pairs.other.tolist()]
+        names = pieces[0].keys() if pieces else ()
+        return s_ids, c_ids, {name: np.concatenate([p[name] for p in pieces]) for name in names}
 
     # ----- answers -------------------------------------------------------------------------
 
@@ -585,24 +946,43 @@ class Matcher:
     def explain(
         self, side: Side, query: _Index, other: _Index, pairs: _Pairs
     ) -> list[Recommendation]:
-        """The recommendations, each with its explanation, of ``pairs`` of the two indexes."""
-        cfg = self.config
+        """The recommendations, each with its explanation, of ``pairs`` of the two indexes.
+
+        ``pairs`` carry their weighted parts (``finished``).
+        """
         s, s_rows, c, c_rows = _oriented(side, query, pairs.query, other, pairs.other)
         shared = s.vectors[s_rows].multiply(c.vectors[c_rows]).tocsr()
         is_concept = self.vectorizer_.is_concept
         names = self.vectorizer_.names
-        # A shared word's share of the score: its product in the cosine, times the weight;
-        # only words that tell a reader something are listed.
-        word_share = sp.diags(cfg.lexical * self.vectorizer_.telling)
-        terms = best_per_row(shared @ word_share, cfg.explain_terms, names)
+        # The character pairs both entries use, for the coverage part's words and reason.
+        found = (
+            query.pairs[pairs.query].multiply(other.pairs[pairs.other]).tocsr()
+            if "coverage" in pairs.parts
+            else None
+        )
+        # Each shared word's share of the score; only words that tell a reader something
+        # are listed (columns sorted again after the product: ties go to the first column).
+        shares = self._term_shares(query, other, pairs, shared, found)
+        listed = sp.csr_matrix(shares @ sp.diags(self.vectorizer_.telling.astype(np.float64)))
+        terms = best_per_row(listed.sorted_indices(), self.config.explain_terms, names)
         # Concept reasons are for groups the two sides name differently: a group both name
         # with one same word is left out here (that word is among the shared terms).
         shared_concepts = shared @ sp.diags(is_concept * 1.0)
         named_alike = (shared @ self.vectorizer_.form_groups) > 0
         concepts = best_per_row(
-            shared_concepts - shared_concepts.multiply(named_alike), cfg.explain_terms, names
+            shared_concepts - shared_concepts.multiply(named_alike),
+            self.config.explain_terms,
+            names,
         )
         reasons = _structured_reasons(s, s_rows, c, c_rows)
+        if found is not None:
+            # What the coverage part measured, as a share of the asking entry's wording.
+            idf = self.pair_vectorizer_.idf_
+            total = np.asarray(query.pairs @ idf).ravel()[pairs.query]
+            with np.errstate(invalid="ignore", divide="ignore"):
+                covered = np.where(total > 0, (found @ idf) / total, 0.0)
+            for n in np.flatnonzero(pairs.parts["coverage"] > 0).tolist():
+                reasons[n].append(("coverage", f"{covered[n]:.0%}"))
         explainer = Explainer(self.vectorizer_.form_hits)
         s_distinct, s_slots = np.unique(s_rows, return_inverse=True)
         c_distinct, c_slots = np.unique(c_rows, return_inverse=True)
@@ -618,7 +998,7 @@ class Matcher:
             reasons,
             side,
             pairs.parts,
-            dataclasses.asdict(cfg),
+            self.config.blend,
             terms,
             {
                 "concept": self._alike_words(shared, pairs, reasons),
@@ -683,10 +1063,13 @@ class Matcher:
         shown = {part: pairs.parts[part] >= VISIBLE for part in directions}
         at = np.flatnonzero(np.logical_or.reduce(list(shown.values())))
         tracer = Tracer(self.components_, self.vectorizer_.telling, self.vectorizer_.names)
-        # The candidates' searchable rows first: their heaviest rarer words, what an
+        # The candidates' searchable TF-IDF rows first: their heaviest rarer words, what an
         # explanation would name anyway, at a third of the full rows' length.
+        assert other.searchable is not None
         words = tracer.words(
-            other.searchable, pairs.other[at], {part: find(at) for part, find in directions.items()}
+            other.searchable[0],
+            pairs.other[at],
+            {part: find(at) for part, find in directions.items()},
         )
         found = {}
         for part, values in words.items():
@@ -698,17 +1081,88 @@ class Matcher:
             if len(missing):
                 retry = at_part[missing]
                 everything = {part: directions[part](retry)}
-                values[missing] = tracer.words(other.vectors, pairs.other[retry], everything, None)[
-                    part
-                ]
+                traced = tracer.words(other.vectors, pairs.other[retry], everything, None)
+                values[missing] = traced[part]
             found[part] = (at_part, values)
         return found
+
+    def _term_shares(
+        self,
+        query: _Index,
+        other: _Index,
+        pairs: _Pairs,
+        shared: sp.csr_matrix,
+        found: sp.csr_matrix | None,
+    ) -> sp.csr_matrix:
+        """(pair × word) how much of the pair's score each shared word carries.
+
+        The word parts are sums over words: the lexical part over the words' products in the
+        cosine, BM25 over the words' weights in the other entry, and the coverage over the
+        character pairs of the asking entry's words whose every pair the other entry uses
+        (碳盘查 is shared with an entry that writes 碳 盘查; ``found`` holds the pairs both
+        use). Each part's value is split over its words in those proportions, so the shares
+        add up to the parts.
+        """
+        words = sp.diags(1.0 - self.vectorizer_.is_concept)
+        per_part = {"lexical": shared @ words}
+        if "bm25" in pairs.parts:
+            per_part["bm25"] = query.words[pairs.query].multiply(other.bm25[pairs.other])
+        if found is not None:
+            # A word counts with the IDF of its pairs when the other entry has all of them.
+            covered = sp.csr_matrix(found @ self._word_pairs.T).multiply(query.words[pairs.query])
+            covered.data = (covered.data >= self._pairs_per_word[covered.indices]) * (
+                self._word_pairs @ self.pair_vectorizer_.idf_
+            )[covered.indices]
+            per_part["coverage"] = covered
+        shares = sp.csr_matrix(shared.shape, dtype=np.float64)
+        for name, by_word in per_part.items():
+            value = pairs.parts.get(name)
+            if value is None:
+                continue
+            total = np.asarray(by_word.sum(axis=1)).ravel()
+            with np.errstate(invalid="ignore", divide="ignore"):
+                scale = np.where(total > 0, value / total, 0.0)
+            shares = shares + sp.diags(scale) @ sp.csr_matrix(by_word, dtype=np.float64)
+        return sp.csr_matrix(shares)
+
+    @cached_property
+    def _word_pairs(self) -> sp.csr_matrix:
+        """(word column × character-pair column) 1 where the pair is in the word."""
+        columns = self.pair_vectorizer_.columns_
+        vocabulary = self.vectorizer_.vocabulary.tolist()
+        cells = [
+            (n, col)
+            for n, word in enumerate(vocabulary)
+            if not word.startswith(CONCEPT_MARK)
+            for pair in dict.fromkeys(character_pairs([word]))
+            if (col := columns.get(pair)) is not None
+        ]
+        return ones_at(cells, (len(vocabulary), len(columns)))
+
+    @cached_property
+    def _pairs_per_word(self) -> np.ndarray:
+        """How many distinct character pairs each word column has (0 for concept columns)."""
+        vocabulary = self.vectorizer_.vocabulary.tolist()
+        return np.array(
+            [
+                0 if word.startswith(CONCEPT_MARK) else len(set(character_pairs([word])))
+                for word in vocabulary
+            ]
+        )
+
+    def reweighted(self, weights: dict[str, float], weight_set: int | None = None) -> Matcher:
+        """This fitted matcher blending its parts by ``weights`` instead; nothing is refitted
+        (the blend plays no part in the vocabularies, the IDFs or the latent space)."""
+        twin = copy.copy(self)
+        twin.config = self.config.with_blend(weights, weight_set)
+        return twin
 
     def without_index(self) -> Matcher:
         """The fitted vocabulary, IDF and latent axes without the indexed entries: what
         workers need beside their own blocks and shards (see ``distributed``)."""
         fitted = Matcher(self.config)
         fitted.vectorizer_, fitted.components_ = self.vectorizer_, self.components_
+        fitted.pair_vectorizer_ = self.pair_vectorizer_
         return fitted
 
     def sides(self, side: Side) -> tuple[_Index, _Index]:
@@ -736,6 +1190,7 @@ class Matcher:
             "entries": np.array(json.dumps(entries, ensure_ascii=False)),
             "components": self.components_,
             **self.vectorizer_.state(),
+            **self.pair_vectorizer_.state(),
         }
         # Plain arrays and JSON only (no pickle): loading a file can then never run code.
         # It still has to come from our own storage: a crafted file could exhaust memory.
@@ -748,9 +1203,8 @@ class Matcher:
         with open(path, "rb") as f, np.load(f, allow_pickle=False) as stored:
             state = {name: stored[name] for name in stored.files}
         self = cls(MatcherConfig(**json.loads(str(state["config"]))))
-        cfg = self.config
-        weights = (cfg.title_weight, cfg.body_weight, cfg.tags_weight)
-        self.vectorizer_ = _Vectorizer.from_state(weights, cfg.concept, state)
+        self.vectorizer_ = _Vectorizer.from_state(self.config, state)
+        self.pair_vectorizer_ = _PairVectorizer.from_state(state)
         self.components_ = state["components"]
         entries = json.loads(str(state["entries"]))
         self._set_index(
@@ -766,8 +1220,8 @@ class _Pairs(NamedTuple):
     query: np.ndarray
     other: np.ndarray
     parts: dict[str, np.ndarray]
-    # Once the feedback part is added: the queries' feedback centroids in the LSA space, and
-    # each pair's row among them (rows of their own, so shifting the pairs leaves them be).
+    # Once the feedback is added: the queries' feedback centroids in the LSA space, and each
+    # pair's row among them (rows of their own, so shifting the pairs leaves them be).
     anchors: np.ndarray | None = None
     anchor: np.ndarray | None = None
 

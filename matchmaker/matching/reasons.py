@@ -16,10 +16,15 @@ from .text import concept_forms, concept_groups, data_lines, group_id, normalize
 
 VISIBLE = 0.005  # a part this large prints as at least 0.01 in the score's breakdown
 
+# The parts that sum over the words two entries share: the shared terms explain them, or
+# ``common_words`` where no shared word is one an explanation lists.
+WORD_PARTS = ("lexical", "bm25", "coverage")
+
 # The part of the score each reason code explains (docs/matcher.md); a missing qualification
 # explains none.
 PART_OF = {
-    "common_words": "lexical",  # the shared words are only ones no explanation lists
+    "common_words": "lexical",  # and the other WORD_PARTS
+    "coverage": "coverage",
     "concept": "concept",
     "related_concept": "concept",
     "same_concept": "concept",  # both sides name one concept with the same word

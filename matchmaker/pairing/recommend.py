@@ -24,6 +24,8 @@ from sqlmodel import Session, col, select
 
 from matchmaker import matching
 from matchmaker.entries import deadlines
+from matchmaker.matching import learn
+from matchmaker.pairing import learning
 from matchmaker.records import audit
 from matchmaker.web.dates import local_today
 from matchmaker.web.db import begin_writing
@@ -104,7 +106,7 @@ def fit(session: Session) -> matching.Matcher | None:
     scenarios, capabilities = _matchable(session, Scenario), _matchable(session, Capability)
     if not scenarios or not capabilities:
         return None
-    return matching.Matcher(matching.MatcherConfig()).fit(scenarios, capabilities)
+    return matching.Matcher(learning.configured(session)).fit(scenarios, capabilities)
 
 
 def _keep(app: Flask, matcher: matching.Matcher, *, save: bool) -> None:
@@ -149,12 +151,30 @@ def get_matcher(session: Session) -> matching.Matcher | None:
         return matcher
 
 
+def relearn(session: Session) -> learning.Learnt:
+    """Learn weights from the decisions with the app's matcher (`learning.learn_weights`);
+    when they are kept, the matcher blends with them from now on, in every process (saved).
+
+    Raises ``learn.TooFewDecisions`` when there is nothing to match or to learn from yet.
+    """
+    matcher = get_matcher(session)
+    if matcher is None:
+        raise learn.TooFewDecisions("there are no scenarios or no capabilities to match yet")
+    config = learning.configured(session)
+    learnt = learning.learn_weights(session, matcher.reweighted(config.blend, config.weight_set))
+    if learnt.kept:
+        weights = learnt.weight_set
+        app = current_app._get_current_object()  # type: ignore[attr-defined]
+        _keep(app, matcher.reweighted(weights.weights, weights.id), save=True)
+    return learnt
+
+
 # ----- storing recommendations -------------------------------------------------------------
 
 # Each side's list: the column holding a pair's score on it (None: the pair is not on it).
 LISTS = {"scenario": "scenario_list_score", "capability": "capability_list_score"}
 # What a re-match writes of a pair, and compares with what is stored.
-STORED = ("score", "parts", "terms", "matched_tags", "reasons", *LISTS.values())
+STORED = ("score", "parts", "terms", "matched_tags", "reasons", "weight_set_id", *LISTS.values())
 
 
 def cap() -> int:
@@ -162,14 +182,16 @@ def cap() -> int:
     return int(current_app.config.get("MATCH_CAP", matching.DEFAULT_CAP))
 
 
-def _values(rec: matching.Recommendation) -> dict[str, object]:
-    """The stored form of a recommendation: rounded, as JSON would give it back."""
+def _values(rec: matching.Recommendation, weight_set: int | None) -> dict[str, object]:
+    """The stored form of a recommendation: rounded, as JSON would give it back, with the
+    weight set that scored it (None: the shipped weights)."""
     return {
         "score": round(rec.score, 4),
         "parts": {name: round(value, 4) for name, value in rec.parts.items()},
         "terms": [[term, round(weight, 4)] for term, weight in rec.terms],
         "matched_tags": list(rec.tags),
         "reasons": [list(reason) for reason in rec.reasons],
+        "weight_set_id": weight_set,
     }
 
 
@@ -209,7 +231,8 @@ def recommend_entry(session: Session, entry: Scenario | Capability) -> int:
             )
         )
     )
-    return _place(session, entry, side, [r for r in found if _other_id(r, side) in alive])
+    found = [r for r in found if _other_id(r, side) in alive]
+    return _place(session, entry, side, found, weight_set=matcher.config.weight_set)
 
 
 def _place(
@@ -217,8 +240,11 @@ def _place(
     entry: Scenario | Capability,
     side: matching.Side,
     found: list[matching.Recommendation],
+    *,
+    weight_set: int | None,
 ) -> int:
-    """Store the best of `found` (best first) as `entry`'s list, under the cap."""
+    """Store the best of `found` (best first), scored with `weight_set`, as `entry`'s list,
+    under the cap."""
     mine, theirs = (
         (Recommendation.scenario_id, Recommendation.capability_id)
         if side == "scenario"
@@ -245,7 +271,7 @@ def _place(
     for rec in found:
         if len(kept) == TOP_K:
             break
-        other_id, values = _other_id(rec, side), _values(rec)
+        other_id, values = _other_id(rec, side), _values(rec, weight_set)
         score = values["score"]  # this side's score: what this side's list is ordered by
         # Compared on the scores the lists were filled with, as the re-match compares them.
         rivals = sorted(lists[other_id], key=lambda r: (-getattr(r, on), r.id))
@@ -384,12 +410,13 @@ def rematch_all(
     found: dict[tuple[int, int], dict[str, object]] = {}
     if matcher is not None:
         _keep(current_app._get_current_object(), matcher, save=True)  # type: ignore[attr-defined]
+        weight_set = matcher.config.weight_set
         for side, on in LISTS.items():
             for rec in engine(matcher, side, cap(), progress):
                 # A pair on both lists shows the score it has on the scenario's (found first).
                 key = _key(rec)
                 if key not in found:
-                    found[key] = {**_values(rec), **dict.fromkeys(LISTS.values())}
+                    found[key] = {**_values(rec, weight_set), **dict.fromkeys(LISTS.values())}
                 found[key][on] = round(rec.score, 4)
     return _store_all(session, found)
 

@@ -8,7 +8,7 @@ from matchmaker.matching import Entry, Matcher, MatcherConfig
 from matchmaker.matching.concepts import concept_of
 from matchmaker.matching.evaluate import load_dataset
 from matchmaker.matching.explain import is_telling
-from matchmaker.matching.reasons import PART_OF, VISIBLE, equivalent, same_thing
+from matchmaker.matching.reasons import PART_OF, VISIBLE, WORD_PARTS, equivalent, same_thing
 from matchmaker.matching.text import stopwords
 
 SEED = Path(__file__).resolve().parents[2] / "seed"
@@ -79,9 +79,10 @@ def assert_true(rec, config: MatcherConfig) -> None:
         assert concept_of(term) or (
             len(term) > 1 and not term.replace(".", "").isdigit() and term not in stopwords()
         ), (where, term)
-    explained = {PART_OF.get(code) for code, _ in rec.reasons} | (
-        {"lexical"} if rec.terms else set()
-    )
+    codes = {code for code, _ in rec.reasons}
+    explained = {PART_OF.get(code) for code in codes}
+    if rec.terms or "common_words" in codes:
+        explained |= set(WORD_PARTS)
     for part, value in rec.parts.items():
         if value >= VISIBLE:
             assert part in explained, (where, part, value, rec.reasons)

@@ -70,7 +70,7 @@ def test_without_the_concept_layer_the_acronym_and_its_expansion_never_meet():
     ]
     config = MatcherConfig(latent_dims=1, min_score=0.1)
     with_concepts = Matcher(config).fit(scenarios, capabilities)
-    without = Matcher(dataclasses.replace(config, concept=0.0)).fit(scenarios, capabilities)
+    without = Matcher(dataclasses.replace(config, concept_scale=0.0)).fit(scenarios, capabilities)
     [rec] = with_concepts.recommend_for(scenarios[0], side="scenario")
     assert rec.capability_id == "c1" and rec.parts["concept"] > 0
     assert ("concept", "OCR≈光学字符识别") in rec.reasons
