@@ -9,7 +9,6 @@ one set of equivalents (``same_thing``); other forms of one group are related to
 
 from __future__ import annotations
 
-import re
 from functools import cache
 
 from .text import concept_forms, concept_groups, data_lines, group_id, normalize, stopwords
@@ -40,7 +39,7 @@ PART_OF = {
     "budget_fit": "budget",
 }
 
-_BARE_NUMBER = re.compile(r"[0-9.,%]+")
+_NUMBER = "0123456789.,%"
 
 
 @cache
@@ -55,7 +54,8 @@ def telling(word: str) -> bool:
     it names a concept (12345)."""
     if word in concept_forms():
         return True
-    return len(word) > 1 and not _BARE_NUMBER.fullmatch(word) and word not in _plain_words()
+    # A bare number is all digits and separators: nothing is left once they are stripped.
+    return len(word) > 1 and word.strip(_NUMBER) != "" and word not in _plain_words()
 
 
 @cache
