@@ -1,4 +1,4 @@
-"""The shipped concept layer: synonym and acronym groups, looked up token by token."""
+"""The shipped concept layer: groups of equivalent and related forms, looked up token by token."""
 
 from __future__ import annotations
 

@@ -1,15 +1,136 @@
-"""Reasons for a pairing that a person can read: matched tags and shared concepts."""
+"""Reasons for a pairing that a person can read, one for every part of its score that shows.
+
+Each reason is a (code, value) pair the app translates (``reasons`` says which part each code
+explains and what an explanation may claim). Two forms are "the same thing" only when the
+concept data says they are equivalents; shared terms leave out single characters, bare
+numbers and stop words; the latent and feedback parts name the words that carry them.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 import numpy as np
 import scipy.sparse as sp
 
 from .concepts import Hit, concept_mentions, concept_of
 from .entries import Entry
-from .sparse import ones_at, split_rows
+from .reasons import VISIBLE, WORD_PARTS, equivalent, telling
+from .sparse import heaviest, ones_at, split_rows
+
+SHOWN_WORDS = 3  # words named by a latent or feedback reason
+_TRACED = 12  # of an entry's heaviest telling words, those a latent closeness is traced to
+_CHUNK = 4096  # entries whose words' loadings are gathered at a time, to bound memory
+
+
+def is_telling(words: Sequence[str]) -> np.ndarray:
+    """Which ``words`` an explanation may list as shared terms (``reasons.telling``)."""
+    return np.fromiter(map(telling, words), dtype=bool, count=len(words))
+
+
+class Tracer:
+    """Traces closeness in the LSA space back to the words of an entry that carry it.
+
+    A latent row is an entry's TF-IDF row times the axes, so what a word brings to the
+    (unnormalised) dot product with a direction is its weight times its loadings · the
+    direction; over all of the entry's words these add up to the dot product. Only words an
+    explanation may name (``listed``) are traced, and of each entry its ``_TRACED`` heaviest
+    of them: the lighter ones rarely carry much, and the explanation stays cheap.
+    """
+
+    def __init__(self, components: np.ndarray, listed: np.ndarray, names: np.ndarray):
+        self.axes = np.ascontiguousarray(components.T)  # words × axes, one row per word
+        self.listed = sp.diags(listed.astype(np.float32))
+        self.names = names
+
+    def words(
+        self,
+        vectors: sp.csr_matrix,
+        rows: np.ndarray,
+        directions: Mapping[str, np.ndarray],
+        traced: int | None = _TRACED,
+    ) -> dict[str, np.ndarray]:
+        """For the entries ``vectors[rows]`` and, under each name, one direction per entry:
+        the ``SHOWN_WORDS`` words of each entry that bring most to its closeness to that
+        direction, joined for a reason ("" where none brings anything). Of each entry, its
+        ``traced`` heaviest listed words are traced (None: all of them)."""
+        columns, weights = self._heaviest(vectors, rows, traced)
+        brought = {name: np.zeros(columns.shape, np.float32) for name in directions}
+        for start in range(0, len(rows), _CHUNK):
+            part = slice(start, start + _CHUNK)
+            loadings = self.axes[columns[part]]  # entries × words × axes
+            for name, towards in directions.items():
+                dots = np.einsum("nkd,nd->nk", loadings, towards[part])
+                brought[name][part] = dots * weights[part]
+        return {name: self._strongest(columns, found) for name, found in brought.items()}
+
+    def _heaviest(
+        self, vectors: sp.csr_matrix, rows: np.ndarray, traced: int | None
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Each entry's ``traced`` heaviest listed words (None: all) as (entries × words)
+        columns and weights; the weight is 0 where an entry has fewer."""
+        # Worked out once per distinct entry: an entry is in many pairs.
+        distinct, slots = np.unique(rows, return_inverse=True)
+        found = vectors[distinct] @ self.listed
+        found.eliminate_zeros()
+        width = int(np.diff(found.indptr).max(initial=1)) if traced is None else traced
+        found = heaviest(found, width)
+        at = np.repeat(np.arange(found.shape[0]), np.diff(found.indptr))
+        place = np.arange(found.nnz) - found.indptr[at]
+        columns = np.zeros((found.shape[0], width), np.int64)
+        weights = np.zeros((found.shape[0], width), np.float32)
+        columns[at, place], weights[at, place] = found.indices, found.data
+        return columns[slots], weights[slots]
+
+    def _strongest(self, columns: np.ndarray, brought: np.ndarray) -> np.ndarray:
+        best = np.argsort(-brought, axis=1, kind="stable")[:, :SHOWN_WORDS]
+        named = np.take_along_axis(brought, best, axis=1) > 0
+        picked = self.names[np.take_along_axis(columns, best, axis=1)].astype(str)
+        words = np.where(named, picked, "")
+        # Joined column by column in numpy: a Python join per entry took most of the time.
+        # Unnamed words are last in their row, so a separator goes before each named one.
+        joined = words[:, 0]
+        for k in range(1, words.shape[1]):
+            joined = np.char.add(joined, np.where(named[:, k], "、", ""))
+            joined = np.char.add(joined, words[:, k])
+        return joined.astype(object)  # of any length, when some are replaced
+
+
+def add_part_reasons(
+    reasons: list[list[tuple[str, str]]],
+    side: str,
+    parts: Mapping[str, np.ndarray],
+    weights: Mapping[str, float],
+    terms: list[list[tuple[str, float]]],
+    words: Mapping[str, tuple[np.ndarray, np.ndarray]],
+) -> None:
+    """Add to each pair's ``reasons`` those for its parts that show and have no structured
+    reason.
+
+    ``words`` maps "feedback", "latent" and "concept" to (pair positions, the words that
+    carry that part there: ``Tracer.words``, or for a concept both sides name alike, its
+    word); ``weights`` are the fuzzy parts' weights, to give back their ratios.
+    """
+    codes = {
+        "feedback": "near_best_capabilities" if side == "scenario" else "near_best_scenarios",
+        "latent": "latent",
+        "concept": "same_concept",
+    }
+    for part, (positions, values) in words.items():
+        code = codes[part]
+        for n, value in zip(positions.tolist(), values.tolist(), strict=True):
+            reasons[n].append((code, value))
+    for name in ("fuzzy_title", "fuzzy_tags"):
+        if name in parts:
+            shown = np.flatnonzero(parts[name] >= VISIBLE)
+            ratios = np.rint(100 * parts[name][shown] / weights[name]).astype(np.int64)
+            for n, ratio in zip(shown.tolist(), ratios.tolist(), strict=True):
+                reasons[n].append((name, f"{ratio}%"))
+    shown = [parts[name] >= VISIBLE for name in WORD_PARTS if name in parts]
+    if shown:
+        for n in np.flatnonzero(np.logical_or.reduce(shown)).tolist():
+            if not terms[n]:
+                reasons[n].append(("common_words", ""))
 
 
 def matched_tags(
@@ -119,7 +240,9 @@ class Explainer:
         capability: tuple[Entry, np.ndarray],
         groups: list[str],
     ) -> list[tuple[str, str]]:
-        """("concept", "OCR≈文字识别") for shared concept groups the two sides name differently.
+        """For shared concept groups the two sides name differently: ("concept",
+        "OCR≈文字识别") where two of their forms are equivalents, else ("related_concept",
+        "井盖 / 路灯"), two related topics of one group.
 
         Each side is given as (entry, the columns of its row that are concept forms).
         """
@@ -129,7 +252,11 @@ class Explainer:
             b = self._forms_for(*capability, group)
             # Where both use the same word, the word is already among the shared terms.
             if a and b and a.isdisjoint(b):
-                reasons.append(("concept", f"{min(a)}≈{min(b)}"))
+                same = [(x, y) for x in sorted(a) for y in sorted(b) if equivalent(group, x, y)]
+                if same:
+                    reasons.append(("concept", "≈".join(same[0])))
+                else:
+                    reasons.append(("related_concept", f"{min(a)} / {min(b)}"))
         return reasons
 
     def _forms_for(self, entry: Entry, columns: np.ndarray, group: str) -> set[str]:

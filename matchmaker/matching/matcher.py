@@ -28,8 +28,9 @@ from threadpoolctl import threadpool_limits
 from . import rank
 from .concepts import Hit, concept_features, concept_matrix, concept_of
 from .entries import Entry, Recommendation
-from .explain import Explainer, matched_tags
-from .sparse import ones_at, split_rows
+from .explain import Explainer, Tracer, add_part_reasons, is_telling, matched_tags
+from .reasons import PART_OF, VISIBLE
+from .sparse import best_per_row, heaviest, ones_at
 from .text import data_lines, normalize
 
 Side = Literal["scenario", "capability"]
@@ -272,6 +273,11 @@ class _Vectorizer:
         mask = np.zeros(len(self.vocabulary), dtype=bool)
         mask[list(self.form_hits)] = True
         return mask
+
+    @cached_property
+    def telling(self) -> np.ndarray:
+        """Which columns are words an explanation may list (``explain.is_telling``)."""
+        return is_telling(self.vocabulary.tolist()) & ~self.is_concept
 
     @cached_property
     def names(self) -> np.ndarray:
@@ -629,7 +635,7 @@ class Matcher:
         for matrix in (words, pairs, searched):
             matrix.eliminate_zeros()
         terms = self.config.search_terms
-        return _heaviest(words, terms), _heaviest(pairs, terms), searched
+        return heaviest(words, terms), heaviest(pairs, terms), searched
 
     def _vectorized(self, entries: Sequence[Entry]) -> _Index:
         docs = [e.words for e in entries]
@@ -801,23 +807,25 @@ class Matcher:
         rows ``pairs.query`` counts from 0, and ``other_latent`` the whole other side's
         latent rows (``pairs.other`` indexes it).
         """
-        features = self.completed(pairs, queries, other_latent)
-        weighted = pairs._replace(parts=self._blended(features, pairs.query, queries))
+        done = self.completed(pairs, queries, other_latent)
+        weighted = done._replace(parts=self._blended(done.parts, pairs.query, queries))
         return weighted.take(np.flatnonzero(weighted.total >= self.config.min_score))
 
     def completed(
         self, pairs: _Pairs, queries: int, other_latent: np.ndarray, *, every: bool = False
-    ) -> dict[str, np.ndarray]:
-        """The pairs' similarities made final: BM25 and coverage as shares of the query's
-        best candidate, and the feedback added (when weighed, or ``every``)."""
+    ) -> _Pairs:
+        """The pairs with their similarities made final: BM25 and coverage as shares of the
+        query's best candidate, and the feedback added (when weighed, or ``every``) with
+        each query's feedback centroid, which explains it."""
         cfg = self.config
         features = dict(pairs.parts)
         for name in ("bm25", "coverage"):
             if name in features:
                 features[name] = _share_of_best(pairs.query, features[name], queries)
         if "latent" in features and (cfg.feedback or every):
-            features["feedback"] = self._feedback(pairs, features, queries, other_latent)
-        return features
+            features["feedback"], centroids = self._feedback(pairs, features, queries, other_latent)
+            return pairs._replace(parts=features, anchors=centroids, anchor=pairs.query)
+        return pairs._replace(parts=features)
 
     def _feedback(
         self,
@@ -825,7 +833,7 @@ class Matcher:
         features: dict[str, np.ndarray],
         queries: int,
         other_latent: np.ndarray,
-    ) -> np.ndarray:
+    ) -> tuple[np.ndarray, np.ndarray]:
         """Pseudo-relevance feedback: what a query's best first matches have in common.
 
         The query's ``feedback_docs`` best matches on the other content parts speak the
@@ -834,6 +842,7 @@ class Matcher:
         candidate's closeness to it is the "feedback" similarity. A query whose best matches
         are weak gets little from it. Structured agreement plays no part in choosing them:
         same-field neighbours would pull the feedback towards the query's field.
+        Returns the closeness of each pair, and each query's centroid.
         """
         cfg = self.config
         first = sum(
@@ -850,7 +859,7 @@ class Matcher:
         # fraction of the cost (dense 64-wide rows instead of wide sparse centroids).
         latent = weights @ other_latent
         closeness = np.einsum("ij,ij->i", latent[pairs.query], other_latent[pairs.other])
-        return np.clip(closeness, 0, None).astype(np.float64)
+        return np.clip(closeness, 0, None).astype(np.float64), latent
 
     def _blended(
         self, features: dict[str, np.ndarray], queries: np.ndarray, n_queries: int
@@ -924,7 +933,7 @@ class Matcher:
             rows, others = missing // width, missing % width
             extra = self._features("scenario", block, rows, c, others, every=True)
             pairs = _Pairs.concat([found, _Pairs(rows, others, extra)])
-            pieces.append(self.completed(pairs, len(block), c.latent, every=True))
+            pieces.append(self.completed(pairs, len(block), c.latent, every=True).parts)
             s_ids += [block.entries[i].id for i in pairs.query.tolist()]
             c_ids += [c.entries[j].id for j in pairs.other.tolist()]
         names = pieces[0].keys() if pieces else ()
@@ -979,14 +988,16 @@ class Matcher:
             if "coverage" in pairs.parts
             else None
         )
-        terms = _best_per_row(
-            self._term_shares(query, other, pairs, shared, found), self.config.explain_terms, names
-        )
+        # Each shared word's share of the score; only words that tell a reader something
+        # are listed (columns sorted again after the product: ties go to the first column).
+        shares = self._term_shares(query, other, pairs, shared, found)
+        listed = sp.csr_matrix(shares @ sp.diags(self.vectorizer_.telling.astype(np.float64)))
+        terms = best_per_row(listed.sorted_indices(), self.config.explain_terms, names)
         # Concept reasons are for groups the two sides name differently: a group both name
         # with one same word is left out here (that word is among the shared terms).
         shared_concepts = shared @ sp.diags(is_concept * 1.0)
         named_alike = (shared @ self.vectorizer_.form_groups) > 0
-        concepts = _best_per_row(
+        concepts = best_per_row(
             shared_concepts - shared_concepts.multiply(named_alike),
             self.config.explain_terms,
             names,
@@ -1011,6 +1022,17 @@ class Matcher:
                 (capabilities[n], _columns(c.forms, c_rows[n])),
                 [group for group, _ in concepts[n]],
             )
+        add_part_reasons(
+            reasons,
+            side,
+            pairs.parts,
+            self.config.blend,
+            terms,
+            {
+                "concept": self._alike_words(shared, pairs, reasons),
+                **self._traced_words(query, other, pairs),
+            },
+        )
         names = list(pairs.parts)
         values = zip(*(part.tolist() for part in pairs.parts.values()), strict=True)
         # Built column by column: one Python step per pair and field, no more.
@@ -1031,6 +1053,66 @@ class Matcher:
                 reasons,
             )
         )
+
+    def _alike_words(
+        self, shared: sp.csr_matrix, pairs: _Pairs, reasons: list[list[tuple[str, str]]]
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """For the pairs whose concept part shows but names no concept in other words:
+        their positions, and the heaviest shared word of each that names a concept (both
+        sides use it)."""
+        shown = np.array(
+            [
+                n
+                for n in np.flatnonzero(
+                    pairs.parts.get("concept", np.zeros(len(pairs.query))) >= VISIBLE
+                ).tolist()
+                if not any(PART_OF.get(code) == "concept" for code, _ in reasons[n])
+            ],
+            dtype=np.int64,
+        )
+        forms = sp.diags(self.vectorizer_.is_form.astype(np.float32))
+        found = best_per_row(shared[shown] @ forms, 1, self.vectorizer_.names)
+        named = np.array([bool(row) for row in found], dtype=bool)
+        return shown[named], np.array([row[0][0] for row in found if row], dtype=object)
+
+    def _traced_words(
+        self, query: _Index, other: _Index, pairs: _Pairs
+    ) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+        """For the pairs whose latent or feedback part shows, by part: their positions, and
+        the candidate's words that carry the part there (towards the query's latent row, and
+        towards the query's feedback centroid)."""
+        directions: dict[str, Callable[[np.ndarray], np.ndarray]] = {}
+        if "latent" in pairs.parts:
+            directions["latent"] = lambda at: query.latent[pairs.query[at]]
+        if "feedback" in pairs.parts and pairs.anchors is not None:
+            directions["feedback"] = lambda at: pairs.anchors[pairs.anchor[at]]
+        if not directions:
+            return {}
+        shown = {part: pairs.parts[part] >= VISIBLE for part in directions}
+        at = np.flatnonzero(np.logical_or.reduce(list(shown.values())))
+        tracer = Tracer(self.components_, self.vectorizer_.telling, self.vectorizer_.names)
+        # The candidates' searchable TF-IDF rows first: their heaviest rarer words, what an
+        # explanation would name anyway, at a third of the full rows' length.
+        assert other.searchable is not None
+        words = tracer.words(
+            other.searchable[0],
+            pairs.other[at],
+            {part: find(at) for part, find in directions.items()},
+        )
+        found = {}
+        for part, values in words.items():
+            at_part, values = at[shown[part][at]], values[shown[part][at]]
+            # Seldom, none of those words brings anything: then all of the candidate's words
+            # are traced. Where still none does, the part comes from words no explanation
+            # lists, and the reason says so with no words ("").
+            missing = np.flatnonzero(values == "")
+            if len(missing):
+                retry = at_part[missing]
+                everything = {part: directions[part](retry)}
+                traced = tracer.words(other.vectors, pairs.other[retry], everything, None)
+                values[missing] = traced[part]
+            found[part] = (at_part, values)
+        return found
 
     def _term_shares(
         self,
@@ -1159,6 +1241,10 @@ class _Pairs(NamedTuple):
     query: np.ndarray
     other: np.ndarray
     parts: dict[str, np.ndarray]
+    # Once the feedback is added: the queries' feedback centroids in the LSA space, and each
+    # pair's row among them (rows of their own, so shifting the pairs leaves them be).
+    anchors: np.ndarray | None = None
+    anchor: np.ndarray | None = None
 
     @property
     def total(self) -> np.ndarray:
@@ -1167,10 +1253,17 @@ class _Pairs(NamedTuple):
 
     def take(self, positions: np.ndarray) -> _Pairs:
         """The pairs at ``positions``, in that order."""
+        anchors = anchor = None
+        if self.anchors is not None:
+            # Only the centroids still referred to go along (a block's, not the whole side's).
+            used, anchor = np.unique(self.anchor[positions], return_inverse=True)
+            anchors = self.anchors[used]
         return _Pairs(
             self.query[positions],
             self.other[positions],
             {name: values[positions] for name, values in self.parts.items()},
+            anchors,
+            anchor,
         )
 
     def shifted(self, queries: int = 0, others: int = 0) -> _Pairs:
@@ -1182,10 +1275,17 @@ class _Pairs(NamedTuple):
         """One list of the pairs of ``pieces``, in that order."""
         if not pieces:
             return _Pairs(np.empty(0, np.int64), np.empty(0, np.int64), {})
+        anchors = anchor = None
+        if all(p.anchors is not None for p in pieces):
+            firsts = np.cumsum([0, *(len(p.anchors) for p in pieces)])
+            anchors = np.concatenate([p.anchors for p in pieces])
+            anchor = np.concatenate([p.anchor + at for p, at in zip(pieces, firsts, strict=False)])
         return _Pairs(
             np.concatenate([p.query for p in pieces]),
             np.concatenate([p.other for p in pieces]),
             {name: np.concatenate([p.parts[name] for p in pieces]) for name in pieces[0].parts},
+            anchors,
+            anchor,
         )
 
 
@@ -1194,44 +1294,6 @@ def _oriented(
 ) -> tuple[_Index, np.ndarray, _Index, np.ndarray]:
     """Put a (query, other) pair list in (scenario, capability) order."""
     return (query, q_rows, other, o_rows) if side == "scenario" else (other, o_rows, query, q_rows)
-
-
-def _by_row_heaviest_first(matrix: sp.csr_matrix) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """(row of each stored value; positions sorted by row, then value descending; each sorted
-    position's rank in its row). Values must not be negative.
-    """
-    rows = np.repeat(np.arange(matrix.shape[0]), np.diff(matrix.indptr))
-    # One stable float sort instead of a lexsort on three keys: each row's values are mapped
-    # into (row - 0.5, row], heavier nearer the bottom, ties kept in column order.
-    scale = 2 * float(matrix.data.max(initial=0)) or 1.0
-    order = np.argsort(rows - matrix.data / scale, kind="stable")
-    return rows, order, np.arange(len(order)) - matrix.indptr[rows[order]]
-
-
-def _heaviest(matrix: sp.csr_matrix, n: int) -> sp.csr_matrix:
-    """``matrix`` with only the ``n`` largest entries of each row kept."""
-    matrix = sp.csr_matrix(matrix)
-    counts = np.diff(matrix.indptr)
-    if counts.max(initial=0) <= n:
-        return matrix
-    _, order, rank = _by_row_heaviest_first(matrix)
-    keep = np.sort(order[rank < n])
-    return sp.csr_matrix(
-        (matrix.data[keep], matrix.indices[keep], np.r_[0, np.cumsum(np.minimum(counts, n))]),
-        shape=matrix.shape,
-    )
-
-
-def _best_per_row(
-    matrix: sp.csr_matrix, n: int, names: np.ndarray
-) -> list[list[tuple[str, float]]]:
-    """The ``n`` largest positive entries of each row, as (column name, value), largest first."""
-    matrix = sp.csr_matrix(matrix)
-    rows, order, rank = _by_row_heaviest_first(matrix)
-    keep = order[(rank < n) & (matrix.data[order] > 0)]
-    labels, values = names[matrix.indices[keep]].tolist(), matrix.data[keep].tolist()
-    # ``keep`` is in row order: each row's entries are one slice of it.
-    return split_rows(list(zip(labels, values, strict=True)), rows[keep], matrix.shape[0])
 
 
 def _columns_of(matrix: sp.csr_matrix, mask: np.ndarray) -> sp.csr_matrix:

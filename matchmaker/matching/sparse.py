@@ -1,4 +1,4 @@
-"""Two small sparse-matrix shapes the matcher and its explanations both build."""
+"""Small sparse-matrix helpers the matcher and its explanations share."""
 
 from __future__ import annotations
 
@@ -21,3 +21,39 @@ def split_rows(values: list[T], rows: np.ndarray, n_rows: int) -> list[list[T]]:
     """``values`` (in row order, ``rows`` giving each one's row) as one list per row."""
     bounds = np.searchsorted(rows, np.arange(n_rows + 1)).tolist()
     return [values[start:end] for start, end in zip(bounds, bounds[1:], strict=False)]
+
+
+def _by_row_heaviest_first(matrix: sp.csr_matrix) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(row of each stored value; positions sorted by row, then value descending; each sorted
+    position's rank in its row). Values must not be negative.
+    """
+    rows = np.repeat(np.arange(matrix.shape[0]), np.diff(matrix.indptr))
+    # One stable float sort instead of a lexsort on three keys: each row's values are mapped
+    # into (row - 0.5, row], heavier nearer the bottom, ties kept in column order.
+    scale = 2 * float(matrix.data.max(initial=0)) or 1.0
+    order = np.argsort(rows - matrix.data / scale, kind="stable")
+    return rows, order, np.arange(len(order)) - matrix.indptr[rows[order]]
+
+
+def heaviest(matrix: sp.csr_matrix, n: int) -> sp.csr_matrix:
+    """``matrix`` with only the ``n`` largest entries of each row kept."""
+    matrix = sp.csr_matrix(matrix)
+    counts = np.diff(matrix.indptr)
+    if counts.max(initial=0) <= n:
+        return matrix
+    _, order, rank = _by_row_heaviest_first(matrix)
+    keep = np.sort(order[rank < n])
+    return sp.csr_matrix(
+        (matrix.data[keep], matrix.indices[keep], np.r_[0, np.cumsum(np.minimum(counts, n))]),
+        shape=matrix.shape,
+    )
+
+
+def best_per_row(matrix: sp.csr_matrix, n: int, names: np.ndarray) -> list[list[tuple[str, float]]]:
+    """The ``n`` largest positive entries of each row, as (column name, value), largest first."""
+    matrix = sp.csr_matrix(matrix)
+    rows, order, rank = _by_row_heaviest_first(matrix)
+    keep = order[(rank < n) & (matrix.data[order] > 0)]
+    labels, values = names[matrix.indices[keep]].tolist(), matrix.data[keep].tolist()
+    # ``keep`` is in row order: each row's entries are one slice of it.
+    return split_rows(list(zip(labels, values, strict=True)), rows[keep], matrix.shape[0])

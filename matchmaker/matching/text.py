@@ -62,13 +62,27 @@ def stopwords() -> frozenset[str]:
 
 
 @cache
+def concept_groups() -> tuple[tuple[tuple[str, ...], ...], ...]:
+    """The shipped concept groups: each a tuple of sets of equivalent forms (as written);
+    forms in different sets of one group are related topics (``data/concepts.txt``)."""
+    return tuple(
+        tuple(tuple(form.strip() for form in part.split(" = ")) for part in line.split(" ~ "))
+        for line in data_lines("concepts.txt")
+    )
+
+
+def group_id(group: tuple[tuple[str, ...], ...]) -> str:
+    """A concept group's id: its first form, normalised."""
+    return normalize(group[0][0])
+
+
+@cache
 def concept_forms() -> dict[str, tuple[str, tuple[str, ...]]]:
     """Map each normalised surface form to (display form, ids of the groups it belongs to)."""
     forms: dict[str, tuple[str, tuple[str, ...]]] = {}
-    for line in data_lines("concepts.txt"):
-        terms = [t.strip() for t in line.split(" = ")]
-        group = normalize(terms[0])
-        for term in terms:
+    for line in concept_groups():
+        group = group_id(line)
+        for term in (term for equivalents in line for term in equivalents):
             key = normalize(term)
             display, groups = forms.get(key, (term, ()))
             forms[key] = (display, (*groups, group))

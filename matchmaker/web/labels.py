@@ -5,6 +5,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from flask import Flask
 from flask_babel import lazy_gettext as _l
 
+from matchmaker.matching.reasons import PART_OF, VISIBLE, same_thing, telling
 from matchmaker.web.i18n import gettext as _
 from matchmaker.web.i18n import in_language
 from matchmaker.web.names import reference_label
@@ -51,7 +52,8 @@ KIND_LABELS = {
 }
 
 
-# Why the matcher paired two entries: its reason codes, each with a value to show.
+# Why the matcher paired two entries: its reason codes, each with a value to show
+# (docs/matcher.md lists them with the part of the score each one explains).
 REASON_LABELS = {
     "same_field": _l("Same field: %(value)s"),
     "related_field": _l("Related field: %(value)s"),
@@ -61,6 +63,20 @@ REASON_LABELS = {
     "budget_fit": _l("Budget fits (%(value)s ten-thousand yuan)"),
     "concept": _l("Same thing in other words: %(value)s"),
     "coverage": _l("Uses %(value)s of the other entry's wording"),
+    "related_concept": _l("Related topics, not the same thing: %(value)s"),
+    "same_concept": _l("Both name the concept %(value)s"),
+    "latent": _l("On a related topic: %(value)s"),
+    "near_best_capabilities": _l("Close to the firms that best fit this scenario: %(value)s"),
+    "near_best_scenarios": _l("Close to the scenarios this firm fits best: %(value)s"),
+    "fuzzy_title": _l("Titles written alike (%(value)s)"),
+    "fuzzy_tags": _l("Tags written alike (%(value)s)"),
+    "common_words": _l("Only single characters, numbers or common words in common"),
+}
+# The same reasons when no word an explanation lists carries the part (value "").
+BARE_REASON_LABELS = {
+    "latent": _l("On a related topic, through common words"),
+    "near_best_capabilities": _l("Close to the firms that best fit this scenario"),
+    "near_best_scenarios": _l("Close to the scenarios this firm fits best"),
 }
 
 # The parts a pairing's score is the sum of (matching.MatcherConfig's weights).
@@ -82,26 +98,42 @@ PART_LABELS = {
 
 def reason_label(code: str, value: str = "") -> str:
     """The reader's sentence for a matcher reason, e.g. "Same district: 渝北区"."""
+    if not value and code in BARE_REASON_LABELS:
+        return in_language(BARE_REASON_LABELS)[code]
+    ours, _, theirs = value.partition("≈")
+    if code == "concept" and not same_thing(ours, theirs):
+        # Stored before concept groups told equivalents from related topics: a pairing an
+        # official has decided keeps its reasons, and must not claim more than they are.
+        code, value = "related_concept", f"{ours} / {theirs}"
     label = in_language(REASON_LABELS).get(code)
     value = reference_label(value)  # fields, districts, qualifications; other values as they are
     return label % {"value": value} if label else f"{code}: {value}"
 
 
-def reason_labels(reasons: Iterable[Sequence[str]]) -> list[str]:
-    """The reader's sentences for a pairing's [code, value] reasons."""
-    return [reason_label(code, value) for code, value in reasons]
+def reason_labels(
+    reasons: Iterable[Sequence[str]], parts: Mapping[str, float] | None = None
+) -> list[str]:
+    """The reader's sentences for a pairing's [code, value] reasons, those for its largest
+    parts first (reasons for no part, a missing qualification, last)."""
+    parts = parts or {}
+    ranked = sorted(reasons, key=lambda reason: -parts.get(PART_OF.get(reason[0], ""), 0.0))
+    return [reason_label(code, value) for code, value in ranked]
 
 
 def score_parts(parts: Mapping[str, float]) -> list[tuple[str, str]]:
-    """The parts of a pairing's score above zero, largest first: (reader's name, value)."""
+    """The parts of a pairing's score that print as at least 0.01, largest first: (reader's
+    name, value)."""
     labels = in_language(PART_LABELS)
     ranked = sorted(parts.items(), key=lambda part: part[1], reverse=True)
-    return [(labels.get(code, code), f"{value:.2f}") for code, value in ranked if value > 0]
+    return [(labels.get(code, code), f"{value:.2f}") for code, value in ranked if value >= VISIBLE]
 
 
 def key_terms(terms: Sequence[Sequence[object]], most: int = 5) -> str:
-    """The first `most` of a pairing's shared [term, weight] pairs' terms, as a list reads."""
-    return "、".join(str(pair[0]) for pair in terms[:most])
+    """The first `most` of a pairing's shared [term, weight] pairs' terms that tell a reader
+    something, as a list reads (pairings stored before the matcher left out single
+    characters, bare numbers and common words may still hold them)."""
+    telling_terms = (str(pair[0]) for pair in terms if telling(str(pair[0])))
+    return "、".join(list(telling_terms)[:most])
 
 
 def status_label(code: str) -> str:

@@ -1,0 +1,101 @@
+"""Explanations tell the truth: what a pairing's reasons say is what its score measured."""
+
+from pathlib import Path
+
+import pytest
+
+from matchmaker.matching import Entry, Matcher, MatcherConfig
+from matchmaker.matching.concepts import concept_of
+from matchmaker.matching.evaluate import load_dataset
+from matchmaker.matching.explain import is_telling
+from matchmaker.matching.reasons import PART_OF, VISIBLE, WORD_PARTS, equivalent, same_thing
+from matchmaker.matching.text import stopwords
+
+SEED = Path(__file__).resolve().parents[2] / "seed"
+LISTS = [SEED / "eval", SEED / "dev-c"]
+
+
+def entry(id: str, title: str, description: str, tags: list[str], field: str) -> Entry:
+    return Entry(id, title, description, tags, field, "渝北区")
+
+
+def test_equivalent_forms_are_one_thing_and_related_ones_are_not():
+    assert equivalent("ocr", "OCR", "光学字符识别") and same_thing("文字识别", "OCR")
+    # One group, but related topics, not the same thing (issue 11's examples).
+    assert not same_thing("井盖", "路灯")
+    assert not same_thing("地质灾害", "桥梁")
+    assert not same_thing("EMR", "HIS")
+    assert same_thing("EMR", "电子病历")
+
+
+def test_a_manhole_cover_and_a_street_lamp_are_related_topics_not_the_same_thing():
+    # Both name the 市政 group, which links them; the reason must not call them synonyms.
+    scenarios = [
+        entry(
+            "s1",
+            "老旧小区井盖异动监测",
+            "井盖被盗、移位后及时告警，防止行人跌落。",
+            ["井盖"],
+            "智慧城市",
+        ),
+        entry("s2", "学校食堂明厨亮灶", "后厨视频接入监管平台。", ["明厨亮灶"], "智慧政务"),
+    ]
+    capabilities = [
+        entry("c1", "路灯单灯控制器", "路灯远程开关、故障告警与能耗统计。", ["路灯"], "智慧城市"),
+        entry("c2", "食堂视频监管", "后厨操作规范识别。", ["食品安全"], "人工智能"),
+    ]
+    matcher = Matcher(MatcherConfig(latent_dims=1, min_score=0.0)).fit(scenarios, capabilities)
+    [rec] = [
+        r for r in matcher.recommend_for(scenarios[0], side="scenario") if r.capability_id == "c1"
+    ]
+    assert rec.parts["concept"] > 0
+    assert ("related_concept", "井盖 / 路灯") in rec.reasons
+    assert not any(code == "concept" for code, _ in rec.reasons)
+
+
+def test_shared_terms_leave_out_single_characters_numbers_and_common_words():
+    assert list(is_telling(["路", "30", "2.0", "实施", "成熟", "泊位", "5g", "12345"])) == [
+        False, False, False, False, False, True, True, True,
+    ]  # fmt: skip
+
+
+def test_every_showing_part_of_a_small_list_has_a_reason(matcher):
+    recs = matcher.rematch(k=3, cap=None) + matcher.rematch(k=3, cap=None, side="capability")
+    for rec in recs:
+        assert_true(rec, matcher.config)
+    # The firm's side of the feedback names its own words, which the best firms share.
+    parking = next(r for r in recs if r.capability_id == "c-parking")
+    [(_, words)] = [(c, v) for c, v in parking.reasons if c == "near_best_capabilities"]
+    assert "泊位" in words.split("、")
+
+
+def assert_true(rec, config: MatcherConfig) -> None:
+    """The checks of issue 11 on one recommendation."""
+    where = f"{rec.scenario_id}–{rec.capability_id}"
+    for code, value in rec.reasons:
+        if code == "concept":  # "the same thing in other words" only for equivalents
+            assert same_thing(*value.split("≈")), (where, value)
+    for term, _ in rec.terms:
+        assert concept_of(term) or (
+            len(term) > 1 and not term.replace(".", "").isdigit() and term not in stopwords()
+        ), (where, term)
+    codes = {code for code, _ in rec.reasons}
+    explained = {PART_OF.get(code) for code in codes}
+    if rec.terms or "common_words" in codes:
+        explained |= set(WORD_PARTS)
+    for part, value in rec.parts.items():
+        if value >= VISIBLE:
+            assert part in explained, (where, part, value, rec.reasons)
+    # Reasons that say two entries are alike come only with a score over the threshold.
+    assert rec.score >= config.min_score, where
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("directory", LISTS, ids=[d.name for d in LISTS])
+def test_every_recommendation_of_a_labelled_list_is_explained_truly(directory):
+    data = load_dataset(directory)
+    matcher = Matcher(MatcherConfig()).fit(data.scenarios, data.capabilities)
+    recs = matcher.rematch() + matcher.rematch(side="capability")
+    assert len(recs) > 10 * len(data.scenarios)
+    for rec in recs:
+        assert_true(rec, matcher.config)
