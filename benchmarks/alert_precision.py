@@ -57,7 +57,8 @@ from models import (
 )
 
 ROOT = Path(__file__).resolve().parents[1]
-THRESHOLDS = (0.3, 0.5, 0.6, 0.7, 0.8, 1.0)
+THRESHOLDS = (0.05, 0.1, 0.15, 0.2, 0.25)
+SHARES = (0.0, 0.5, 0.6, 0.7, 0.8)  # of the new entry's best fit (the blend scores relatively)
 TOPS = (3, 5, 10, 30)  # 30: every candidate the matcher scores (matches.CANDIDATES)
 DEMO_FIRM = "org-0166"  # supply@demo.cq's firm (seed/data/users.json)
 
@@ -147,14 +148,23 @@ def measure(session, labels: dict[str, set[str]], out: Path | None) -> None:  # 
 
     # Matched: each scenario scored once against every firm, as publication does.
     started = time.perf_counter()
-    # firm -> scenario code -> (score, rank) of the firm's best fit
-    best: dict[int, dict[str, tuple[float, int]]] = defaultdict(dict)
+    # firm -> scenario code -> (score, rank, share of the scenario's best fit) of the firm's
+    # best fit
+    best: dict[int, dict[str, tuple[float, int, float]]] = defaultdict(dict)
     for scenario in scenarios:
         fits = matches.fits(
-            session, scenario, set(firms), today=today, min_score=0.0, top=matches.CANDIDATES
+            session,
+            scenario,
+            set(firms),
+            today=today,
+            min_score=0.0,
+            top=matches.CANDIDATES,
+            min_share=0.0,
         )
+        top_score = max((fit.found.score for fit in fits.values()), default=0.0)
         for org_id, fit in fits.items():
-            best[org_id][scenario.code] = (fit.found.score, fit.rank)
+            share = fit.found.score / top_score if top_score else 0.0
+            best[org_id][scenario.code] = (fit.found.score, fit.rank, share)
     matched_seconds = time.perf_counter() - started
 
     # Keyword subscriptions, through the saved searches' own conditions.
@@ -184,23 +194,24 @@ def measure(session, labels: dict[str, set[str]], out: Path | None) -> None:  # 
     results: dict[str, dict[int, Figures]] = {}
     for top in TOPS:
         for threshold in THRESHOLDS:
-            results[f"matched >= {threshold}, top {top}"] = {
-                org_id: figures(
-                    {
-                        code
-                        for code, (score, rank) in best[org_id].items()
-                        if score >= threshold and rank < top
-                    },
-                    relevant[org_id],
-                )
-                for org_id in firms
-            }
+            for least in SHARES:
+                results[f"matched >= {threshold}, top {top}, share >= {least}"] = {
+                    org_id: figures(
+                        {
+                            code
+                            for code, (score, rank, share) in best[org_id].items()
+                            if score >= threshold and rank < top and share >= least
+                        },
+                        relevant[org_id],
+                    )
+                    for org_id in firms
+                }
     results["fields only"] = {o: figures(by_fields[o], relevant[o]) for o in firms}
     results["fields + tag keywords"] = {o: figures(by_keywords[o], relevant[o]) for o in firms}
     for name, per_firm in results.items():
         print(summary(name, per_firm))
 
-    chosen = f"matched >= {matches.MIN_SCORE}, top {matches.TOP}"
+    chosen = f"matched >= {matches.MIN_SCORE}, top {matches.TOP}, share >= {matches.MIN_SHARE}"
     demo = next((o for o, org in firms.items() if org.key == DEMO_FIRM), None)
     if demo is not None:
         print(f"\nDemo firm {firms[demo].name} ({DEMO_FIRM}):")

@@ -22,12 +22,17 @@ from models import Alert, Capability, SavedSearch, Scenario, SearchKind, User
 from models._types import utcnow
 
 # The lowest score at which a fit reaches a follower, chosen on the seed labels: see
-# docs/alerts.md and benchmarks/alert_precision.py (the matcher itself recommends from 0.3).
-MIN_SCORE = 0.8
+# docs/alerts.md and benchmarks/alert_precision.py (on the learnt blend's [0, 1] scale; the
+# matcher itself recommends from 0.05).
+MIN_SCORE = 0.15
 # Only a fit among the new entry's TOP best reaches a follower: a score alone says little
 # across entries (a generic platform scores well with many), its rank among the other
 # side's fits says more. Both chosen on the seed labels, as MIN_SCORE.
 TOP = 10
+# The learnt blend scores some parts relative to the new entry's best candidate, so a score
+# says little alone where few entries compete: a fit must also come close to the entry's best
+# fit. Chosen on the seed labels with MIN_SCORE.
+MIN_SHARE = 0.6
 # How many entries of the other side the matcher scores for a new entry (its candidates).
 CANDIDATES = 30
 _CHUNK = 200  # searches tested in one query
@@ -92,10 +97,12 @@ def fits(
     today: date,
     min_score: float = MIN_SCORE,
     top: int = TOP,
+    min_share: float = MIN_SHARE,
 ) -> dict[int, Fit]:
     """For each of `organisation_ids`, its published entry that best fits `entry`, if any
-    scores at least `min_score` and is among the `top` best fits of all (a firm's
-    capabilities for a scenario, a buyer's open scenarios for a capability)."""
+    scores at least `min_score`, at least `min_share` of the best fit's score, and is among
+    the `top` best fits of all (a firm's capabilities for a scenario, a buyer's open
+    scenarios for a capability)."""
     matcher = recommend.get_matcher(session)
     if matcher is None or not organisation_ids:
         return {}
@@ -106,10 +113,9 @@ def fits(
     other = MODELS[other_kind]
     other_id = "capability_id" if is_scenario else "scenario_id"
     ranked = sorted(found, key=lambda r: r.score, reverse=True)
+    least = max(min_score, min_share * ranked[0].score) if ranked else min_score
     good = {
-        int(getattr(r, other_id)): (n, r)
-        for n, r in enumerate(ranked[:top])
-        if r.score >= min_score
+        int(getattr(r, other_id)): (n, r) for n, r in enumerate(ranked[:top]) if r.score >= least
     }
     # The index may be older than the database: only entries published and open now count.
     alive = [col(other.status).in_(SHOWN[other_kind])]
