@@ -89,6 +89,7 @@ def entries(area: str) -> Response:
         visible_statuses=tuple(s.value for s in statuses),
         today=local_today(),
         page_size=SIZE,
+        whole=True,  # a feed item reads the entry's summary, description and organisation
     )
     title = _("Application scenarios") if area == "scenarios" else _("Capabilities")
     if query.q:

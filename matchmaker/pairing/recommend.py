@@ -18,7 +18,7 @@ import threading
 import zipfile
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any, NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from flask import Flask, current_app
 from sqlalchemy import ColumnElement, bindparam, delete, insert, update
@@ -27,11 +27,13 @@ from sqlmodel import Session, col, select
 from matchmaker import matching
 from matchmaker.entries import deadlines
 from matchmaker.evidence import claims
-from matchmaker.matching import learn
-from matchmaker.pairing import learning
 from matchmaker.records import audit
 from matchmaker.web.dates import local_today
 from matchmaker.web.db import begin_writing
+
+if TYPE_CHECKING:
+    from matchmaker.pairing import learning
+
 from models import (
     Capability,
     Recommendation,
@@ -115,6 +117,8 @@ def fit(session: Session) -> matching.Matcher | None:
     scenarios, capabilities = _matchable(session, Scenario), _matchable(session, Capability)
     if not scenarios or not capabilities:
         return None
+    from matchmaker.pairing import learning  # NumPy: only when a matcher is built
+
     return matching.Matcher(learning.configured(session)).fit(scenarios, capabilities)
 
 
@@ -175,6 +179,9 @@ def relearn(session: Session) -> learning.Learnt:
 
     Raises ``learn.TooFewDecisions`` when there is nothing to match or to learn from yet.
     """
+    from matchmaker.matching import learn
+    from matchmaker.pairing import learning
+
     matcher = get_matcher(session)
     if matcher is None:
         raise learn.TooFewDecisions("there are no scenarios or no capabilities to match yet")
