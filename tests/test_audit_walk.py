@@ -570,6 +570,10 @@ WALK = [
          lambda s: Api("POST", f"/api/v1/pairings/{s.pairing.id}/docking",
                        {"stage": "contacted", "occurred_on": today()}, status=201),
          [Audit("docking.step", New(DockingEvent))]),
+    Walk("api.correct_docking_step", "buyer", a_published_pairing_with_a_step,
+         lambda s: Api("POST", f"/api/v1/pairings/{s.pairing.id}/docking/{s.step.id}/correction",
+                       {"stage": "contacted", "occurred_on": today()}, status=201),
+         [Audit("docking.correct", New(DockingEvent))]),
 ]
 
 NOT_STATE_CHANGES = {

@@ -301,7 +301,7 @@ def card_columns(model: Entry) -> list[Any]:
     )
     shown = ["id", "title", "summary", "field", "district", "tags", "status"]
     shown += ["budget_min_wan", "budget_max_wan", "deadline"] if model is Scenario else []
-    shown += ["qualifications"] if model is Capability else []
+    shown += ["qualifications", "organisation_id"] if model is Capability else []  # verified claims
     return [getattr(model, name) for name in shown] + [description.label("description")]
 
 
