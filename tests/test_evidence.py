@@ -138,8 +138,8 @@ def test_a_certificate_is_approved_reminded_once_and_stops_counting_when_it_expi
     assert "0 reminded, 0 expired" in run_reminders(app)
     reminders = [n for n in notes_of(session, user) if n.kind == "evidence.expiring"]
     assert len(reminders) == 1 and reminders[0].params["days"] == "20"
-    # The command speaks the platform's default language, Chinese, as `matchmaker remind` does.
-    assert len(mailbox.messages) == 2 and "到期（还有 20 天）" in mailbox.messages[1][1]["Subject"]
+    # The mail speaks the language the firm's user chose on the site (English here).
+    assert len(mailbox.messages) == 2 and "(in 20 days)" in mailbox.messages[1][1]["Subject"]
 
     # Time passes: the certificate's date is behind us.
     session.refresh(evidence)

@@ -236,16 +236,17 @@ def test_a_new_scenario_that_fits_a_full_firm_less_well_leaves_its_pairings_alon
     buyer = sign_in(app, member_of(session, OrgKind.demand, "重庆市永川区政务服务中心"))
     vague = {
         **OCR_SCENARIO,
-        "title": "证照材料识别",
-        "summary": "窗口证照识别",
-        "tags": "证照",
-        "description": "区县办事窗口希望引入证照识别，减少人工核对材料的时间。",
+        "title": "差旅报销票据审核",
+        "summary": "报销时识别发票和行程单，偶尔核对证照",
+        "tags": "票据识别",
+        "description": "财务部门希望自动识别增值税发票和行程单、审核报销材料，偶尔也要核对证照。",
         "send": "1",
     }
     assert post(buyer, "/scenarios/new", vague).status_code == 302
 
-    newcomer = session.exec(select(Scenario).where(Scenario.title == "证照材料识别")).one()
-    # The OCR firm would fit it, but less well than the hall it is recommended to already.
+    newcomer = session.exec(select(Scenario).where(Scenario.title == "差旅报销票据审核")).one()
+    # Its best fit is the invoice firm; the OCR firm would fit it, but less well than the hall
+    # it is recommended to already.
     with app.app_context():
         scored = app.extensions["matcher"].recommend_for(
             recommend.as_entry(newcomer, Scenario), side="scenario", k=30

@@ -480,6 +480,27 @@ ROUTES: dict[str, Route] = {
         "non-party 403 with the reason rather than pretending the pairing does not exist; "
         "officials are no party (the body is checked first, as on every API write)",
     ),
+    "api.correct_docking_step": Route(
+        "api token",
+        own=lambda actor, world: {"pairing_id": world.pairings["a"], "step_id": world.steps["a"]},
+        other=lambda actor, world: {"pairing_id": world.pairings["b"], "step_id": world.steps["a"]},
+        body={"stage": "contacted", "occurred_on": date.today().isoformat(), "note": "更正"},
+        exception=lambda actor, relation, method, variant: (
+            _only(403)
+            if variant == "valid"
+            and (actor.staff or relation == "other" or actor.side == OrgKind.supply)
+            else None
+        ),
+        why="as for recording a step, a non-party is told why (403); of the two parties only the "
+        "organisation that recorded the step (the demand side's here) corrects it",
+    ),
+    "api.docking_timeline": Route(
+        "api token",
+        own=lambda actor, world: {"pairing_id": world.pairings["a"]},
+        other=lambda actor, world: {"pairing_id": world.pairings["b"]},
+        exception=lambda actor, relation, method, variant: _only(200) if actor.staff else None,
+        why="officials follow every pairing's docking",
+    ),
     "api.list_saved_searches": Route("api token"),
     "api.create_saved_search": Route(
         "api token", body={"name": "我的搜索", "kind": "scenarios", "q": "OCR"}
