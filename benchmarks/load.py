@@ -124,9 +124,9 @@ def cpu_model() -> str:
     return "unknown"
 
 
-def prepare_database(folder: Path, env: dict[str, str], recommendations: int) -> None:
-    """The seed lists, loaded and matched, as `make run` would serve them; then synthetic
-    pairings awaiting review up to `recommendations` rows."""
+def prepare_database(folder: Path, env: dict[str, str], recommendations: int = 0) -> None:
+    """The seed lists, loaded and matched, as `make run` would serve them; then, on the
+    SQLite file load.db, synthetic pairings awaiting review up to `recommendations` rows."""
     for command in (["init-db"], ["seed"], ["match"]):
         started = time.monotonic()
         subprocess.run(
@@ -137,6 +137,8 @@ def prepare_database(folder: Path, env: dict[str, str], recommendations: int) ->
             stdout=subprocess.DEVNULL,
         )
         print(f"  matchmaker {command[0]}: {time.monotonic() - started:.0f}s", flush=True)
+    if not recommendations:
+        return
     started = time.monotonic()
     with sqlite3.connect(folder / "load.db") as db:
         before = db.execute("SELECT count(*) FROM recommendation").fetchone()[0]
