@@ -8,6 +8,7 @@ from pathlib import Path
 from evidence_files import pdf
 from evidence_files import upload as upload_as_browser
 from posting_data import member_of, official, sign_in
+from sqlalchemy import event
 from sqlmodel import select
 from test_inbox import smtp_server  # noqa: F401  (the fixture: a real SMTP server)
 
@@ -23,7 +24,7 @@ from models import (
     OrgKind,
 )
 from pairings import make_capability
-from support import post
+from support import make_org, post
 
 FIRM = "重庆星河软件有限公司"
 CERTIFICATE = "高新技术企业证书.pdf"
@@ -284,3 +285,25 @@ def test_a_withdrawn_capability_no_longer_names_its_claims(app, session):
     session.commit()
     assert upload(sign_in(app, user), "高新技术企业", pdf()).status_code == 400
     assert session.exec(select(Evidence)).all() == []
+
+
+def test_a_list_of_many_firms_capabilities_reads_their_verified_claims_at_once(app, session):
+    """The cards' verified marks cost one query for the page, however many firms it shows."""
+
+    def statements_for_the_list() -> int:
+        seen: list[str] = []
+        engine = app.extensions["engine"]
+        record = lambda *args: seen.append(args[2])  # noqa: E731
+        event.listen(engine, "before_cursor_execute", record)
+        try:
+            assert app.test_client().get("/capabilities/").status_code == 200
+        finally:
+            event.remove(engine, "before_cursor_execute", record)
+        return sum("evidence" in statement for statement in seen)
+
+    for n in range(2):
+        make_capability(session, make_org(session, name=f"重庆第{n}软件有限公司"), title=f"能力{n}")
+    two_firms = statements_for_the_list()
+    for n in range(2, 12):
+        make_capability(session, make_org(session, name=f"重庆第{n}软件有限公司"), title=f"能力{n}")
+    assert statements_for_the_list() == two_firms == 1

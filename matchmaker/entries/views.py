@@ -21,6 +21,7 @@ from matchmaker.entries.indexing import search_words
 from matchmaker.entries.posting import CAPABILITY, SCENARIO, Kind
 from matchmaker.entries.reference import DISTRICTS, FIELDS, QUALIFICATIONS
 from matchmaker.evidence import claims
+from matchmaker.evidence.views import read_verified_claims
 from matchmaker.pairing import pairings
 from matchmaker.web import htmx
 from matchmaker.web.access import (
@@ -130,6 +131,8 @@ def list_page(
         today=local_today(),
         page_size=current_app.config["PAGE_SIZE"],
     )
+    if model is Capability:
+        read_verified_claims(c.organisation_id for c in page.items)
     return htmx.render(
         "browse/list.html",
         "browse/_results.html",
