@@ -44,7 +44,7 @@ from sqlmodel import Session
 
 ROOT = Path(__file__).resolve().parent.parent
 MATCHMAKER = Path(sys.executable).with_name("matchmaker")
-CSRF = re.compile(r'"X-CSRFToken": "([^"]+)"')
+CSRF = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')  # the sign-in form's token
 SIZES = {"postgresql": (100_000, 1_000_000, 20_000), "sqlite": (20_000, 200_000, 4_000)}
 EXTRA_BATCHES = 9  # published batches besides the seed's three
 SENTENCE = re.compile(r"[^。！？]+[。！？]?")
