@@ -1,5 +1,7 @@
 """A visitor browses the published lists: live search, filters, sorting, pages, detail pages."""
 
+import re
+
 import pytest
 
 from matchmaker.entries.indexing import index_entry
@@ -172,3 +174,29 @@ def test_the_budget_filter_keeps_scenarios_whose_budget_reaches_into_the_range(c
     assert "政务大厅" in cheap and "礦山" not in cheap
     dear = client.get("/scenarios/?budget_min=500&budget_max=x", headers=HTMX).get_data(True)
     assert "礦山" in dear and "政务大厅" not in dear
+
+
+def test_a_search_finds_other_names_of_the_same_thing_but_not_related_topics(
+    client, session, lists
+):
+    owner = lists[0].organisation_id
+    for title, description in [
+        ("光学字符识别服务", "对扫描件进行光学字符识别，输出可编辑文本。"),
+        ("票据识别与报销", "报销单据的票据识别，自动核对金额和抬头。"),
+    ]:
+        row = Scenario(
+            title=title,
+            field="智慧政务",
+            district="渝北区",
+            description=description,
+            status=ScenarioStatus.published,
+            organisation_id=owner,
+        )
+        index_entry(row)
+        session.add(row)
+    session.commit()
+    # OCR and 光学字符识别 name one thing; 票据识别 is a related, narrower job.
+    page = client.get("/scenarios/?q=OCR", headers=HTMX).get_data(as_text=True)
+    found = re.sub(r"<[^>]+>", "", page)  # the words found are marked
+    assert "光学字符识别服务" in found and "政务大厅" in found
+    assert "票据识别与报销" not in found

@@ -3,7 +3,7 @@
 import re
 from functools import cache
 
-from matchmaker.matching.text import analyze, concept_forms, normalize
+from matchmaker.matching.text import analyze, concept_groups, normalize
 from models import Capability, Scenario
 
 
@@ -80,24 +80,26 @@ def index_entry(entry: Scenario | Capability) -> None:
 
 
 @cache
-def _concept_groups() -> dict[str, tuple[str, ...]]:
-    """Each concept group's id → every normalised name of it."""
-    groups: dict[str, list[str]] = {}
-    for form, (_display, ids) in concept_forms().items():
-        for group in ids:
-            groups.setdefault(group, []).append(form)
-    return {group: tuple(forms) for group, forms in groups.items()}
+def _equivalents() -> dict[str, tuple[str, ...]]:
+    """Each normalised concept form → the normalised forms that name the same thing (one
+    ` = ` set of matching/data/concepts.txt; related topics, ` ~ `, are not searched for)."""
+    names: dict[str, dict[str, None]] = {}
+    for group in concept_groups():
+        for equivalents in group:
+            forms = dict.fromkeys(normalize(form) for form in equivalents)
+            for form in forms:
+                names.setdefault(form, {}).update(forms)
+    return {form: tuple(others) for form, others in names.items()}
 
 
 def search_words(query: str) -> list[tuple[str, ...]]:
-    """Per word of a query, normalised: the word, then the other names of its concept.
+    """Per word of a query, normalised: the word, then the other names of the same thing.
 
-    光学字符识别 and OCR name one thing (matching/data/concepts.txt), so either finds both.
+    光学字符识别 and OCR name one thing (matching/data/concepts.txt), so either finds both;
+    路灯 does not find 井盖, a related topic the matcher weighs but a searcher did not ask for.
     """
     words = []
     for word in dict.fromkeys(normalize_for_search(query).split()):
-        names = [word]
-        for group in concept_forms().get(word, ("", ()))[1]:
-            names += [name for name in _concept_groups()[group] if name not in names]
-        words.append(tuple(names))
+        others = [name for name in _equivalents().get(word, ()) if name != word]
+        words.append((word, *others))
     return words
