@@ -36,6 +36,7 @@ from matchmaker.api.spec import TOKEN, viewer
 from matchmaker.docking import followup
 from matchmaker.entries import listing
 from matchmaker.evidence import claims
+from matchmaker.matching.reasons import telling
 from matchmaker.pairing import pairings
 from matchmaker.web.access import STAFF
 from matchmaker.web.dates import local_today
@@ -295,7 +296,13 @@ def entry_ref(entry: Entry, org: Organisation) -> EntryRef:
 def explanation(rec: Recommendation) -> Explanation:
     """The stored explanation of a pairing ([term, weight] and [code, value] pairs)."""
     return Explanation(
-        terms=[Term(term=str(t[0]), weight=float(t[1])) for t in rec.terms if len(t) >= 2],
+        # As the pages: pairings stored by an earlier matcher may hold words that tell a
+        # reader nothing (single characters, words every entry uses).
+        terms=[
+            Term(term=str(t[0]), weight=float(t[1]))
+            for t in rec.terms
+            if len(t) >= 2 and telling(str(t[0]))
+        ],
         matched_tags=[str(tag) for tag in rec.matched_tags],
         reasons=[Reason(code=str(r[0]), value=str(r[1])) for r in rec.reasons if len(r) >= 2],
         parts={name: float(value) for name, value in rec.parts.items()},

@@ -109,15 +109,17 @@ def make_recommendation(
     session: Session, scenario: Scenario, capability: Capability, **values: Any
 ) -> Recommendation:
     """A pairing the matcher recommended, with an explanation, awaiting an official."""
+    explained = {
+        "terms": [["ocr", 0.4], ["预审", 0.2]],
+        "matched_tags": ["OCR"],
+        "reasons": [["same_field", scenario.field]],
+    }
     rec = Recommendation(
         scenario_id=scenario.id,
         capability_id=capability.id,
         score=0.72,
         parts={"text": 0.5, "field": 0.05},
-        terms=[["ocr", 0.4], ["预审", 0.2]],
-        matched_tags=["OCR"],
-        reasons=[["same_field", scenario.field]],
-        **values,
+        **(explained | values),
     )
     session.add(rec)
     session.commit()
