@@ -59,8 +59,10 @@ def rematch(
         # futures are releasing ("lost dependencies" when both sides are re-matched in turn).
         fitted = client.scatter(matcher.without_index(), broadcast=True, hash=False)
         other_latent = client.scatter(other.latent, broadcast=True, hash=False)
-        block_data = client.scatter([query.take(rows) for rows in blocks], hash=False)
-        shard_data = client.scatter([other.take(rows) for rows in shards], hash=False)
+        # One piece at a time: a list of them would hold a second copy of both indexes in
+        # this process (at 100k x 1M the client then outgrew a 24 GB host).
+        block_data = [client.scatter(query.take(rows), hash=False) for rows in blocks]
+        shard_data = [client.scatter(other.take(rows), hash=False) for rows in shards]
         searched = [client.submit(_transposed, shard) for shard in shard_data]
         scored = [
             client.submit(
