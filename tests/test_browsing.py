@@ -176,13 +176,15 @@ def test_the_budget_filter_keeps_scenarios_whose_budget_reaches_into_the_range(c
     assert "礦山" in dear and "政务大厅" not in dear
 
 
-def test_a_search_finds_other_names_of_the_same_thing_but_not_related_topics(
+def test_a_search_finds_other_names_and_narrower_jobs_but_not_neighbouring_topics(
     client, session, lists
 ):
     owner = lists[0].organisation_id
     for title, description in [
         ("光学字符识别服务", "对扫描件进行光学字符识别，输出可编辑文本。"),
         ("票据识别与报销", "报销单据的票据识别，自动核对金额和抬头。"),
+        ("城区路灯改造", "老旧路灯更换为可远程调光的节能灯具。"),
+        ("井盖位移监测", "在井盖下加装传感器，位移或丢失即时报警。"),
     ]:
         row = Scenario(
             title=title,
@@ -195,8 +197,15 @@ def test_a_search_finds_other_names_of_the_same_thing_but_not_related_topics(
         index_entry(row)
         session.add(row)
     session.commit()
-    # OCR and 光学字符识别 name one thing; 票据识别 is a related, narrower job.
-    page = client.get("/scenarios/?q=OCR", headers=HTMX).get_data(as_text=True)
-    found = re.sub(r"<[^>]+>", "", page)  # the words found are marked
-    assert "光学字符识别服务" in found and "政务大厅" in found
-    assert "票据识别与报销" not in found
+
+    def found(q: str) -> str:
+        page = client.get(f"/scenarios/?q={q}", headers=HTMX).get_data(as_text=True)
+        return re.sub(r"<[^>]+>", "", page)  # the words found are marked
+
+    # OCR and 光学字符识别 name one thing; 票据识别 is a narrower job of OCR.
+    ocr = found("OCR")
+    assert "光学字符识别服务" in ocr and "票据识别与报销" in ocr and "政务大厅" in ocr
+    assert "光学字符识别服务" not in found("票据识别")
+    # 路灯 and 井盖 are neighbours under 市政: a search for one does not bring the other.
+    lamps = found("路灯")
+    assert "城区路灯改造" in lamps and "井盖位移监测" not in lamps

@@ -80,26 +80,32 @@ def index_entry(entry: Scenario | Capability) -> None:
 
 
 @cache
-def _equivalents() -> dict[str, tuple[str, ...]]:
-    """Each normalised concept form → the normalised forms that name the same thing (one
-    ` = ` set of matching/data/concepts.txt; related topics, ` ~ `, are not searched for)."""
+def _also_searched() -> dict[str, tuple[str, ...]]:
+    """Each normalised concept form → the normalised forms a search for it also finds.
+
+    A line of matching/data/concepts.txt starts with its broad topic (OCR = 文字识别) and goes
+    on with related ones (~ 票据识别 ~ 证照识别): a form of the broad topic finds the whole
+    line, any other form only its equivalents (路灯 does not find 井盖, its neighbour).
+    """
     names: dict[str, dict[str, None]] = {}
     for group in concept_groups():
-        for equivalents in group:
+        line = dict.fromkeys(normalize(form) for forms in group for form in forms)
+        for number, equivalents in enumerate(group):
             forms = dict.fromkeys(normalize(form) for form in equivalents)
             for form in forms:
-                names.setdefault(form, {}).update(forms)
-    return {form: tuple(others) for form, others in names.items()}
+                names.setdefault(form, {}).update(line if number == 0 else forms)
+    return {form: tuple(found) for form, found in names.items()}
 
 
 def search_words(query: str) -> list[tuple[str, ...]]:
-    """Per word of a query, normalised: the word, then the other names of the same thing.
+    """Per word of a query, normalised: the word, then the other names it also finds.
 
-    光学字符识别 and OCR name one thing (matching/data/concepts.txt), so either finds both;
-    路灯 does not find 井盖, a related topic the matcher weighs but a searcher did not ask for.
+    光学字符识别 and OCR name one thing (matching/data/concepts.txt), so either finds both, and
+    OCR also finds its narrower jobs (票据识别); 路灯 does not find 井盖, a neighbouring topic
+    the matcher weighs but a searcher did not ask for.
     """
     words = []
     for word in dict.fromkeys(normalize_for_search(query).split()):
-        others = [name for name in _equivalents().get(word, ()) if name != word]
+        others = [name for name in _also_searched().get(word, ()) if name != word]
         words.append((word, *others))
     return words
