@@ -112,8 +112,11 @@ def bars(
         # The axis starts below the smallest stage, or that stage's bar has no height at all.
         shown = [value for _, values in series for value in values if value]
         if shown:
-            config["range"] = (min(shown) / 2, max(shown))
-            config["zero"] = min(shown) / 2
+            low, high = min(shown) / 2, max(shown)
+            config["range"] = (low, high)
+            config["zero"] = low
+            # Powers of ten only: pygal labels all nine ticks of a decade, which run together.
+            config["y_labels"] = [10**n for n in range(7) if low <= 10**n <= high]
     import pygal
 
     if horizontal:

@@ -75,7 +75,12 @@ class EntryForm(Form):
         validators=[Optional(), Length(max=200)],
     )
     description = TextAreaField(_l("Description"), validators=[DataRequired(), Length(20, 4000)])
-    field = SelectField(_l("Field"), choices=reference_choices(FIELDS))
+    # No field chosen in advance: a preselected one is easily submitted by mistake.
+    field = SelectField(
+        _l("Field"),
+        choices=[SelectChoice("", _l("Choose a field"))] + reference_choices(FIELDS),
+        validators=[DataRequired()],
+    )
     district = SelectField(
         _l("District"),
         choices=[SelectChoice("", _l("Citywide"))] + reference_choices(DISTRICTS),

@@ -185,7 +185,9 @@ def _attach(form: EntryForm, error: pydantic.ValidationError) -> None:
 
 
 def _render_form(kind: Kind, form: EntryForm, entry: Any = None, status: int = 200, **extra: Any):
-    hints = posting.thin_hints(kind, form.data) if request.method == "POST" or entry else []
+    asked = request.method == "POST" or entry is not None
+    # Advice on a thin description waits until the form has nothing wrong with it.
+    hints = posting.thin_hints(kind, form.data) if asked and not form.errors else []
     return (
         render_template(
             "posting/form.html", kind=kind, form=form, entry=entry, hints=hints, **extra
