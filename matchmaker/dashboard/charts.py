@@ -105,6 +105,10 @@ def bars(
 ) -> Markup:
     """A bar chart, one bar group per label, one bar colour per series; optionally on a
     logarithmic scale, where 10 still shows beside 8,295 (a zero has no bar there)."""
+    if not any(value for _, values in series for value in values):
+        # "No data yet" (pygal says it only for a chart without labels or series), not an
+        # axis of fractions of a pairing.
+        labels, series = [], []
     config = _config(title, labels, series)
     if logarithmic:
         config["logarithmic"] = True
