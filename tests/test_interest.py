@@ -61,6 +61,9 @@ def test_a_firm_expresses_interest_and_the_scenario_page_shows_who_is_in_the_run
     assert "Specialised and innovative SME (&#39;Zhuanjingtexin&#39;) × 1" in page
     assert "High-tech enterprise × 1" in page
     assert "重庆星图智能科技有限公司" not in page  # but not who they are
+    # A visitor is told how a firm takes part, and brought back here after signing in.
+    assert "A firm that can solve this signs in to express interest." in page
+    assert f'href="/auth/login?next=/scenarios/{scenario.id}"' in page
 
     again = express(firm, scenario, capability)
     assert again.status_code == 409 and "already expressed interest" in again.get_data(as_text=True)

@@ -276,8 +276,12 @@ def _scenario_panel() -> dict[str, object]:
                     Interest.status == InterestStatus.pending,
                 )
             ).one()
+        still_open = scenario.status == ScenarioStatus.published and not deadlines.passed(
+            scenario.deadline, local_today()
+        )
         return {
             "summary": summary(session, scenario.id),
+            "open": still_open,
             "own": own,
             "is_owner": is_owner,
             "pending": pending,
@@ -286,8 +290,7 @@ def _scenario_panel() -> dict[str, object]:
                 and org.kind == OrgKind.supply
                 and org.verified
                 and own is None
-                and scenario.status == ScenarioStatus.published
-                and not deadlines.passed(scenario.deadline, local_today())
+                and still_open
             ),
         }
 
