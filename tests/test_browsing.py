@@ -209,3 +209,11 @@ def test_a_search_finds_other_names_and_narrower_jobs_but_not_neighbouring_topic
     # 路灯 and 井盖 are neighbours under 市政: a search for one does not bring the other.
     lamps = found("路灯")
     assert "城区路灯改造" in lamps and "井盖位移监测" not in lamps
+
+
+def test_a_search_that_finds_nothing_offers_the_other_list(client, lists):
+    page = client.get("/scenarios/?q=手写体&lang=en", headers=HTMX).get_data(as_text=True)
+    assert "Nothing matches." in page
+    assert "Search the capabilities for “手写体”" in page
+    found = client.get("/capabilities/?q=手写体", headers=HTMX).get_data(as_text=True)
+    assert "文字识别平台" in found
