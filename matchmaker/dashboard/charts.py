@@ -2,6 +2,7 @@
 scripts, and every chart's numbers are also shown in a table beside it.
 """
 
+import unicodedata
 from collections.abc import Sequence
 from functools import cache
 from typing import TYPE_CHECKING, Any
@@ -35,17 +36,18 @@ STYLE = dict(
             "no_data_",
         )
     },
-    title_font_size=18,
-    label_font_size=13,
-    major_label_font_size=13,
-    legend_font_size=14,
-    value_font_size=13,
+    title_font_size=20,
+    label_font_size=16,
+    major_label_font_size=16,
+    legend_font_size=16,
+    value_font_size=15,
     opacity="1",
     opacity_hover="1",
     transition="0s",
 )
 
 Series = Sequence[tuple[str, Sequence[float | int]]]
+MARGIN = 20  # pygal's own margin around the plot, px
 
 
 @cache
@@ -54,6 +56,13 @@ def _style() -> "Style":
     from pygal.style import Style
 
     return Style(**STYLE)
+
+
+def _room_for(labels: Sequence[str]) -> int:
+    """Pixels pygal leaves out for the widest label: it reckons every character 0.6 of the
+    font size wide, and a Chinese one is a whole (西部科学城重庆高新区 was cut short)."""
+    wide = (sum(unicodedata.east_asian_width(ch) in "WF" for ch in str(label)) for label in labels)
+    return round(max(wide, default=0) * 0.4 * STYLE["label_font_size"])
 
 
 def _config(title: str, labels: Sequence[str], series: Series) -> dict[str, Any]:
@@ -110,6 +119,8 @@ def bars(
         # axis of fractions of a pairing.
         labels, series = [], []
     config = _config(title, labels, series)
+    if not series:
+        config.update(show_x_labels=False, show_y_labels=False, show_y_guides=False)
     if logarithmic:
         config["logarithmic"] = True
         series = [(name, [value or None for value in values]) for name, values in series]
@@ -125,12 +136,13 @@ def bars(
 
     if horizontal:
         # pygal stacks horizontal bars bottom-up; reversed, they read top-down like the table.
+        config["margin_left"] = MARGIN + _room_for(labels)
         chart = pygal.HorizontalBar(**config)
         chart.x_labels = list(reversed(labels))
         for name, values in series:
             chart.add(name, list(reversed(values)))
         return render(chart)
-    chart = pygal.Bar(**config)
+    chart = pygal.Bar(**config, margin_right=MARGIN + _room_for(labels))
     chart.x_labels = list(labels)
     if len(labels) > 6:
         chart.x_label_rotation = 30
@@ -143,7 +155,7 @@ def lines(title: str, labels: Sequence[str], series: Series) -> Markup:
     """A line chart over ordered labels (e.g. batches), one line per series."""
     import pygal
 
-    chart = pygal.Line(**_config(title, labels, series))
+    chart = pygal.Line(**_config(title, labels, series), margin_right=MARGIN + _room_for(labels))
     chart.x_labels = list(labels)
     if len(labels) > 6:
         chart.x_label_rotation = 30
