@@ -245,6 +245,18 @@ def test_a_signed_in_firm_finds_its_best_recommendations_on_the_home_page(app, s
     assert ocr_scenario.title in mine
     assert f"for your “{ocr_capability.title}”" in mine
 
+    # The firm's second, weaker capability for the same scenario does not list it twice.
+    kiosk = published(session, Capability, lists.firms[0], **KIOSK_CAPABILITY)
+    weaker = {"parts": {}, "terms": [], "matched_tags": [], "reasons": []}
+    session.add(
+        Recommendation(scenario_id=ocr_scenario.id, capability_id=kiosk.id, score=0.06, **weaker)
+    )
+    session.commit()
+    again = firm.get("/").get_data(as_text=True)
+    again = again.split("Recommended for your organisation")[1].split("Newest scenarios")[0]
+    assert again.count(ocr_scenario.title) == mine.count(ocr_scenario.title)
+    assert f"for your “{KIOSK_CAPABILITY['title']}”" not in again
+
     # Once officials turn the pairing down, it is no longer offered as a recommendation.
     rejected = session.exec(
         select(Recommendation).where(
@@ -256,7 +268,12 @@ def test_a_signed_in_firm_finds_its_best_recommendations_on_the_home_page(app, s
     session.add(rejected)
     session.commit()
     mine = firm.get("/").get_data(as_text=True).split("Newest scenarios")[0]
-    assert ocr_scenario.title not in mine
+    [card] = [
+        card for card in mine.split('<li class="card pairing">') if ocr_scenario.title in card
+    ]
+    # The scenario stays, through the firm's other capability.
+    assert f"for your “{KIOSK_CAPABILITY['title']}”" in card
+    assert f"for your “{ocr_capability.title}”" not in card
 
     visitor = app.test_client().get("/?lang=en").get_data(as_text=True)
     assert "Recommended for your organisation" not in visitor

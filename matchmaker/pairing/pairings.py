@@ -131,7 +131,7 @@ def for_organisation(
 ) -> list[Pairing]:
     """The best pairings of an organisation's published entries with published counterparts,
     on either side, best first (none officials rejected, none past the scenario's deadline
-    while still awaiting a decision)."""
+    while still awaiting a decision); each counterpart once, with its best pairing."""
     both_public = and_(Scenario.status == "published", Capability.status == "published")
     stmt = _select().where(
         both_public,
@@ -142,7 +142,15 @@ def for_organisation(
             Capability.organisation_id == organisation_id,
         ),
     )
-    return [Pairing(*row) for row in session.exec(_best_first(stmt).options(*_SHOWN).limit(limit))]
+    # A counterpart paired with several of the organisation's entries comes once: read enough
+    # rows for `limit` different ones in all but unusual cases.
+    rows = session.exec(_best_first(stmt).options(*_SHOWN).limit(limit * 4))
+    best: dict[tuple[str, int], Pairing] = {}
+    for pairing in map(Pairing._make, rows):
+        ours = pairing.scenario.organisation_id == organisation_id
+        other = ("capability", pairing.capability.id) if ours else ("scenario", pairing.scenario.id)
+        best.setdefault(other, pairing)
+    return list(best.values())[:limit]
 
 
 def in_batch(session: Session, batch_id: int, *, statuses: Iterable[str]) -> list[Pairing]:
