@@ -21,7 +21,7 @@ from matchmaker.entries.indexing import search_words
 from matchmaker.entries.posting import CAPABILITY, SCENARIO, Kind
 from matchmaker.entries.reference import DISTRICTS, FIELDS, QUALIFICATIONS
 from matchmaker.evidence import claims
-from matchmaker.evidence.views import read_verified_claims
+from matchmaker.evidence.cards import read_verified_claims
 from matchmaker.pairing import pairings
 from matchmaker.web import htmx
 from matchmaker.web.access import (

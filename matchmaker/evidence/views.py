@@ -3,7 +3,6 @@
 Files are served only here, to their organisation and to officials, never from static/.
 """
 
-from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
@@ -13,7 +12,6 @@ from flask import (
     abort,
     current_app,
     flash,
-    g,
     redirect,
     render_template,
     request,
@@ -24,7 +22,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from werkzeug.exceptions import RequestEntityTooLarge
 
-from matchmaker.evidence import claims, files, operations, queue
+from matchmaker.evidence import cards, claims, files, operations, queue
 from matchmaker.evidence.forms import ApproveForm, RejectForm, UploadForm
 from matchmaker.evidence.operations import EvidenceRefused
 from matchmaker.extensions import csrf
@@ -33,7 +31,7 @@ from matchmaker.web.access import signed_in as signed_in_only
 from matchmaker.web.dates import local_today
 from matchmaker.web.db import get_session
 from matchmaker.web.security import parse_int
-from models import Capability, ClaimKind, Evidence, EvidenceStatus, OrgKind
+from models import ClaimKind, Evidence, EvidenceStatus, OrgKind
 
 bp = Blueprint("evidence", __name__, url_prefix="/evidence")
 # Firms prepare their evidence while they wait for verification, as they prepare drafts.
@@ -44,24 +42,7 @@ FORM_ALLOWANCE = 64 * 1024
 FILE_CSP = "default-src 'none'; img-src 'self'; style-src 'unsafe-inline'; frame-ancestors 'self'"
 
 
-@bp.app_template_global()
-def verified_claims(capability: Capability) -> claims.Verified:
-    """The claims of the capability's firm that are verified and in force (for list cards),
-    read once per firm and request."""
-    org_id = capability.organisation_id
-    held: dict[int, claims.Verified] = g.setdefault("verified_claims", {})
-    if org_id not in held:
-        read_verified_claims([org_id])
-    return held[org_id]
-
-
-def read_verified_claims(org_ids: Iterable[int]) -> None:
-    """Read the verified claims of all these firms in one query, for `verified_claims`: a
-    list page asks for its cards' firms at once instead of one query per card."""
-    held: dict[int, claims.Verified] = g.setdefault("verified_claims", {})
-    wanted = set(org_ids) - held.keys()
-    found = claims.verified(get_session(), wanted, today=local_today())
-    held.update({org_id: found.get(org_id, claims.NOTHING_VERIFIED) for org_id in wanted})
+bp.add_app_template_global(cards.verified_claims)
 
 
 def _directory() -> Path:
