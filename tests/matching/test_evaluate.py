@@ -12,8 +12,9 @@ from matchmaker.commands.evaluation import cli, register
 from matchmaker.matching import DEFAULT_CAP, Entry, MatcherConfig, evaluate
 
 SEED_EVAL = Path(__file__).resolve().parents[2] / "seed" / "eval"
-# The independent list beside the repository (see its README); skipped where it is absent.
-DEV_C = Path(__file__).resolve().parents[3] / "shared" / "eval" / "dev-c"
+# The independent list: the repository's copy of ../shared/eval/dev-c (see seed/README.md),
+# so that a clean clone measures it too.
+DEV_C = Path(__file__).resolve().parents[2] / "seed" / "dev-c"
 
 
 @pytest.fixture
