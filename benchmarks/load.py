@@ -124,6 +124,18 @@ def cpu_model() -> str:
     return "unknown"
 
 
+def server_env(folder: Path) -> dict[str, str]:
+    """The environment the benchmark's app runs in: its SQLite file and matcher in `folder`."""
+    return {
+        **os.environ,
+        "DATABASE_URL": f"sqlite:///{folder / 'load.db'}",
+        "SECRET_KEY": "load-test",
+        "MATCHER_PATH": str(folder / "matcher.pkl"),
+        "REDIS_URL": "",
+        "MATCHMAKER_ENV": "development",
+    }
+
+
 def prepare_database(folder: Path, env: dict[str, str], recommendations: int = 0) -> None:
     """The seed lists, loaded and matched, as `make run` would serve them; then, on the
     SQLite file load.db, synthetic pairings awaiting review up to `recommendations` rows."""
@@ -387,14 +399,7 @@ def main() -> None:
         script.write_text(WRK_REPORT)
         wrk = [ensure_wrk(), f"-t{args.threads}", f"-c{args.connections}", "--timeout", "30s"]
         wrk += ["-s", str(script), f"-d{args.seconds}s"]
-        env = {
-            **os.environ,
-            "DATABASE_URL": f"sqlite:///{folder / 'load.db'}",
-            "SECRET_KEY": "load-test",
-            "MATCHER_PATH": str(folder / "matcher.pkl"),
-            "REDIS_URL": "",
-            "MATCHMAKER_ENV": "development",
-        }
+        env = server_env(folder)
         print("Preparing the seed database:", flush=True)
         # Written once init-db, seed, match and the synthetic pairings are done.
         prepared = folder / f"load.db.prepared-{args.recommendations}"

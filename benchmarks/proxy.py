@@ -113,15 +113,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory(prefix="mm-proxy-") as temp:
         folder = args.keep or Path(temp)
         folder.mkdir(parents=True, exist_ok=True)
-        env = {
-            **os.environ,
-            "DATABASE_URL": f"sqlite:///{folder / 'load.db'}",
-            "SECRET_KEY": "load-test",
-            "MATCHER_PATH": str(folder / "matcher.pkl"),
-            "REDIS_URL": "",
-            "MATCHMAKER_ENV": "development",
-            "TRUSTED_PROXIES": "1",
-        }
+        env = {**load.server_env(folder), "TRUSTED_PROXIES": "1"}
         if not any(folder.glob("load.db.prepared-*")):
             (folder / "load.db").unlink(missing_ok=True)
             load.prepare_database(folder, env, 100_000)

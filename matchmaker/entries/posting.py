@@ -70,17 +70,15 @@ def thin_hints(kind: Kind, values: Mapping[str, Any]) -> list[str]:
         return str(values.get(name) or "").strip()
 
     hints = []
-    if len(text("description")) < THIN_DESCRIPTION and kind is SCENARIO:
+    if len(text("description")) < THIN_DESCRIPTION:
         hints.append(
             _(
                 "The description is short (under %(count)d characters). Say what is needed, "
                 "where and at what scale: firms and the matcher find a fuller need more easily.",
                 count=THIN_DESCRIPTION,
             )
-        )
-    elif len(text("description")) < THIN_DESCRIPTION:
-        hints.append(
-            _(
+            if kind is SCENARIO
+            else _(
                 "The description is short (under %(count)d characters). Say what you deliver, "
                 "for whom and with what results: buyers and the matcher find a fuller offer "
                 "more easily.",
