@@ -25,13 +25,12 @@ def split_rows(values: list[T], rows: np.ndarray, n_rows: int) -> list[list[T]]:
 
 def _by_row_heaviest_first(matrix: sp.csr_matrix) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """(row of each stored value; positions sorted by row, then value descending; each sorted
-    position's rank in its row). Values must not be negative.
+    position's rank in its row).
     """
     rows = np.repeat(np.arange(matrix.shape[0]), np.diff(matrix.indptr))
-    # One stable float sort instead of a lexsort on three keys: each row's values are mapped
-    # into (row - 0.5, row], heavier nearer the bottom, ties kept in column order.
-    scale = 2 * float(matrix.data.max(initial=0)) or 1.0
-    order = np.argsort(rows - matrix.data / scale, kind="stable")
+    # Exact keys: a single float key (row minus scaled value) lost near-equal values to the
+    # row number's rounding, so a shard and the whole list kept different entries of a row.
+    order = np.lexsort((-matrix.data, rows))
     return rows, order, np.arange(len(order)) - matrix.indptr[rows[order]]
 
 

@@ -42,17 +42,7 @@ def as_rows(recommendations: list) -> list[tuple]:  # type: ignore[type-arg]
     return [(r.scenario_id, r.capability_id, r.terms, r.tags, r.reasons) for r in recommendations]
 
 
-# Known defect, found at the merge of the learnt blend (issue 11) with the bulk store (issue
-# 12): on the scenario side a near tie under the cap (two capabilities' scores equal to 1e-9)
-# is broken differently by the cluster than by one process, and listed terms' weights differ
-# at 1e-9; the pairs then differ from the 13th on. Not strict: whether the tie falls the same
-# way depends on float summation order. Issue 16 stays open on it.
-SCENARIO_TIE = pytest.mark.xfail(
-    reason="near-tied scores under the cap are ordered differently on the cluster", strict=False
-)
-
-
-@pytest.mark.parametrize("side", [pytest.param("scenario", marks=SCENARIO_TIE), "capability"])
+@pytest.mark.parametrize("side", ["scenario", "capability"])
 def test_a_rematch_on_a_cluster_recommends_what_one_machine_does(
     fitted: Matcher, client: Client, side: str
 ) -> None:
