@@ -47,20 +47,25 @@ def _peak_rss_mib() -> float:
 
 
 class MemoryWatch(threading.Thread):
-    """Each worker's largest resident memory, from the scheduler's heartbeat metrics.
+    """Each worker's largest resident memory and largest spill to disk, from the scheduler's
+    heartbeat metrics.
 
     (The workers' own ru_maxrss is no use here: a forked worker starts with the client's.)
     """
 
     def __init__(self, client: Client):
         super().__init__(daemon=True)
-        self.client, self.peaks, self.done = client, defaultdict(float), threading.Event()
+        self.client, self.done = client, threading.Event()
+        self.peaks: defaultdict[str, float] = defaultdict(float)
+        self.spilled: defaultdict[str, float] = defaultdict(float)
 
     def run(self) -> None:
         while not self.done.wait(0.5):
             for address, worker in self.client.scheduler_info()["workers"].items():
-                memory = worker["metrics"]["memory"] / 2**20
-                self.peaks[address] = max(self.peaks[address], memory)
+                metrics = worker["metrics"]
+                self.peaks[address] = max(self.peaks[address], metrics["memory"] / 2**20)
+                on_disk = metrics.get("spilled_bytes", {}).get("disk", 0) / 2**20
+                self.spilled[address] = max(self.spilled[address], on_disk)
 
 
 def _stage_seconds(stream: list[dict[str, Any]]) -> dict[str, float]:
@@ -120,6 +125,7 @@ def run_on_cluster(
         watch.done.set()
         watch.join()
         figures["worker_peak_mib"] = sorted(watch.peaks.values())
+        figures["worker_spilled_mib"] = sorted(watch.spilled.values())
     return figures
 
 
@@ -179,6 +185,8 @@ def main() -> None:
         print(
             f"  worker peak RSS (MiB): {', '.join(f'{m:,.0f}' for m in figures['worker_peak_mib'])}"
         )
+        spilled = ", ".join(f"{m:,.0f}" for m in figures["worker_spilled_mib"])
+        print(f"  worker peak spilled to disk (MiB): {spilled}")
     if len(walls) > 1:
         base = min(walls)
         for workers, wall in sorted(walls.items()):
