@@ -1,6 +1,7 @@
 """Choosing recommendations from scored pairs: top-k, and the per-capability cap."""
 
 import numpy as np
+import pytest
 
 from matchmaker.matching.rank import capped, top_k
 
@@ -32,3 +33,31 @@ def test_the_cap_never_lets_an_item_exceed_it_nor_a_scenario_exceed_k():
     chosen = capped(queries, rng.random(2000), items, 5, 7)
     assert np.bincount(items[chosen]).max() <= 7
     assert np.bincount(queries[chosen]).max() <= 5
+
+
+def greedy(queries: np.ndarray, scores: np.ndarray, items: np.ndarray, k: int, cap: int) -> set:
+    """The greedy b-matching written plainly: best pairs first, skipping full ones."""
+    taken: set = set()
+    per_query: dict = {}
+    per_item: dict = {}
+    for score, q, i in sorted(zip(-scores, queries, items, strict=True)):
+        if per_query.get(q, 0) < k and per_item.get(i, 0) < cap:
+            per_query[q], per_item[i] = per_query.get(q, 0) + 1, per_item.get(i, 0) + 1
+            taken.add((q, i, -score))
+    return taken
+
+
+@pytest.mark.parametrize("n_items, cap", [(500, 7), (20, 7), (50, 1)])
+def test_the_cap_chooses_what_the_plain_greedy_does_whether_or_not_it_binds(
+    n_items: int, cap: int
+) -> None:
+    rng = np.random.default_rng(n_items)
+    queries, items, scores = (
+        rng.integers(0, 50, 2000),
+        rng.integers(0, n_items, 2000),
+        rng.random(2000),
+    )
+    chosen = capped(queries, scores, items, 5, cap)
+    assert set(zip(queries[chosen], items[chosen], scores[chosen], strict=True)) == greedy(
+        queries, scores, items, 5, cap
+    )
