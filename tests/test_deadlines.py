@@ -5,10 +5,11 @@ lists are loaded with deadlines relative to the load day and batches on their ow
 from datetime import date, timedelta
 
 import pytest
-from listdata import upload, xlsx
+from listdata import make_scenario, upload, xlsx
 from posting_data import OCR_CAPABILITY_ROW, OCR_SCENARIO, OCR_SCENARIO_ROW, official, published
 from sqlmodel import select
 from test_import import SCENARIO_HEADERS, scenario_row
+from test_search_index import HTMX, link, titles
 
 from matchmaker.api import tokens
 from matchmaker.commands import seeding
@@ -185,3 +186,37 @@ def test_the_status_filter_files_a_lapsed_scenario_under_closed(client, session,
     assert scenario.title in closed and still_open.title not in closed
     assert still_open.title in open_ and scenario.title not in open_
     assert [item["title"] for item in api["items"]] == [scenario.title]
+
+
+def test_deadline_soonest_lists_the_open_scenarios_first_then_those_without_then_the_lapsed(
+    app, client, session, today
+):
+    app.config["PAGE_SIZE"] = 2  # so the order runs across pages, read by their links
+    buyer = make_org(session, OrgKind.demand)
+    days = {"下周截止": 7, "明天截止": 1, "今天截止": 0, "上月已截止": -30, "昨天已截止": -1}
+    for title, offset in days.items():
+        make_scenario(session, buyer, title=title, deadline=today + timedelta(days=offset))
+    make_scenario(session, buyer, title="长期征集", deadline=None)
+
+    pages, url = [], "/scenarios/?sort=deadline"
+    while url:
+        page = client.get(url, headers=HTMX).get_data(as_text=True)
+        pages.append(titles(page))
+        url = link(page, "next")
+    # Nearest deadline first; no deadline after the dated open ones; the lapsed last, the
+    # most recently closed first.
+    expected = ["今天截止", "明天截止", "下周截止", "长期征集", "昨天已截止", "上月已截止"]
+    assert [title for page in pages for title in page] == expected
+    numbered = [
+        titles(client.get(f"/scenarios/?sort=deadline&page={n}", headers=HTMX).get_data(True))
+        for n in (1, 2, 3)
+    ]
+    assert numbered == pages
+    backwards, url = [], link(page, "prev")
+    while url:
+        page = client.get(url, headers=HTMX).get_data(as_text=True)
+        backwards.insert(0, titles(page))
+        url = link(page, "prev")
+    assert backwards == pages[:-1]
+    api = client.get("/api/v1/scenarios?sort=deadline&per_page=50").get_json()
+    assert [item["title"] for item in api["items"]] == expected

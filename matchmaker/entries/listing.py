@@ -71,11 +71,49 @@ class Order(NamedTuple):
         return Order(self.key, not self.descending, not self.id_descending)
 
 
+class Parted(NamedTuple):
+    """An order in parts: the rows meeting each part's condition come in turn, each part in
+    its own order. The parts share the id's direction, which breaks ties in all of them."""
+
+    parts: tuple[tuple[ColumnElement[bool], Order], ...]
+
+    def part_of(self) -> ColumnElement[int]:
+        """The number of the part a row is in."""
+        return case(*[(condition, n) for n, (condition, _) in enumerate(self.parts)])
+
+    def by(self, model: Entry) -> list[Any]:
+        """The ORDER BY clauses: the part, then each part's key within its own rows."""
+        part = self.part_of()
+        clauses: list[Any] = [part]
+        for n, (_, order) in enumerate(self.parts):
+            key = case((part == n, col(order.key)))
+            clauses.append(key.desc() if order.descending else key.asc())
+        ident = col(model.id)
+        return clauses + [ident.desc() if self.parts[0][1].id_descending else ident.asc()]
+
+    def reversed(self) -> "Parted":
+        """The same order read backwards (for the page before a cursor)."""
+        return Parted(tuple((c, order.reversed()) for c, order in reversed(self.parts)))
+
+
+def _by_deadline(model: Entry, today: date) -> Parted:
+    """Soonest deadline first among the open scenarios, then those without a deadline, then
+    the lapsed ones, the most recently closed first: a deadline already past is not "soon"."""
+    deadline = col(model.deadline)
+    return Parted(
+        (
+            (deadline >= today, Order(model.deadline, False, False)),
+            (deadline.is_(None), Order(model.id, False, False)),
+            (deadline < today, Order(model.deadline, True, False)),
+        )
+    )
+
+
 SORTS = {
-    "newest": lambda m: Order(m.published_at, True, True),
-    "title": lambda m: Order(m.title, False, False),
-    "deadline": lambda m: Order(m.deadline, False, False),
-    "budget": lambda m: Order(m.budget_max_wan, True, False),
+    "newest": lambda m, _today: Order(m.published_at, True, True),
+    "title": lambda m, _today: Order(m.title, False, False),
+    "deadline": _by_deadline,
+    "budget": lambda m, _today: Order(m.budget_max_wan, True, False),
 }
 
 
@@ -405,6 +443,53 @@ def _after(
     return ids
 
 
+def _parts(order: Order | Parted) -> tuple[tuple[ColumnElement[bool] | None, Order], ...]:
+    return order.parts if isinstance(order, Parted) else ((None, order),)
+
+
+def _following(
+    session: Session, model: Entry, found: Any, order: Order | Parted, cursor: int, size: int
+) -> list[int] | None:
+    """`_after` for an order in parts: the rest of the cursor's part, then the next parts,
+    each read along its own index."""
+    if isinstance(order, Order):
+        return _after(session, model, found, order, cursor, size)
+    part = session.exec(select(order.part_of()).where(model.id == cursor)).first()
+    if part is None:
+        return None
+    ids = _after(
+        session, model, found.where(order.parts[part][0]), order.parts[part][1], cursor, size
+    )
+    if ids is None:
+        return None
+    for condition, within in order.parts[part + 1 :]:
+        if len(ids) == size:
+            break
+        ids += _from(session, model, found.where(condition), within, 0, size - len(ids))
+    return ids
+
+
+def _from(
+    session: Session, model: Entry, found: Any, order: Order | Parted, skip: int, size: int
+) -> list[int]:
+    """Up to `size` ids of `found` in `order` after the first `skip`; an order in parts is
+    read part by part (each along its own index), counting a part only to skip it whole."""
+    ids: list[int] = []
+    for condition, within in _parts(order):
+        rows = found if condition is None else found.where(condition)
+        if skip and condition is not None:
+            held = session.exec(select(func.count()).select_from(rows.subquery())).one()
+            if skip >= held:
+                skip -= held
+                continue
+        stmt = rows.order_by(*within.by(model)).offset(skip).limit(size - len(ids))
+        ids += session.exec(stmt).all()
+        skip = 0
+        if len(ids) == size:
+            break
+    return ids
+
+
 def search(
     session: Session,
     model: Entry,
@@ -429,8 +514,7 @@ def search(
     words = search_words(query.q)
     conditions = _conditions(session, model, query, visible_statuses, today)
     found = matching(select(model.id).where(*conditions), model, query.q)
-    newest = SORTS["newest"](model)
-    order = newest if query.sort == "relevance" else SORTS[query.sort](model)
+    order = SORTS["newest" if query.sort == "relevance" else query.sort](model, today)
     if words:
         # One read: the first COUNT_CAP + 1 matches in order (the newest, for "best match",
         # scored as they are read). Their number is the count; pages are cut from them.
@@ -467,13 +551,12 @@ def search(
     page = min(query.page, pages)
     ids: list[int] | None = None
     if query.after is not None:
-        ids = _after(session, model, found, order, query.after, page_size)
+        ids = _following(session, model, found, order, query.after, page_size)
     elif query.before is not None:
-        ids = _after(session, model, found, order.reversed(), query.before, page_size)
+        ids = _following(session, model, found, order.reversed(), query.before, page_size)
         ids = ids[::-1] if ids is not None else None
     if not ids:  # no cursor, a cursor gone, or one past the end
-        stmt = found.order_by(*order.by(model)).offset((page - 1) * page_size)
-        ids = list(session.exec(stmt.limit(page_size)))
+        ids = _from(session, model, found, order, (page - 1) * page_size, page_size)
     return Page(_rows(session, model, ids, whole=whole), total, page, pages, capped, keyset=True)
 
 
