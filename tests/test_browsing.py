@@ -176,6 +176,20 @@ def test_the_budget_filter_keeps_scenarios_whose_budget_reaches_into_the_range(c
     assert "礦山" in dear and "政务大厅" not in dear
 
 
+def test_a_budget_range_written_backwards_is_pointed_out_with_the_range_the_other_way(
+    client, lists
+):
+    backwards = client.get("/scenarios/?budget_min=500&budget_max=100&lang=en", headers=HTMX)
+    page = backwards.get_data(as_text=True)
+    assert "The lowest budget (500) is above the highest (100)" in page
+    swapped = re.search(r'<a href="([^"]+)"[^>]*>Search 100–500 instead', page)
+    assert swapped, page
+    found = client.get(swapped.group(1).replace("&amp;", "&"), headers=HTMX).get_data(True)
+    assert "政务大厅" in found
+    chinese = client.get("/scenarios/?budget_min=500&budget_max=100&lang=zh", headers=HTMX)
+    assert "预算下限（500）高于上限（100）" in chinese.get_data(as_text=True)
+
+
 def test_a_search_finds_other_names_and_narrower_jobs_but_not_neighbouring_topics(
     client, session, lists
 ):
