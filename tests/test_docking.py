@@ -313,7 +313,7 @@ def test_a_step_recorded_in_error_is_corrected_and_the_original_kept(app, sessio
     assert response.status_code == 302
 
     page = seller.get(f"/docking/{pid}?lang=en").get_data(as_text=True)
-    assert "128 ten-thousand yuan" in page and "Corrects the step recorded in error" in page
+    assert "128 × 10,000 yuan" in page and "Corrects the step recorded in error" in page
     assert "Correct this step" not in page  # the seller did not record it
     session.expire_all()
     events = session.exec(select(DockingEvent).order_by(DockingEvent.id)).all()

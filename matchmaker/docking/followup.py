@@ -259,7 +259,7 @@ def _refuse_if_wrong(
     amount = step.contract_amount_wan
     if stage is DockingStage.signed and (amount is None or amount <= 0):
         raise StepRefused(
-            _("Enter the contract amount (in ten-thousand yuan) of the signed project."),
+            _("Enter the contract amount (in units of 10,000 yuan) of the signed project."),
             field="contract_amount_wan",
         )
     if stage is DockingStage.closed and not step.reason.strip():

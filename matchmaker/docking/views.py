@@ -84,7 +84,7 @@ class StepForm(Form):
     occurred_on = DateField(_l("Date"), validators=[InputRequired()])
     note = TextAreaField(_l("Note"), validators=[Length(max=1000)])
     contract_amount_wan = DecimalField(
-        _l("Contract amount (ten-thousand yuan)"),
+        _l("Contract amount (10,000 yuan)"),
         places=2,
         validators=[
             Optional(),
@@ -92,7 +92,7 @@ class StepForm(Form):
             NumberRange(
                 min=Decimal("0.01"),
                 max=MAX_CONTRACT_WAN,
-                message=_l("Enter an amount between 0.01 and 1,000,000 ten-thousand yuan."),
+                message=_l("Enter an amount between 0.01 and 1,000,000 (in units of 10,000 yuan)."),
             ),
         ],
     )

@@ -119,10 +119,10 @@ class ScenarioForm(EntryForm):
         validators=[Optional(), Length(max=1000)],
     )
     budget_min_wan = FloatField(
-        _l("Budget from (ten-thousand yuan)"), validators=[Optional(), NumberRange(0, 1_000_000)]
+        _l("Budget from (10,000 yuan)"), validators=[Optional(), NumberRange(0, 1_000_000)]
     )
     budget_max_wan = FloatField(
-        _l("Budget up to (ten-thousand yuan)"), validators=[Optional(), NumberRange(0, 1_000_000)]
+        _l("Budget up to (10,000 yuan)"), validators=[Optional(), NumberRange(0, 1_000_000)]
     )
     deadline = DateField(_l("Deadline"), validators=[Optional()])
     contact_name = StringField(_l("Contact person"), validators=[Optional(), Length(max=40)])

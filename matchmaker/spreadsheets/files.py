@@ -188,7 +188,7 @@ SCENARIO_LAYOUT = Layout(
             ("budget min", "budget minimum", "min budget"),
             "number",
             False,
-            _l("A number in ten-thousand yuan (万元), e.g. 50."),
+            _l("A number in units of 10,000 yuan (万元), e.g. 50."),
         ),
         Column(
             "budget_max_wan",
@@ -196,7 +196,7 @@ SCENARIO_LAYOUT = Layout(
             ("budget max", "budget maximum", "max budget", "budget"),
             "number",
             False,
-            _l("A number in ten-thousand yuan (万元), not below the minimum."),
+            _l("A number in units of 10,000 yuan (万元), not below the minimum."),
         ),
         Column(
             "deadline",

@@ -212,7 +212,7 @@ def _unknown_message(column: Column, value: str) -> str:
 
 def _type_message(column: Column) -> str:
     if column.kind == "number":
-        return _("Enter a number in ten-thousand yuan (万元), e.g. 50.")
+        return _("Enter a number in units of 10,000 yuan (万元), e.g. 50.")
     if column.kind == "date":
         return _("Enter a date as YYYY-MM-DD, e.g. 2024-06-30.")
     return _("This cell cannot be read as text.")

@@ -60,7 +60,7 @@ REASON_LABELS = {
     "same_district": _l("Same district: %(value)s"),
     "qualification": _l("Holds %(value)s"),
     "missing_qualification": _l("Lacks %(value)s"),
-    "budget_fit": _l("Budget fits (%(value)s ten-thousand yuan)"),
+    "budget_fit": _l("Budget fits (%(value)s × 10,000 yuan)"),
     "concept": _l("Same thing in other words: %(value)s"),
     "coverage": _l("Uses %(value)s of the other entry's wording"),
     "related_concept": _l("Related topics, not the same thing: %(value)s"),
@@ -148,7 +148,7 @@ def budget(scenario: object) -> str:
     if high is None:
         return _("not stated")
     amount = f"{low:g}–{high:g}" if low is not None and low != high else f"{high:g}"
-    return _("%(amount)s ten-thousand yuan", amount=amount)
+    return _("%(amount)s × 10,000 yuan", amount=amount)
 
 
 def init_app(app: Flask) -> None:

@@ -22,7 +22,7 @@ def record(page: Page, stage: str, note: str, amount: str = "") -> None:
     form = page.locator("#record-step")
     form.get_by_label("Stage").select_option(label=stage)
     if amount:
-        form.get_by_label("Contract amount (ten-thousand yuan)").fill(amount)
+        form.get_by_label("Contract amount (10,000 yuan)").fill(amount)
     form.get_by_label("Note").fill(note)
     form.get_by_role("button", name="Record step").click()
 
@@ -51,23 +51,23 @@ def test_both_parties_follow_a_pairing_to_a_signed_contract(new_page: Callable[.
     record(buyer, "Signed", "合同已签订", amount="128.5")
     expect(steps[buyer]).to_have_count(3)
     expect(steps[buyer].nth(1)).to_contain_text(f"recorded by 测试用户, {story.supply.name}")
-    expect(steps[buyer].nth(2)).to_contain_text("Contract amount: 128.5 ten-thousand yuan")
+    expect(steps[buyer].nth(2)).to_contain_text("Contract amount: 128.5 × 10,000 yuan")
     assert buyer.evaluate("window.stillTheSamePage") is True
     expect(buyer.locator("#record-step")).to_have_count(0)  # signed is the last step
 
     # The amount was mistyped: the buyer corrects its step in place; the original stays.
     buyer.get_by_text("Correct this step").click()
     correction = buyer.locator("#correct-step")
-    correction.get_by_label("Contract amount (ten-thousand yuan)").fill("12.85")
+    correction.get_by_label("Contract amount (10,000 yuan)").fill("12.85")
     correction.get_by_role("button", name="Save correction").click()
-    expect(steps[buyer].nth(2)).to_contain_text("Contract amount: 12.85 ten-thousand yuan")
+    expect(steps[buyer].nth(2)).to_contain_text("Contract amount: 12.85 × 10,000 yuan")
     expect(steps[buyer].nth(2)).to_contain_text("Corrects the step recorded in error: Signed")
     assert buyer.evaluate("window.stillTheSamePage") is True
 
     seller.reload()
     expect(steps[seller]).to_have_count(3)
     expect(steps[seller].last.locator(".pill")).to_have_text("Signed")
-    expect(steps[seller].last).to_contain_text("Contract amount: 12.85 ten-thousand yuan")
+    expect(steps[seller].last).to_contain_text("Contract amount: 12.85 × 10,000 yuan")
     expect(seller.locator("#docking form")).to_have_count(0)  # nor may it correct the buyer's
     seller.get_by_role("navigation").get_by_role("link", name="My pairings").click()
     expect(seller.get_by_role("row").filter(has_text=story.scenario.title)).to_contain_text(

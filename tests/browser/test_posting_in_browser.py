@@ -110,8 +110,8 @@ def test_a_state_enterprise_posts_a_problem_and_sees_fitting_capabilities_at_onc
         ("Expected outcome", "expected_outcome"),
         ("Description", "description"),
         ("Tags", "tags"),
-        ("Budget from (ten-thousand yuan)", "budget_min_wan"),
-        ("Budget up to (ten-thousand yuan)", "budget_max_wan"),
+        ("Budget from (10,000 yuan)", "budget_min_wan"),
+        ("Budget up to (10,000 yuan)", "budget_max_wan"),
         ("Contact person", "contact_name"),
     ]:
         form.get_by_label(label, exact=True).fill(OCR_SCENARIO[name])
