@@ -167,6 +167,37 @@ def test_an_earlier_rejection_is_reopened_for_the_officials_by_the_buyers_accept
     assert pairing.source is RecommendationSource.interest
 
 
+def test_when_officials_reject_a_pairing_both_parties_asked_for_both_are_told_why(app, session):
+    scenario, capability, owner, seller = a_scenario_and_a_firm(session)
+    firm = signed_in(app, seller)
+    express(firm, scenario, capability)
+    interest = session.exec(select(Interest)).one()
+    buyer = signed_in(app, owner)
+    post(buyer, f"/interest/{interest.id}/accept")
+    pairing = session.exec(select(Recommendation)).one()
+
+    desk = signed_in(
+        app, make_user(session, make_org(session, OrgKind.authority), role=Role.official)
+    )
+    reason = "该平台尚未通过等保三级测评，不符合急救调度系统的要求。"
+    response = post(
+        desk,
+        f"/review/recommendations/{pairing.id}/decision",
+        {"decision": "reject", "note": reason, "version": pairing.version},
+    )
+    assert response.status_code == 303, response.get_data(as_text=True)
+
+    # The buyer accepted the firm's interest and waits for the pairing: it hears the
+    # outcome too, with the reason, and a link to its scenario.
+    for client in (firm, buyer):
+        inbox = client.get("/inbox/").get_data(as_text=True)
+        assert "was not approved" in inbox and reason in inbox
+    told = session.exec(select(Notification).where(Notification.kind == "recommendation.rejected"))
+    assert sorted((n.user_id, n.link) for n in told) == sorted(
+        [(seller.id, f"/capabilities/{capability.id}"), (owner.id, f"/scenarios/{scenario.id}")]
+    )
+
+
 def test_accepting_a_withdrawn_capability_is_refused_with_a_message(app, session):
     scenario, capability, owner, seller = a_scenario_and_a_firm(session)
     express(signed_in(app, seller), scenario, capability)

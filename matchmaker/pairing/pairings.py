@@ -22,6 +22,7 @@ from models import (
     Capability,
     Organisation,
     Recommendation,
+    RecommendationSource,
     RecommendationStatus,
     Scenario,
 )
@@ -328,7 +329,8 @@ def decide(
     version: int | None,
     reviewer_id: int,
 ) -> None:
-    """Approve or reject one recommended pairing; a rejected firm is told why.
+    """Approve or reject one recommended pairing; a rejected firm is told why, and so is the
+    buyer when it had accepted the firm's interest (the pairing both parties asked for).
 
     Raises Conflict when someone decided it after the official's page was drawn (the first
     decision stands), NotAllowed when it is not awaiting a decision, ValueError on a
@@ -352,13 +354,24 @@ def decide(
     if status is RecommendationStatus.rejected:
         scenario = session.get(Scenario, rec.scenario_id)
         capability = session.get(Capability, rec.capability_id)
-        notify.notify_org(
-            session,
-            capability.organisation_id,
-            "recommendation.rejected",
-            {"scenario": scenario.title, "capability": capability.title, "reason": note},
-            url_for("capabilities.detail", capability_id=capability.id),
-        )
+        told = [
+            (
+                capability.organisation_id,
+                url_for("capabilities.detail", capability_id=capability.id),
+            )
+        ]
+        if rec.source is RecommendationSource.interest:
+            told.append(
+                (scenario.organisation_id, url_for("scenarios.detail", scenario_id=scenario.id))
+            )
+        for organisation_id, link in told:
+            notify.notify_org(
+                session,
+                organisation_id,
+                "recommendation.rejected",
+                {"scenario": scenario.title, "capability": capability.title, "reason": note},
+                link,
+            )
 
 
 class BulkResult(NamedTuple):
