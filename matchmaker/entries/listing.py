@@ -331,6 +331,14 @@ def page_number(text: str | None) -> int:
     return max(1, min(parse_int(text) or 1, 10_000))
 
 
+MACHINE_COLUMNS = ("tokens", "search_text", "search_terms")  # only search and matching read them
+
+
+def without_machine_columns(model: Entry) -> list[Any]:
+    """Load options that leave out the columns only search and matching read."""
+    return [defer(getattr(model, name)) for name in MACHINE_COLUMNS]
+
+
 def card_columns(model: Entry) -> list[Any]:
     """What a list card shows of an entry, and no more: never the matcher tokens, the search
     text or a whole description."""
@@ -349,8 +357,7 @@ def _rows(session: Session, model: Entry, ids: list[int], *, whole: bool) -> lis
     if not ids:
         return []
     if whole:
-        hidden = (model.tokens, model.search_text, model.search_terms)
-        stmt = select(model).options(*(defer(column) for column in hidden))
+        stmt = select(model).options(*without_machine_columns(model))
     else:
         stmt = select(*card_columns(model))
     found = {row.id: row for row in session.exec(stmt.where(col(model.id).in_(ids)))}

@@ -4,6 +4,7 @@ Both kinds go through the same pages, written once and called with the kind's `K
 kind has its own blueprint (``/scenarios``, ``/capabilities``), built by `_blueprint`.
 """
 
+from collections.abc import Sequence
 from datetime import date
 from typing import Any
 
@@ -153,10 +154,14 @@ def list_page(
 
 
 def visible_or_404(
-    model: type[Scenario] | type[Capability], entry_id: int, public_statuses: tuple[str, ...]
+    model: type[Scenario] | type[Capability],
+    entry_id: int,
+    public_statuses: tuple[str, ...],
+    *,
+    options: Sequence[Any] = (),
 ) -> Scenario | Capability:
     """The entry if this visitor may see it: public statuses, own organisation, or staff."""
-    entry = get_session().get(model, entry_id)
+    entry = get_session().get(model, entry_id, options=options)
     if entry is None:
         abort(404)
     own = current_user.is_authenticated and entry.organisation_id == current_user.organisation_id
@@ -289,7 +294,8 @@ def submit_action(kind: Kind, entry_id: int) -> Response:
 
 def detail_page(kind: Kind, entry_id: int, public_statuses: tuple[str, ...]) -> str:
     """An entry's page: the public sees published pairings; its owner and officials see more."""
-    entry = visible_or_404(kind.model, entry_id, public_statuses)
+    unshown = listing.without_machine_columns(kind.model)
+    entry = visible_or_404(kind.model, entry_id, public_statuses, options=unshown)
     own = current_user.is_authenticated and entry.organisation_id == current_user.organisation_id
     if entry.status == "draft" and not own:
         abort(404)  # a draft is its organisation's own business, officials' included
@@ -314,7 +320,9 @@ def detail_page(kind: Kind, entry_id: int, public_statuses: tuple[str, ...]) -> 
         kind=kind,
         owner=owner_of(entry),
         own=own,
-        hints=posting.thin_hints(kind, entry.model_dump()) if own else [],
+        hints=posting.thin_hints(kind, entry.model_dump(exclude=set(listing.MACHINE_COLUMNS)))
+        if own
+        else [],
         pairings=found,
     )
 

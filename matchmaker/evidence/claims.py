@@ -109,7 +109,10 @@ def claimed_names(session: Session, org: Organisation) -> dict[ClaimKind, list[s
 def _files(session: Session, org_ids: Iterable[int] | None, *conditions: Any) -> list[Evidence]:
     stmt = select(Evidence).where(*conditions)
     if org_ids is not None:
-        stmt = stmt.where(col(Evidence.organisation_id).in_(list(org_ids)))
+        wanted = list(org_ids)
+        if not wanted:  # no organisation, no files: a scenario page without interest asks so
+            return []
+        stmt = stmt.where(col(Evidence.organisation_id).in_(wanted))
     order = (col(Evidence.uploaded_at).desc(), col(Evidence.id).desc())
     return list(session.exec(stmt.order_by(*order)))
 
