@@ -264,7 +264,8 @@ def _scenario_panel() -> dict[str, object]:
     def interest_panel(scenario: Scenario) -> dict[str, object]:
         session = get_session()
         org = current_org()
-        own = _own_interest(session, scenario.id) if org else None
+        # Only firms express interest: nobody else has one to look up.
+        own = _own_interest(session, scenario.id) if org and org.kind == OrgKind.supply else None
         pending = 0
         is_owner = org is not None and org.id == scenario.organisation_id
         if is_owner:
