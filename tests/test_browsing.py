@@ -69,6 +69,19 @@ def lists(session):
     return rows
 
 
+def test_the_home_page_counts_the_published_entries_and_follows_a_change(client, session, lists):
+    def figures() -> list[str]:
+        page = client.get("/?lang=en").get_data(as_text=True)
+        return re.findall(r'<span class="num">(\d+)</span> (published \w+)', page)
+
+    assert figures() == [("2", "published scenarios"), ("1", "published capabilities")]
+    draft = lists[2]
+    draft.status = ScenarioStatus.published
+    session.add(draft)
+    session.commit()
+    assert figures()[0] == ("3", "published scenarios")
+
+
 def test_a_visitor_sees_published_scenarios_but_not_drafts(client, lists):
     page = client.get("/scenarios/").get_data(as_text=True)
     assert "政务大厅材料智能预审" in page and "礦山邊坡位移監測" in page

@@ -5,6 +5,8 @@ from flask_login import current_user
 from sqlalchemy import func
 from sqlmodel import col, select
 
+from matchmaker.dashboard import rollup
+from matchmaker.entries import listing
 from matchmaker.pairing import pairings
 from matchmaker.web.access import is_staff, public
 from matchmaker.web.caching import shared
@@ -22,19 +24,21 @@ def home() -> str:
     """Headline figures, the newest published scenarios and, for a signed-in firm or buyer,
     the best recommendations for its own entries."""
     session = get_session()
-    published_scenarios = Scenario.status == ScenarioStatus.published
+    published = ScenarioStatus.published
+    # The entry counts come from the tallies the lists count by: a million rows are not
+    # counted on every visit to the home page.
     counts = {
-        "scenarios": session.exec(select(func.count()).where(published_scenarios)).one(),
-        "capabilities": session.exec(
-            select(func.count()).where(Capability.status == CapabilityStatus.published)
-        ).one(),
+        "scenarios": rollup.count_entries(session, Scenario, statuses=[published]),
+        "capabilities": rollup.count_entries(
+            session, Capability, statuses=[CapabilityStatus.published]
+        ),
         "organisations": session.exec(
             select(func.count()).where(col(Organisation.verified).is_(True))
         ).one(),
     }
     latest = session.exec(
-        select(Scenario)
-        .where(published_scenarios)
+        select(*listing.card_columns(Scenario))
+        .where(Scenario.status == published)
         .order_by(col(Scenario.published_at).desc(), col(Scenario.id).desc())
         .limit(6)
     ).all()
