@@ -9,7 +9,7 @@ from listdata import make_scenario, upload, xlsx
 from posting_data import OCR_CAPABILITY_ROW, OCR_SCENARIO, OCR_SCENARIO_ROW, official, published
 from sqlmodel import select
 from test_import import SCENARIO_HEADERS, scenario_row
-from test_search_index import HTMX, link, titles
+from test_search_index import HTMX, link, titles, walk
 
 from matchmaker.api import tokens
 from matchmaker.commands import seeding
@@ -198,11 +198,7 @@ def test_deadline_soonest_lists_the_open_scenarios_first_then_those_without_then
         make_scenario(session, buyer, title=title, deadline=today + timedelta(days=offset))
     make_scenario(session, buyer, title="长期征集", deadline=None)
 
-    pages, url = [], "/scenarios/?sort=deadline"
-    while url:
-        page = client.get(url, headers=HTMX).get_data(as_text=True)
-        pages.append(titles(page))
-        url = link(page, "next")
+    pages, last = walk(client, "/scenarios/?sort=deadline", "next")
     # Nearest deadline first; no deadline after the dated open ones; the lapsed last, the
     # most recently closed first.
     expected = ["今天截止", "明天截止", "下周截止", "长期征集", "昨天已截止", "上月已截止"]
@@ -212,11 +208,7 @@ def test_deadline_soonest_lists_the_open_scenarios_first_then_those_without_then
         for n in (1, 2, 3)
     ]
     assert numbered == pages
-    backwards, url = [], link(page, "prev")
-    while url:
-        page = client.get(url, headers=HTMX).get_data(as_text=True)
-        backwards.insert(0, titles(page))
-        url = link(page, "prev")
-    assert backwards == pages[:-1]
+    backwards, _ = walk(client, link(last, "prev"), "prev")
+    assert backwards[::-1] == pages[:-1]
     api = client.get("/api/v1/scenarios?sort=deadline&per_page=50").get_json()
     assert [item["title"] for item in api["items"]] == expected
