@@ -195,10 +195,13 @@ def test_a_budget_range_written_backwards_is_pointed_out_with_the_range_the_othe
     backwards = client.get("/scenarios/?budget_min=500&budget_max=100&lang=en", headers=HTMX)
     page = backwards.get_data(as_text=True)
     assert "The lowest budget (500) is above the highest (100)" in page
-    swapped = re.search(r'<a href="([^"]+)"[^>]*>Search 100–500 instead', page)
+    swapped = re.search(r'<a href="([^"]+)">Search 100–500 × 10,000 yuan instead', page)
     assert swapped, page
-    found = client.get(swapped.group(1).replace("&amp;", "&"), headers=HTMX).get_data(True)
+    # The whole page, so that the budget boxes show the range the other way round too.
+    found = client.get(swapped.group(1).replace("&amp;", "&")).get_data(as_text=True)
     assert "政务大厅" in found
+    assert re.search(r'id="budget_min"[^>]*value="100"', found)
+    assert re.search(r'id="budget_max"[^>]*value="500"', found)
     chinese = client.get("/scenarios/?budget_min=500&budget_max=100&lang=zh", headers=HTMX)
     assert "预算下限（500）高于上限（100）" in chinese.get_data(as_text=True)
 

@@ -118,6 +118,11 @@ def test_an_official_filters_the_queue_and_decides_inline_and_in_bulk(app, sessi
     ).get_data(as_text=True)
     assert {int(i) for i in ROW.findall(fragment)} == {r.id for r in everything if r.score >= cut}
     assert desk.get("/review/?min_score=abc&status=nonsense&page=x").status_code == 200
+    # A score range written backwards says so, and offers it the other way round.
+    backwards = desk.get("/review/?min_score=0.9&max_score=0.1&lang=en").get_data(as_text=True)
+    assert "The lowest score (0.9) is above the highest (0.1)" in backwards
+    swapped = re.search(r'<a href="([^"]+)">Show scores 0.1–0.9 instead', backwards)
+    assert swapped and "min_score=0.1" in swapped.group(1) and "max_score=0.9" in swapped.group(1)
 
     # Approve one inline: htmx gets only that row back, now approved.
     first, rejected, *rest = everything
