@@ -75,6 +75,13 @@ def test_a_scenario_past_its_deadline_shows_as_closed_and_takes_no_interest(
     assert response.status_code == 302
 
 
+def test_the_owner_reads_its_lapsed_scenario_as_closed_in_its_own_list(client, session, lapsed):
+    scenario, _, _ = lapsed
+    login(client, make_user(session, session.get(Organisation, scenario.organisation_id)))
+    mine = client.get("/scenarios/mine?lang=en").get_data(as_text=True)
+    assert scenario.title in mine and CLOSED in mine and ">Published<" not in mine
+
+
 def test_a_scenario_past_its_deadline_drops_out_of_recommendations(
     app, client, session, lapsed, today
 ):
