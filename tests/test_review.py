@@ -91,6 +91,28 @@ def test_an_official_publishes_one_submission_and_sends_one_back(app, session):
     assert actions.count("scenario.publish") == 1 and actions.count("capability.return") == 1
 
 
+def test_a_send_back_refused_on_a_searched_page_shows_that_page_with_the_error(app, session):
+    app.config["PAGE_SIZE"] = 1
+    firm = member_of(session, OrgKind.supply, "重庆星河软件有限公司")
+    poster = sign_in(app, firm)
+    for title in ("证照OCR识别平台", "园区能耗监测平台"):
+        post(poster, "/capabilities/new", {**OCR_CAPABILITY, "title": title, "send": "1"})
+    wanted = session.exec(select(Capability).where(Capability.title == "园区能耗监测平台")).one()
+
+    desk = sign_in(app, official(session))
+    page = desk.get("/review/submissions?q=能耗").get_data(as_text=True)
+    action = re.search(rf'action="([^"]*/capabilities/{wanted.id}/return[^"]*)"', page).group(1)
+    refused = post(desk, action.replace("&amp;", "&"), {"version": wanted.version})
+    shown = refused.get_data(as_text=True)
+    assert refused.status_code == 422 and wanted.title in shown
+    assert 'value="能耗"' in shown and "Say what should change" in shown
+
+    done = post(
+        desk, action.replace("&amp;", "&"), {"version": wanted.version, "reason": "补充案例"}
+    )
+    assert done.status_code == 303 and "q=" in done.location
+
+
 def test_an_official_filters_the_queue_and_decides_inline_and_in_bulk(app, session):
     lists = matched_lists(app, session)
     everything = recommendations(session)

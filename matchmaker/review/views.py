@@ -65,8 +65,22 @@ def _submissions_page(errors: dict[str, str] | None = None, status: int = 200) -
         )
         rows = [(e, o, posting.thin_hints(kind, e.model_dump())) for e, o in page.items]
         lists.append((kind, rows, page))
-    page = render_template("review/submissions.html", lists=lists, errors=errors or {}, q=q)
+    # The search and the pages travel with each form, so that a refusal shows this same page
+    # (with the error beside its entry) and a decision comes back to it.
+    here = {name: request.args[name] for name in LIST_STATE if name in request.args}
+    page = render_template(
+        "review/submissions.html", lists=lists, errors=errors or {}, q=q, here=here
+    )
     return page, status
+
+
+LIST_STATE = ("q", "scenarios_page", "capabilities_page")
+
+
+def _back_to_submissions() -> str:
+    return url_for(
+        "review.submissions", **{n: request.args[n] for n in LIST_STATE if n in request.args}
+    )
 
 
 def _entry_or_404(area: str, entry_id: int) -> posting.Entry:
@@ -88,7 +102,7 @@ def publish(area: str, entry_id: int) -> Response:
     posting.publish_entry(session, entry, version=_version(request.form.get("version")))
     session.commit()
     flash(_("“%(title)s” is published.", title=entry.title), "info")
-    return redirect(url_for("review.submissions"), 303)
+    return redirect(_back_to_submissions(), 303)
 
 
 @bp.route("/<any(scenarios, capabilities):area>/<int:entry_id>/return", methods=["POST"])
@@ -105,7 +119,7 @@ def send_back(area: str, entry_id: int) -> Any:
     )
     session.commit()
     flash(_("“%(title)s” was sent back to its owner.", title=entry.title), "info")
-    return redirect(url_for("review.submissions"), 303)
+    return redirect(_back_to_submissions(), 303)
 
 
 # ----- the pairing queue -------------------------------------------------------------------
