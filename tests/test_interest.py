@@ -192,6 +192,10 @@ def test_when_officials_reject_a_pairing_both_parties_asked_for_both_are_told_wh
     for client in (firm, buyer):
         inbox = client.get("/inbox/").get_data(as_text=True)
         assert "was not approved" in inbox and reason in inbox
+    # Their lists of interests say what became of the pairing, and why.
+    assert "Pairing: Rejected" in firm.get("/interest/mine").get_data(as_text=True)
+    received = buyer.get("/interest/received").get_data(as_text=True)
+    assert "Pairing: Rejected" in received and reason in received
     told = session.exec(select(Notification).where(Notification.kind == "recommendation.rejected"))
     assert sorted((n.user_id, n.link) for n in told) == sorted(
         [(seller.id, f"/capabilities/{capability.id}"), (owner.id, f"/scenarios/{scenario.id}")]

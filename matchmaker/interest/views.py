@@ -1,11 +1,13 @@
 """The 揭榜 pages: a firm expresses interest in a published scenario and follows it; the
 scenario's owner sees what it received and accepts or declines."""
 
+from typing import Any
+
 from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
-from sqlalchemy import func
+from sqlalchemy import and_, func
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 from wtforms import RadioField, TextAreaField
@@ -33,6 +35,7 @@ from models import (
     InterestStatus,
     Organisation,
     OrgKind,
+    Recommendation,
     Scenario,
     ScenarioStatus,
     User,
@@ -131,13 +134,24 @@ def express_view(scenario_id: int) -> str | Response | tuple[str, int]:
     return (page, status) if status != 200 else page
 
 
+def _with_pairing(stmt: Any) -> Any:
+    """`stmt` with the interest's pairing (the officials decide it once the buyer accepts)."""
+    return stmt.select_from(Interest).outerjoin(
+        Recommendation,
+        and_(
+            col(Recommendation.scenario_id) == col(Interest.scenario_id),
+            col(Recommendation.capability_id) == col(Interest.capability_id),
+        ),
+    )
+
+
 @bp.route("/mine")
 @side_required(OrgKind.supply)
 def mine() -> str:
     """The firm's interests and what became of them, with the reason when declined."""
     session = get_session()
     rows = session.exec(
-        select(Interest, Scenario)
+        _with_pairing(select(Interest, Scenario, Recommendation))
         .join(Scenario, col(Scenario.id) == col(Interest.scenario_id))
         .where(Interest.organisation_id == current_user.organisation_id)
         .order_by(col(Interest.created_at).desc(), col(Interest.id).desc())
@@ -148,9 +162,10 @@ def mine() -> str:
 def _received_rows(
     session: Session, *, scenario_id: int | None = None, interest_id: int | None = None
 ) -> list:
-    """Interests in the organisation's scenarios, with scenario, firm and capability."""
+    """Interests in the organisation's scenarios, with scenario, firm, capability and the
+    pairing an acceptance sent to the officials."""
     stmt = (
-        select(Interest, Scenario, Organisation, Capability)
+        _with_pairing(select(Interest, Scenario, Organisation, Capability, Recommendation))
         .join(Scenario, col(Scenario.id) == col(Interest.scenario_id))
         .join(Organisation, col(Organisation.id) == col(Interest.organisation_id))
         .outerjoin(Capability, col(Capability.id) == col(Interest.capability_id))
