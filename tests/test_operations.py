@@ -1,5 +1,6 @@
 """Running the platform: schema migrations, health checks and online backups."""
 
+import json
 import sqlite3
 import threading
 from pathlib import Path
@@ -9,22 +10,31 @@ from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy import create_engine, text
-from sqlmodel import SQLModel
+from sqlmodel import Session, SQLModel
 
 from matchmaker import create_app
 from matchmaker.commands.backup import backup_sqlite
 from matchmaker.web.db import alembic_config
+from models import OrgKind, Scenario
 from models._search import in_metadata
-from support import database_url, schema_name
+from support import database_url, make_org, schema_name
 
 
-def test_migrations_build_the_schema_the_models_describe(tmp_path: Path, worker_id: str):
+def empty_database(tmp_path: Path, worker_id: str) -> str:
+    """The URL of a database with nothing in it (on PostgreSQL, this worker's schema anew)."""
     url = database_url(tmp_path, worker_id)
     engine = create_engine(url)
     if engine.dialect.name == "postgresql":
         with engine.begin() as conn:
             conn.execute(text(f"DROP SCHEMA IF EXISTS {schema_name(worker_id)} CASCADE"))
             conn.execute(text(f"CREATE SCHEMA {schema_name(worker_id)}"))
+    engine.dispose()
+    return url
+
+
+def test_migrations_build_the_schema_the_models_describe(tmp_path: Path, worker_id: str):
+    url = empty_database(tmp_path, worker_id)
+    engine = create_engine(url)
     command.upgrade(alembic_config(url), "head")
     with engine.connect() as conn:
         # The search indexes (FTS5's tables, the GIN index) are made by DDL, not the metadata.
@@ -32,6 +42,44 @@ def test_migrations_build_the_schema_the_models_describe(tmp_path: Path, worker_
         diff = compare_metadata(context, SQLModel.metadata)
     engine.dispose()
     assert diff == []
+
+
+def test_an_upgrade_indexes_stored_entries_again_with_the_mainland_words_kept(
+    tmp_path: Path, worker_id: str
+):
+    url = empty_database(tmp_path, worker_id)
+    command.upgrade(alembic_config(url), "0010")
+    engine = create_engine(url)
+    with Session(engine) as session:
+        buyer = make_org(session, OrgKind.demand)
+        scenario = Scenario(
+            title="微信小程序预约挂号", field="智慧医疗", district="渝北区",
+            description="群众通过微信小程序预约挂号，减少排队。", organisation_id=buyer.id,
+        )  # fmt: skip
+        session.add(scenario)
+        session.commit()
+        entry_id = scenario.id
+    with engine.begin() as conn:  # as the earlier normalisation stored it
+        conn.execute(
+            text("UPDATE scenario SET tokens = :tokens, search_text = :text WHERE id = :id"),
+            {
+                "tokens": json.dumps({"title": ["微信", "小进程"]}, ensure_ascii=False),
+                "text": "微信小进程预约挂号",
+                "id": entry_id,
+            },
+        )
+
+    command.upgrade(alembic_config(url), "head")
+    with engine.connect() as conn:
+        tokens, stored = conn.execute(
+            text("SELECT tokens, search_text FROM scenario WHERE id = :id"), {"id": entry_id}
+        ).one()
+    engine.dispose()
+    tokens = json.dumps(
+        tokens if isinstance(tokens, dict) else json.loads(tokens), ensure_ascii=False
+    )
+    assert "小程序" in tokens and "小进程" not in tokens
+    assert stored.startswith("微信小程序预约挂号\n") and "减少排队" in stored
 
 
 def test_the_health_endpoint_reports_the_database(client):

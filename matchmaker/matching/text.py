@@ -13,11 +13,6 @@ import opencc
 if TYPE_CHECKING:
     import jieba
 
-# Mainland words that OpenCC's Taiwan-phrase table rewrites (智慧→智能, 影像→图像). A mainland
-# entry writes 智慧城市 and 医学影像; a Traditional copy of the same entry must come out the same,
-# so these are shielded from the phrase table with private-use placeholders.
-_SHIELDED = {"智慧": "\ue000", "影像": "\ue001"}
-
 # A token is kept only if it holds a letter, a digit or a Han character: this drops
 # punctuation and whitespace while keeping acronyms (ocr, v2x) and numbers (5g, 2.0).
 _MEANINGFUL = re.compile(r"[0-9a-z\u4e00-\u9fff]")
@@ -37,22 +32,44 @@ def _converter() -> opencc.OpenCC:
 
 @cache
 def _phrase_map() -> tuple[re.Pattern[str], dict[str, str]]:
-    pairs = dict(ln.split() for ln in data_lines("tw_phrases.txt"))
+    # Keys as `normalize` meets them: with the mainland words behind their placeholders.
+    shielded, marks, _words = _shields()
+    pairs = {
+        shielded.sub(lambda m: marks[m.group(0)], key): value
+        for key, value in (ln.split() for ln in data_lines("tw_phrases.txt"))
+    }
     # Longest first so that 人工智慧 wins over 智慧型-style shorter keys.
     pattern = re.compile("|".join(sorted(map(re.escape, pairs), key=len, reverse=True)))
     return pattern, pairs
 
 
+@cache
+def _shields() -> tuple[re.Pattern[str], dict[str, str], dict[str, str]]:
+    """The mainland words kept as written (``data/mainland_words.txt``): a pattern finding
+    them in either spelling, each spelling's private-use placeholder, and each placeholder's
+    Simplified word."""
+    to_traditional = opencc.OpenCC("s2tw")
+    marks: dict[str, str] = {}
+    words: dict[str, str] = {}
+    for n, word in enumerate(data_lines("mainland_words.txt")):
+        mark = chr(0xE000 + n)
+        words[mark] = word
+        for spelling in {word, to_traditional.convert(word)}:
+            marks[spelling] = mark
+    pattern = re.compile("|".join(sorted(map(re.escape, marks), key=len, reverse=True)))
+    return pattern, marks, words
+
+
 def normalize(text: str) -> str:
     """NFKC, Traditional→Simplified (mainland phrasing) and lower-case Latin."""
     text = unicodedata.normalize("NFKC", text)
-    for word, mark in _SHIELDED.items():
-        text = text.replace(word, mark)
-    text = _converter().convert(text)
-    for word, mark in _SHIELDED.items():
-        text = text.replace(mark, word)
-    pattern, pairs = _phrase_map()
-    return pattern.sub(lambda m: pairs[m.group(0)], text).lower()
+    pattern, marks, words = _shields()
+    # The mainland words wait behind placeholders while the Taiwan tables run, so that
+    # neither rewrites them nor matches across them (品质 inside 产品质量).
+    text = _converter().convert(pattern.sub(lambda m: marks[m.group(0)], text))
+    phrases, pairs = _phrase_map()
+    text = phrases.sub(lambda m: pairs[m.group(0)], text)
+    return "".join(words.get(char, char) for char in text).lower()
 
 
 @cache

@@ -3,6 +3,9 @@
 import subprocess
 import sys
 
+import pytest
+from opencc import OpenCC
+
 from matchmaker.matching import analyze, normalize
 from matchmaker.matching.text import segment
 
@@ -21,6 +24,17 @@ def test_mainland_words_the_taiwan_table_would_rewrite_are_kept():
     assert normalize("智慧城市") == "智慧城市"
     assert normalize("醫學影像") == "医学影像"
     assert normalize("人工智慧") == "人工智能"
+
+
+@pytest.mark.parametrize(
+    "mainland",
+    ["微信小程序", "应用程序", "批次", "呼叫中心", "向量数据库", "显著提升", "软件著作权", "软著"],
+)  # fmt: skip
+def test_a_mainland_word_keeps_its_meaning_and_its_traditional_spelling_becomes_it(mainland):
+    # OpenCC's Taiwan table reads these as Taiwan usage (小程序→小进程, 呼叫→调用): shown
+    # terms were words neither entry used.
+    assert normalize(mainland) == mainland
+    assert normalize(OpenCC("s2tw").convert(mainland)) == mainland
 
 
 def test_domain_words_stay_whole_and_acronyms_and_numbers_are_kept():
