@@ -1,5 +1,8 @@
 """Interest (揭榜): a firm raises its hand for a scenario; the owner accepts or says why not."""
 
+import re
+
+from listdata import make_pairing
 from sqlmodel import select
 
 from models import (
@@ -134,6 +137,11 @@ def test_the_buyers_acceptance_sends_the_pairing_to_the_officials_not_past_them(
     )
     row = desk.get("/review/").get_data(as_text=True)
     assert f'id="rec-{pairing.id}"' in row and "Requested by both parties" in row
+    # Among many, the queue narrows to the pairings both parties asked for.
+    make_pairing(session, make_scenario(session, make_org(session, OrgKind.demand)), capability)
+    both = desk.get("/review/?source=interest").get_data(as_text=True)
+    assert re.findall(r'<tr id="rec-(\d+)"', both) == [str(pairing.id)]
+    assert len(re.findall(r'<tr id="rec-', desk.get("/review/?source=matcher").get_data(True))) == 1
     # ... and no batch can take it before an official approves it.
     batch_page = desk.get(post(desk, "/batches/new", {"year": "2030", "number": "1"}).location)
     assert "急救调度语音智能识别 ↔" not in batch_page.get_data(as_text=True)

@@ -30,6 +30,7 @@ from models._types import utcnow
 
 DECISIONS = {"approve": RecommendationStatus.approved, "reject": RecommendationStatus.rejected}
 STATUSES = tuple(s.value for s in RecommendationStatus)
+SOURCES = tuple(s.value for s in RecommendationSource)
 
 
 class Pairing(NamedTuple):
@@ -199,6 +200,7 @@ class QueueQuery(NamedTuple):
     status: str  # "" for any
     page: int
     q: str = ""  # words to find in either entry or either organisation's name
+    source: str = ""  # "interest": asked for by both parties; "matcher": the matcher's only
 
 
 class QueuePage(NamedTuple):
@@ -230,6 +232,7 @@ def parse_queue_query(args: Mapping[str, str]) -> QueueQuery:
         status=status if status in STATUSES else "",
         page=max(1, min(parse_int(page) or 1, 10_000)),
         q=args.get("q", "").strip()[:100],
+        source=source if (source := args.get("source", "")) in SOURCES else "",
     )
 
 
@@ -243,6 +246,8 @@ def _queue_filters(stmt: Select, query: QueueQuery) -> Select:
         stmt = stmt.where(Recommendation.score <= query.max_score)
     if query.status:
         stmt = stmt.where(Recommendation.status == query.status)
+    if query.source:
+        stmt = stmt.where(Recommendation.source == query.source)
     return stmt
 
 

@@ -155,6 +155,10 @@ def _queue_page(query: pairings.QueueQuery, status: int = 200, **extra: Any) -> 
             "districts": reference_options(DISTRICTS),
             "batches": [(b.id, b.name) for b in listing.batches(session, include_drafts=True)],
             "statuses": [(s, status_label(s)) for s in pairings.STATUSES],
+            "sources": [
+                ("interest", _("Both parties (an accepted interest)")),
+                ("matcher", _("The matcher alone")),
+            ],
         },
         back=request.query_string.decode(),
         **extra,
