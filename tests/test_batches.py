@@ -1,10 +1,13 @@
 """Batches: an official assembles a numbered batch, previews it and publishes it to everyone."""
 
+import re
+
 import pytest
 from posting_data import matched_lists, member_of, official, scenarios_in_two_fields, sign_in
 from sqlmodel import select
 
 from matchmaker.batches.publication import candidates, chinese_number, default_name
+from matchmaker.web.dates import local_today
 from models import (
     AuditEntry,
     Batch,
@@ -131,6 +134,13 @@ def test_batch_input_and_state_are_checked(app, session):
     same_name = post(desk, "/batches/new", {"year": "2024", "number": "2", "name": "2023年第一批"})
     assert same_name.status_code == 422
     batch = session.exec(select(Batch)).one()
+    # The form offers this year's next number.
+    with app.app_context():
+        this_year = local_today().year
+    assert post(desk, "/batches/new", {"year": this_year, "number": "1"}).status_code == 303
+    form = desk.get("/batches/new").get_data(as_text=True)
+    assert re.search(rf'name="year"[^>]*value="{this_year}"', form)
+    assert re.search(r'name="number"[^>]*value="2"', form)
 
     empty = post(desk, f"/batches/{batch.id}/publish", {"version": 1})
     assert empty.status_code == 409 and "The batch is empty" in empty.get_data(as_text=True)

@@ -110,6 +110,9 @@ def test_an_outsider_gets_404_and_an_official_may_read_but_not_write(app, sessio
     )
     assert official.get(f"/docking/{story.pairing.id}").status_code == 200
     assert step(official, story.pairing.id, "contacted", today).status_code == 403
+    # Officials follow every docking: the list says so, under the menu's name, not "My pairings".
+    listed = official.get("/docking/?lang=en").get_data(as_text=True)
+    assert "<h1>Docking follow-up</h1>" in listed and "<h1>My pairings</h1>" not in listed
     assert session.exec(select(DockingEvent)).all() == []
 
 

@@ -50,6 +50,12 @@ class Taken(ValueError):
         self.field = field
 
 
+def next_number(session: Session, year: int) -> int:
+    """The number a new batch of `year` takes: one after the year's last (1 for the first)."""
+    last = session.exec(select(func.max(Batch.number)).where(Batch.year == year)).one()
+    return min((last or 0) + 1, 99)
+
+
 def create_batch(
     session: Session, *, name: str, year: int, number: int, note: str, user_id: int
 ) -> Batch:

@@ -28,12 +28,12 @@ from matchmaker.entries.reference import DISTRICTS, FIELDS
 from matchmaker.pairing.pairings import published as published_pairings
 from matchmaker.web.access import STAFF, is_staff, public, roles_required
 from matchmaker.web.caching import shared
+from matchmaker.web.dates import local_today
 from matchmaker.web.db import get_session
 from matchmaker.web.names import reference_options
 from matchmaker.web.security import parse_int
 from matchmaker.web.text import Form
 from models import Batch, BatchStatus
-from models._types import utcnow
 
 bp = Blueprint("batches", __name__, url_prefix="/batches")
 
@@ -115,7 +115,8 @@ def new() -> Any:
     """Open a numbered draft batch."""
     form = BatchForm()
     if request.method == "GET":
-        form.year.data = utcnow().year
+        form.year.data = local_today().year
+        form.number.data = publication.next_number(get_session(), form.year.data)
     if form.validate_on_submit():
         session = get_session()
         try:
