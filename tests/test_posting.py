@@ -1,5 +1,7 @@
 """Posting: a state enterprise posts scenarios, a firm adds capabilities, each sees its matches."""
 
+import re
+
 from posting_data import (
     KIOSK_CAPABILITY,
     OCR_CAPABILITY,
@@ -141,6 +143,13 @@ def test_bad_input_is_explained_and_nothing_is_saved(app, session):
         assert message in page, broken
         assert OCR_SCENARIO["problem"] in page  # what was typed is kept
     assert session.exec(select(Scenario)).all() == []
+
+    # An empty form: the page starts with what to fix, each a link to its field, and the
+    # fields that must be filled are marked.
+    empty = post(browser, "/scenarios/new", {"send": "1"}).get_data(as_text=True)
+    summary = re.search(r'<div class="error-summary".*?</div>', empty, re.S).group(0)
+    assert 'href="#title"' in summary and 'href="#description"' in summary
+    assert re.search(r'<div class="field required[^"]*">\s*<label for="title">', empty)
 
 
 def test_another_organisations_draft_is_not_found(app, session):
