@@ -53,5 +53,9 @@ def test_a_lapsed_scenario_reads_as_closed_and_takes_no_interest(
     poster.get_by_label("Contact phone").fill("023-670")
     expect_refusal(poster, 422)
     poster.get_by_role("button", name="Save draft").click()
-    expect(poster.get_by_text("The deadline has passed already")).to_be_visible()
-    expect(poster.get_by_text("Enter a phone number that can be dialled")).to_be_visible()
+    # Each message beside its field, and both in the summary the page starts with.
+    expect(poster.locator("#deadline-error")).to_contain_text("The deadline has passed already")
+    phone = "Enter a phone number that can be dialled"
+    expect(poster.locator("#contact_phone-error")).to_contain_text(phone)
+    expect(poster.locator(".error-summary")).to_contain_text(phone)
+    expect(poster.locator(".error-summary")).to_be_focused()
