@@ -65,22 +65,22 @@ def _submissions_page(errors: dict[str, str] | None = None, status: int = 200) -
         )
         rows = [(e, o, posting.thin_hints(kind, e.model_dump())) for e, o in page.items]
         lists.append((kind, rows, page))
-    # The search and the pages travel with each form, so that a refusal shows this same page
-    # (with the error beside its entry) and a decision comes back to it.
-    here = {name: request.args[name] for name in LIST_STATE if name in request.args}
     page = render_template(
-        "review/submissions.html", lists=lists, errors=errors or {}, q=q, here=here
+        "review/submissions.html", lists=lists, errors=errors or {}, q=q, here=_list_state()
     )
     return page, status
 
 
-LIST_STATE = ("q", "scenarios_page", "capabilities_page")
+def _list_state() -> dict[str, str]:
+    """The search and the pages this request came from. They travel with each form, so that a
+    refusal shows this same page (with the error beside its entry) and a decision comes back
+    to it."""
+    names = ("q", "scenarios_page", "capabilities_page")
+    return {name: request.args[name] for name in names if name in request.args}
 
 
 def _back_to_submissions() -> str:
-    return url_for(
-        "review.submissions", **{n: request.args[n] for n in LIST_STATE if n in request.args}
-    )
+    return url_for("review.submissions", **_list_state())
 
 
 def _entry_or_404(area: str, entry_id: int) -> posting.Entry:
