@@ -33,10 +33,8 @@ def _converter() -> opencc.OpenCC:
 @cache
 def _phrase_map() -> tuple[re.Pattern[str], dict[str, str]]:
     # Keys as `normalize` meets them: with the mainland words behind their placeholders.
-    shielded, marks, _words = _shields()
     pairs = {
-        shielded.sub(lambda m: marks[m.group(0)], key): value
-        for key, value in (ln.split() for ln in data_lines("tw_phrases.txt"))
+        _shielded(key): value for key, value in (ln.split() for ln in data_lines("tw_phrases.txt"))
     }
     # Longest first so that 人工智慧 wins over 智慧型-style shorter keys.
     pattern = re.compile("|".join(sorted(map(re.escape, pairs), key=len, reverse=True)))
@@ -44,32 +42,37 @@ def _phrase_map() -> tuple[re.Pattern[str], dict[str, str]]:
 
 
 @cache
-def _shields() -> tuple[re.Pattern[str], dict[str, str], dict[str, str]]:
+def _shields() -> tuple[re.Pattern[str], dict[str, str], dict[int, str]]:
     """The mainland words kept as written (``data/mainland_words.txt``): a pattern finding
-    them in either spelling, each spelling's private-use placeholder, and each placeholder's
-    Simplified word."""
+    them in either spelling, each spelling's private-use placeholder, and the table turning
+    each placeholder back into its Simplified word (for ``str.translate``)."""
     to_traditional = opencc.OpenCC("s2tw")
     marks: dict[str, str] = {}
-    words: dict[str, str] = {}
+    words: dict[int, str] = {}
     for n, word in enumerate(data_lines("mainland_words.txt")):
         mark = chr(0xE000 + n)
-        words[mark] = word
+        words[ord(mark)] = word
         for spelling in {word, to_traditional.convert(word)}:
             marks[spelling] = mark
     pattern = re.compile("|".join(sorted(map(re.escape, marks), key=len, reverse=True)))
     return pattern, marks, words
 
 
+def _shielded(text: str) -> str:
+    """``text`` with each mainland word behind its placeholder."""
+    pattern, marks, _words = _shields()
+    return pattern.sub(lambda m: marks[m.group(0)], text)
+
+
 def normalize(text: str) -> str:
     """NFKC, Traditional→Simplified (mainland phrasing) and lower-case Latin."""
     text = unicodedata.normalize("NFKC", text)
-    pattern, marks, words = _shields()
     # The mainland words wait behind placeholders while the Taiwan tables run, so that
-    # neither rewrites them nor matches across them (品质 inside 产品质量).
-    text = _converter().convert(pattern.sub(lambda m: marks[m.group(0)], text))
+    # neither rewrites them nor matches a phrase across one of them.
+    text = _converter().convert(_shielded(text))
     phrases, pairs = _phrase_map()
     text = phrases.sub(lambda m: pairs[m.group(0)], text)
-    return "".join(words.get(char, char) for char in text).lower()
+    return text.translate(_shields()[2]).lower()
 
 
 @cache
