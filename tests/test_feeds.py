@@ -2,10 +2,12 @@
 searches in a feed reader: every such page announces its Atom feed, and the feed is valid Atom
 with the page's newest entries."""
 
+import re
 from xml.etree import ElementTree
 
 from posting_data import published
 
+from matchmaker.feeds import atom
 from models import (
     Batch,
     BatchStatus,
@@ -169,3 +171,12 @@ def test_a_public_saved_search_has_a_feed_a_private_one_has_none(client, session
     assert titles(feed) == ["政务大厅材料智能预审"] and feed.findtext(f"{ATOM}title") == "政务OCR"
     assert client.get(f"/feeds/searches/{private.id}.atom").status_code == 404
     assert client.get(f"/alerts/{private.id}").status_code == 404
+
+
+def test_an_empty_feed_is_dated_on_the_local_clock_like_its_entries(app):
+    with app.app_context():
+        xml = atom.document(
+            title="空", page_url="http://x/", feed_url="http://x/f.atom", language="zh",
+            author="平台", items=[],
+        ).decode()  # fmt: skip
+    assert re.search(r"<updated>[^<]+\+08:00</updated>", xml), xml

@@ -7,6 +7,7 @@ from typing import NamedTuple
 
 from feedgen.feed import FeedGenerator
 
+from matchmaker.web.dates import local_time
 from models._types import utcnow
 
 MEDIA_TYPE = "application/atom+xml"
@@ -43,7 +44,8 @@ def document(
     feed.link(href=feed_url, rel="self", type=MEDIA_TYPE)
     feed.language(language)
     # The newest entry's time: a reader sees the feed change only when its content does.
-    feed.updated(max((item.updated for item in items), default=utcnow()))
+    # An empty feed is as new as now, on the same clock as every entry's time (local).
+    feed.updated(max((item.updated for item in items), default=local_time(utcnow())))
     for item in items:
         entry = feed.add_entry(order="append")
         entry.id(item.url)
