@@ -39,6 +39,7 @@ STAGES = {  # task-name prefix → what it does
     "_candidates": "candidate products and parts",
     "_finished": "merge across shards, feedback",
     "explain": "explanations",
+    "take": "rows cut for the explanations",
 }
 
 

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from functools import cache, cached_property
 from itertools import chain, repeat
 from pathlib import Path
-from typing import Literal, NamedTuple, Self
+from typing import Literal, NamedTuple, Self, TypeVar
 
 import numpy as np
 import scipy.sparse as sp
@@ -470,11 +470,12 @@ class _Index:
     def __len__(self) -> int:
         return len(self.entries)
 
-    def take(self, rows: slice) -> _Index:
-        """The entries at ``rows``, as an index of their own (a block or shard of this side)."""
+    def take(self, rows: slice | np.ndarray) -> _Index:
+        """The entries at ``rows`` (a slice, or positions), as an index of their own: a block
+        or shard of this side, or the few rows an explanation needs."""
         return dataclasses.replace(
             self,
-            entries=self.entries[rows],
+            entries=_picked(self.entries, rows),
             vectors=self.vectors[rows],
             forms=self.forms[rows],
             concepts=self.concepts[rows],
@@ -488,12 +489,19 @@ class _Index:
             field_codes=self.field_codes[rows],
             districts=self.districts[rows],
             budgets=self.budgets[rows],
-            qualifications=self.qualifications[rows],
+            qualifications=_picked(self.qualifications, rows),
             requires=self.requires[rows],
             searchable=None
             if self.searchable is None
             else (self.searchable[0][rows], self.searchable[1][rows], self.searchable[2][rows]),
         )
+
+
+T = TypeVar("T")
+
+
+def _picked(items: list[T], rows: slice | np.ndarray) -> list[T]:
+    return items[rows] if isinstance(rows, slice) else [items[i] for i in rows.tolist()]
 
 
 @contextmanager
