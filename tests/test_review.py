@@ -280,3 +280,21 @@ def test_bad_decisions_are_refused_with_a_readable_message(app, session):
     assert firm.get("/review/").status_code == 403
     assert post(firm, url, {"decision": "approve", "version": 1}).status_code == 403
     assert recommendations(session, id=rec.id)[0].status is RecommendationStatus.recommended
+
+
+def test_a_refused_bulk_decision_keeps_the_ticks_and_the_note(app, session):
+    matched_lists(app, session)
+    desk = sign_in(app, official(session))
+    first, second, third, *_ = recommendations(session)
+    picks = [f"{first.id}:{first.version}", f"{third.id}:{third.version}"]
+    refused = post(desk, "/review/recommendations/bulk", {"pick": picks, "decision": "reject"})
+    page = refused.get_data(as_text=True)
+    assert refused.status_code == 422 and "Say why the pairing is rejected" in page
+    for rec, ticked in ((first, True), (second, False), (third, True)):
+        box = re.search(rf'<input type="checkbox" name="pick" value="{rec.id}:\d+"[^>]*>', page)
+        assert box and (" checked" in box.group(0)) is ticked
+    half_said = post(
+        desk, "/review/recommendations/bulk", {"pick": picks, "decision": "maybe", "note": "重复"}
+    )
+    assert half_said.status_code == 422 and 'value="重复"' in half_said.get_data(as_text=True)
+    assert {r.status for r in recommendations(session)} == {RecommendationStatus.recommended}

@@ -256,7 +256,8 @@ def bulk() -> Any:
     if message is None and not picked:
         message = _("Tick at least one pairing.")
     if message:
-        return _queue_page(query, 422, error=message)
+        # The ticks and the note stay as they were sent: only the missing part is asked for.
+        return _queue_page(query, 422, error=message, ticked=set(picked), bulk_note=note)
     session = get_session()
     result = pairings.decide_many(
         session, picked, decision=decision, note=note, reviewer_id=current_user.id
