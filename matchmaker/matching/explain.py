@@ -8,6 +8,8 @@ numbers and stop words; the latent and feedback parts name the words that carry 
 
 from __future__ import annotations
 
+import re
+import unicodedata
 from collections.abc import Mapping, Sequence
 
 import numpy as np
@@ -21,6 +23,8 @@ from .sparse import heaviest, ones_at, split_rows
 SHOWN_WORDS = 3  # words named by a latent or feedback reason
 _TRACED = 12  # of an entry's heaviest telling words, those a latent closeness is traced to
 _CHUNK = 4096  # entries whose words' loadings are gathered at a time, to bound memory
+# A Latin word as the matcher keeps it (lower case), standing alone: "ocr", "5g", not "IoT".
+_LOWER_LATIN = re.compile(r"(?<![A-Za-z0-9])[0-9a-z]*[a-z][0-9a-z]*(?![A-Za-z0-9])")
 
 
 def is_telling(words: Sequence[str]) -> np.ndarray:
@@ -271,3 +275,40 @@ class Explainer:
             scanned = concept_mentions(words["title"] + words["body"] + words["tags"])
             self._scanned[id(entry)] = scanned
         return scanned.get(group, set())
+
+
+class Written:
+    """Latin words put back as the pair's entries write them (OCR, IoT, 5G): the matcher
+    compares lower-cased text, but a reader knows an acronym by its capitals.
+
+    The scenario's text is searched first, then the capability's; a word neither writes as a
+    word of its own stays as it is. Each entry's text is read once per explainer.
+    """
+
+    def __init__(self) -> None:
+        self._texts: dict[int, str] = {}  # by object identity, like ``Explainer``
+
+    def words(self, value: str, scenario: Entry, capability: Entry) -> str:
+        """``value`` (a term, or words joined by 、) with each lower-case Latin word as
+        written."""
+        if not _LOWER_LATIN.search(value):
+            return value
+        texts = (self._text(scenario), self._text(capability))
+
+        def as_written(word: re.Match[str]) -> str:
+            alone = rf"(?<![a-z0-9]){re.escape(word.group(0))}(?![a-z0-9])"
+            for text in texts:
+                if found := re.search(alone, text, re.IGNORECASE):
+                    return found.group(0)
+            return word.group(0)
+
+        return _LOWER_LATIN.sub(as_written, value)
+
+    def _text(self, entry: Entry) -> str:
+        text = self._texts.get(id(entry))
+        if text is None:
+            text = unicodedata.normalize(
+                "NFKC", "\n".join([entry.title, entry.description, *entry.tags])
+            )
+            self._texts[id(entry)] = text
+        return text

@@ -7,7 +7,7 @@ import pytest
 from matchmaker.matching import Entry, Matcher, MatcherConfig
 from matchmaker.matching.concepts import concept_of
 from matchmaker.matching.evaluate import load_dataset
-from matchmaker.matching.explain import is_telling
+from matchmaker.matching.explain import Written, is_telling
 from matchmaker.matching.reasons import PART_OF, VISIBLE, WORD_PARTS, equivalent, same_thing
 from matchmaker.matching.text import stopwords
 
@@ -57,6 +57,30 @@ def test_shared_terms_leave_out_single_characters_numbers_and_common_words():
     assert list(is_telling(["路", "30", "2.0", "实施", "成熟", "泊位", "5g", "12345"])) == [
         False, False, False, False, False, True, True, True,
     ]  # fmt: skip
+
+
+def test_shared_terms_keep_the_capitals_the_entries_write():
+    # The matcher compares lower-cased text; a reader knows OCR, IoT and 5G by their capitals.
+    scenarios = [
+        entry("s1", "增值税发票OCR识别", "用IoT网关采集票据影像，经5G回传。", ["OCR"], "智慧政务"),
+        entry("s2", "学校食堂明厨亮灶", "后厨视频接入监管平台。", ["明厨亮灶"], "智慧政务"),
+    ]
+    capabilities = [
+        entry("c1", "ＯＣＲ票据识别引擎", "iot设备采集票据影像，5g专网回传。", ["ocr"], "人工智能"),
+        entry("c2", "食堂视频监管", "后厨操作规范识别。", ["食品安全"], "人工智能"),
+    ]
+    matcher = Matcher(MatcherConfig(latent_dims=1, min_score=0.0)).fit(scenarios, capabilities)
+    for side, entry_ in (("scenario", scenarios[0]), ("capability", capabilities[0])):
+        found = matcher.recommend_for(entry_, side=side)
+        [rec] = [r for r in found if (r.scenario_id, r.capability_id) == ("s1", "c1")]
+        terms = {term for term, _ in rec.terms}
+        # The scenario's writing first, as both sides' lists show the same pairing.
+        assert {"OCR", "IoT"} <= terms and not terms & {"ocr", "iot"}, terms
+    # Words joined in a reason too; a word neither entry writes alone stays as it is.
+    assert (
+        Written().words("5g、票据、ocr、xyz", *scenarios[:1], capabilities[0])
+        == "5G、票据、OCR、xyz"
+    )
 
 
 def test_every_showing_part_of_a_small_list_has_a_reason(matcher):
