@@ -271,3 +271,13 @@ def test_a_time_recorded_in_a_change_reads_in_china_time(app):
     with app.app_context():
         assert change_value("2026-12-09T10:30:40.945582+00:00") == "2026-12-09 18:30"
         assert change_value("not a time") == "not a time"
+
+
+def test_a_chart_of_a_few_pairings_counts_in_whole_pairings(app):
+    from matchmaker.dashboard import charts
+
+    with app.test_request_context():
+        few = str(charts.bars("Funnel", ["a", "b", "c"], [("n", [3, 1, 0])]))
+        many = str(charts.bars("Funnel", ["a", "b"], [("n", [8295, 120])]))
+    assert re.findall(r">(\d+(?:\.\d+)?)</text>", few) == ["0", "1", "2", "3"]
+    assert "." not in "".join(re.findall(r">([\d.,]+)</text>", many))

@@ -82,7 +82,17 @@ def _config(title: str, labels: Sequence[str], series: Series) -> dict[str, Any]
         "print_values": False,  # the numbers are in the table beside the chart
         "no_data_text": _("No data yet"),
         "tooltip_fancy_mode": False,
+        **_whole_numbers(series),
     }
+
+
+def _whole_numbers(series: Series) -> dict[str, Any]:
+    """Counts up to ten get one label per whole number: pygal's own ticks would be 0.5, 1.5…
+    (half a pairing). Larger counts and amounts keep pygal's ticks."""
+    values = [value for _, values in series for value in values if value is not None]
+    if not values or max(values) > 10 or not all(float(v).is_integer() for v in values):
+        return {}
+    return {"y_labels": list(range(int(max(values)) + 1))}
 
 
 def _strip_scripts(root: Any) -> Any:
