@@ -55,14 +55,15 @@ def test_both_parties_record_progress_to_signed_and_each_sees_the_others_steps(a
     assert "<html" not in fragment.get_data(as_text=True)  # htmx gets the timeline only
     assert story.supply.name in fragment.get_data(as_text=True)
     response = step(
-        buyer, pid, "signed", today, contract_amount_wan="128.5", note="合同已在两江新区签署"
+        buyer, pid, "signed", today, contract_amount_wan="12345.67", note="合同已在两江新区签署"
     )
     assert response.status_code == 302
 
     for client, other in ((buyer, story.supply), (seller, story.demand)):
         page = client.get(f"/docking/{pid}?lang=en").get_data(as_text=True)
         assert other.name in page
-        assert "128.5" in page and "合同已在两江新区签署" in page
+        # Every digit of the amount, grouped as the dashboard groups it.
+        assert "12,345.67" in page and "合同已在两江新区签署" in page
         assert "Record a step" not in page  # nothing follows a signed docking
     events = session.exec(select(DockingEvent).order_by(DockingEvent.id)).all()
     assert [e.stage for e in events] == ["contacted", "negotiating", "signed"]
@@ -71,7 +72,7 @@ def test_both_parties_record_progress_to_signed_and_each_sees_the_others_steps(a
         story.supply.id,
         story.demand.id,
     ]
-    assert events[-1].contract_amount_wan == 128.5
+    assert events[-1].contract_amount_wan == 12345.67
 
     # Each step told the other party, and wrote exactly one audit row.
     seller_news = session.exec(

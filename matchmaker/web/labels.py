@@ -3,6 +3,7 @@
 from collections.abc import Iterable, Mapping, Sequence
 
 from flask import Flask
+from flask_babel import format_decimal
 from flask_babel import lazy_gettext as _l
 
 from matchmaker.matching.reasons import PART_OF, VISIBLE, same_thing, telling
@@ -141,13 +142,19 @@ def status_label(code: str) -> str:
     return in_language(STATUS_LABELS).get(code, code)
 
 
+def wan(amount: float) -> str:
+    """An amount in 万元 as the reader's language writes numbers: grouped, with at most two
+    decimals and none that are zeros (256.5, 12,345.67, 1,200), the same on every page."""
+    return format_decimal(amount, format="#,##0.##")
+
+
 def budget(scenario: object) -> str:
     """A budget range in 万元, e.g. '50–120 万元'."""
     low = getattr(scenario, "budget_min_wan", None)
     high = getattr(scenario, "budget_max_wan", None)
     if high is None:
         return _("not stated")
-    amount = f"{low:g}–{high:g}" if low is not None and low != high else f"{high:g}"
+    amount = f"{wan(low)}–{wan(high)}" if low is not None and low != high else wan(high)
     return _("%(amount)s × 10,000 yuan", amount=amount)
 
 
@@ -171,4 +178,5 @@ def init_app(app: Flask) -> None:
         reason_labels=reason_labels,
         score_parts=score_parts,
         key_terms=key_terms,
+        wan=wan,
     )
