@@ -241,6 +241,40 @@ def test_a_search_finds_other_names_and_narrower_jobs_but_not_neighbouring_topic
     assert "城区路灯改造" in lamps and "井盖位移监测" not in lamps
 
 
+def test_a_search_finds_taiwan_and_mainland_wording_without_tearing_mainland_words(
+    client, session, lists
+):
+    owner = lists[0].organisation_id
+    for title, description in [
+        ("产品质量追溯", "每批产品质量检测结果上链，可扫码追溯。"),
+        ("高品质会议服务", "为大型会议提供高品质的音视频保障。"),
+        ("個資保護稽核", "盤點系統中的個資，稽核外洩風險。"),
+    ]:
+        row = Scenario(
+            title=title,
+            field="智慧政务",
+            district="渝北区",
+            description=description,
+            status=ScenarioStatus.published,
+            organisation_id=owner,
+        )
+        index_entry(row)
+        session.add(row)
+    session.commit()
+
+    def found(q: str) -> str:
+        page = client.get(f"/scenarios/?q={q}", headers=HTMX).get_data(as_text=True)
+        return re.sub(r"<[^>]+>", "", page)
+
+    # 产品质量 stays whole (the Taiwan 品质 → 质量 once made it 产质量量).
+    assert "产品质量追溯" in found("产品")
+    # 品质 is Taiwan for 质量: it finds both wordings, and the 高品质 a mainland text keeps.
+    quality = found("品质")
+    assert "产品质量追溯" in quality and "高品质会议服务" in quality
+    # A Traditional 個資 is the mainland 个人信息.
+    assert "個資保護稽核" in found("个人信息")
+
+
 def test_a_search_that_finds_nothing_offers_the_other_list(client, lists):
     page = client.get("/scenarios/?q=手写体&lang=en", headers=HTMX).get_data(as_text=True)
     assert "Nothing matches." in page

@@ -44,17 +44,26 @@ def test_migrations_build_the_schema_the_models_describe(tmp_path: Path, worker_
     assert diff == []
 
 
-def test_an_upgrade_indexes_stored_entries_again_with_the_mainland_words_kept(
-    tmp_path: Path, worker_id: str
+@pytest.mark.parametrize(
+    ("before", "title", "stale", "kept"),
+    [
+        # 0011: mainland words the Taiwan tables rewrote (小程序 → 小进程) are kept.
+        ("0010", "微信小程序预约挂号", "微信小进程预约挂号", "小程序"),
+        # 0012: a Taiwan phrase straddling two mainland words (品质 in 产品质量) is left alone.
+        ("0011", "产品质量追溯平台", "产质量量追溯平台", "产品质量"),
+    ],
+)
+def test_an_upgrade_indexes_stored_entries_again_as_the_text_is_read_now(
+    tmp_path: Path, worker_id: str, before: str, title: str, stale: str, kept: str
 ):
     url = empty_database(tmp_path, worker_id)
-    command.upgrade(alembic_config(url), "0010")
+    command.upgrade(alembic_config(url), before)
     engine = create_engine(url)
     with Session(engine) as session:
         buyer = make_org(session, OrgKind.demand)
         scenario = Scenario(
-            title="微信小程序预约挂号", field="智慧医疗", district="渝北区",
-            description="群众通过微信小程序预约挂号，减少排队。", organisation_id=buyer.id,
+            title=title, field="智慧医疗", district="渝北区",
+            description="群众在线办理，减少排队。", organisation_id=buyer.id,
         )  # fmt: skip
         session.add(scenario)
         session.commit()
@@ -63,8 +72,8 @@ def test_an_upgrade_indexes_stored_entries_again_with_the_mainland_words_kept(
         conn.execute(
             text("UPDATE scenario SET tokens = :tokens, search_text = :text WHERE id = :id"),
             {
-                "tokens": json.dumps({"title": ["微信", "小进程"]}, ensure_ascii=False),
-                "text": "微信小进程预约挂号",
+                "tokens": json.dumps({"title": [stale]}, ensure_ascii=False),
+                "text": stale,
                 "id": entry_id,
             },
         )
@@ -78,8 +87,8 @@ def test_an_upgrade_indexes_stored_entries_again_with_the_mainland_words_kept(
     tokens = json.dumps(
         tokens if isinstance(tokens, dict) else json.loads(tokens), ensure_ascii=False
     )
-    assert "小程序" in tokens and "小进程" not in tokens
-    assert stored.startswith("微信小程序预约挂号\n") and "减少排队" in stored
+    assert stale not in tokens and stale not in stored
+    assert stored.startswith(f"{title}\n") and kept in stored and "减少排队" in stored
 
 
 def test_the_health_endpoint_reports_the_database(client):

@@ -105,7 +105,11 @@ def search_words(query: str) -> list[tuple[str, ...]]:
     the matcher weighs but a searcher did not ask for.
     """
     words = []
-    for word in dict.fromkeys(normalize_for_search(query).split()):
+    # A Taiwan phrase is put in mainland words only where it stands alone (matching.text),
+    # which a word of a query always does: 品质 also finds the 高品质 a text keeps.
+    as_written = normalize(query, taiwan_phrases=False).split()
+    searched = normalize_for_search(query).split()
+    for word, written in dict.fromkeys(zip(searched, as_written, strict=True)):
         others = [name for name in _also_searched().get(word, ()) if name != word]
-        words.append((word, *others))
+        words.append(tuple(dict.fromkeys((word, *others, written))))
     return words

@@ -64,15 +64,41 @@ def _shielded(text: str) -> str:
     return pattern.sub(lambda m: marks[m.group(0)], text)
 
 
-def normalize(text: str) -> str:
-    """NFKC, Traditional→Simplified (mainland phrasing) and lower-case Latin."""
+def normalize(text: str, *, taiwan_phrases: bool = True) -> str:
+    """NFKC, Traditional→Simplified (mainland phrasing) and lower-case Latin; without
+    ``taiwan_phrases``, the phrases of ``data/tw_phrases.txt`` stay as they are (a search also
+    looks for a word as written: 品质 is kept inside 高品质)."""
     text = unicodedata.normalize("NFKC", text)
     # The mainland words wait behind placeholders while the Taiwan tables run, so that
     # neither rewrites them nor matches a phrase across one of them.
     text = _converter().convert(_shielded(text))
-    phrases, pairs = _phrase_map()
-    text = phrases.sub(lambda m: pairs[m.group(0)], text)
+    if taiwan_phrases:
+        text = _taiwan_phrases_replaced(text)
     return text.translate(_shields()[2]).lower()
+
+
+def _taiwan_phrases_replaced(text: str) -> str:
+    """``text`` with the Taiwan phrases (``data/tw_phrases.txt``) in mainland words, each only
+    where the segmenter puts a word boundary at both of its ends: 品质 in 产品质量, 个资 in
+    一个资产 and 数位 in 多数位于 straddle two mainland words and are left alone (a plain
+    replace tore 产品质量 into 产质量量), while 个资 in 個資外洩 (个|资|外泄) is replaced. The
+    segmenter runs only on a text that holds a phrase.
+    """
+    phrases, pairs = _phrase_map()
+    found = list(phrases.finditer(text))
+    if not found:
+        return text
+    bounds, at = {0}, 0
+    # The dictionary alone: its guesses at unknown words would move boundaries at random.
+    for word in _tokenizer().cut(text, HMM=False):
+        at += len(word)
+        bounds.add(at)
+    pieces, done = [], 0
+    for match in found:
+        if match.start() in bounds and match.end() in bounds:
+            pieces += [text[done : match.start()], pairs[match.group(0)]]
+            done = match.end()
+    return "".join([*pieces, text[done:]])
 
 
 @cache

@@ -37,6 +37,24 @@ def test_a_mainland_word_keeps_its_meaning_and_its_traditional_spelling_becomes_
     assert normalize(OpenCC("s2tw").convert(mainland)) == mainland
 
 
+@pytest.mark.parametrize(
+    "mainland",
+    ["产品质量追溯", "一个资产管理平台", "大多数位于两江新区", "数字元宇宙展厅", "本身分析",
+     "经营运输"],
+)  # fmt: skip
+def test_a_taiwan_phrase_straddling_two_mainland_words_is_left_alone(mainland):
+    # 品质 (Taiwan for 质量) sits across 产品|质量; the plain replace made 产质量量.
+    assert normalize(mainland) == mainland
+    assert normalize(OpenCC("s2tw").convert(mainland)) == mainland
+
+
+def test_a_taiwan_phrase_standing_as_words_of_its_own_is_put_in_mainland_words():
+    assert normalize("個資外洩") == "个人信息外泄"
+    assert normalize("品質管控") == "质量管控"
+    assert normalize("營運中心") == "运营中心"
+    assert normalize("身分證") == "身份证"
+
+
 def test_domain_words_stay_whole_and_acronyms_and_numbers_are_kept():
     words = segment("基于AI的智能网联汽车车路协同平台，支持V2X、5G与等保2.0")
     assert {"ai", "智能网联汽车", "车路协同", "v2x", "5g", "等保2.0"} <= set(words)
