@@ -1,6 +1,7 @@
 """A visitor browses the published lists: live search, filters, sorting, pages, detail pages."""
 
 import re
+from functools import partial
 
 import pytest
 
@@ -206,16 +207,9 @@ def test_a_budget_range_written_backwards_is_pointed_out_with_the_range_the_othe
     assert "预算下限（500）高于上限（100）" in chinese.get_data(as_text=True)
 
 
-def test_a_search_finds_other_names_and_narrower_jobs_but_not_neighbouring_topics(
-    client, session, lists
-):
-    owner = lists[0].organisation_id
-    for title, description in [
-        ("光学字符识别服务", "对扫描件进行光学字符识别，输出可编辑文本。"),
-        ("票据识别与报销", "报销单据的票据识别，自动核对金额和抬头。"),
-        ("城区路灯改造", "老旧路灯更换为可远程调光的节能灯具。"),
-        ("井盖位移监测", "在井盖下加装传感器，位移或丢失即时报警。"),
-    ]:
+def publish_scenarios(session, owner: int, entries: list[tuple[str, str]]) -> None:
+    """Published scenarios of `owner`, (title, description) each, indexed as a save does."""
+    for title, description in entries:
         row = Scenario(
             title=title,
             field="智慧政务",
@@ -228,9 +222,23 @@ def test_a_search_finds_other_names_and_narrower_jobs_but_not_neighbouring_topic
         session.add(row)
     session.commit()
 
-    def found(q: str) -> str:
-        page = client.get(f"/scenarios/?q={q}", headers=HTMX).get_data(as_text=True)
-        return re.sub(r"<[^>]+>", "", page)  # the words found are marked
+
+def scenarios_found(client, q: str) -> str:
+    """The text of the scenario list's live search results for `q` (marks taken out)."""
+    page = client.get(f"/scenarios/?q={q}", headers=HTMX).get_data(as_text=True)
+    return re.sub(r"<[^>]+>", "", page)
+
+
+def test_a_search_finds_other_names_and_narrower_jobs_but_not_neighbouring_topics(
+    client, session, lists
+):
+    publish_scenarios(session, lists[0].organisation_id, [
+        ("光学字符识别服务", "对扫描件进行光学字符识别，输出可编辑文本。"),
+        ("票据识别与报销", "报销单据的票据识别，自动核对金额和抬头。"),
+        ("城区路灯改造", "老旧路灯更换为可远程调光的节能灯具。"),
+        ("井盖位移监测", "在井盖下加装传感器，位移或丢失即时报警。"),
+    ])  # fmt: skip
+    found = partial(scenarios_found, client)
 
     # OCR and 光学字符识别 name one thing; 票据识别 is a narrower job of OCR.
     ocr = found("OCR")
@@ -244,27 +252,12 @@ def test_a_search_finds_other_names_and_narrower_jobs_but_not_neighbouring_topic
 def test_a_search_finds_taiwan_and_mainland_wording_without_tearing_mainland_words(
     client, session, lists
 ):
-    owner = lists[0].organisation_id
-    for title, description in [
+    publish_scenarios(session, lists[0].organisation_id, [
         ("产品质量追溯", "每批产品质量检测结果上链，可扫码追溯。"),
         ("高品质会议服务", "为大型会议提供高品质的音视频保障。"),
         ("個資保護稽核", "盤點系統中的個資，稽核外洩風險。"),
-    ]:
-        row = Scenario(
-            title=title,
-            field="智慧政务",
-            district="渝北区",
-            description=description,
-            status=ScenarioStatus.published,
-            organisation_id=owner,
-        )
-        index_entry(row)
-        session.add(row)
-    session.commit()
-
-    def found(q: str) -> str:
-        page = client.get(f"/scenarios/?q={q}", headers=HTMX).get_data(as_text=True)
-        return re.sub(r"<[^>]+>", "", page)
+    ])  # fmt: skip
+    found = partial(scenarios_found, client)
 
     # 产品质量 stays whole (the Taiwan 品质 → 质量 once made it 产质量量).
     assert "产品质量追溯" in found("产品")
