@@ -256,16 +256,18 @@ def test_a_search_finds_taiwan_and_mainland_wording_without_tearing_mainland_wor
         ("产品质量追溯", "每批产品质量检测结果上链，可扫码追溯。"),
         ("高品质会议服务", "为大型会议提供高品质的音视频保障。"),
         ("個資保護稽核", "盤點系統中的個資，稽核外洩風險。"),
+        ("一个资产台账", "固定资产登记与盘点。"),
     ])  # fmt: skip
     found = partial(scenarios_found, client)
 
     # 产品质量 stays whole (the Taiwan 品质 → 质量 once made it 产质量量).
     assert "产品质量追溯" in found("产品")
-    # 品质 is Taiwan for 质量: it finds both wordings, and the 高品质 a mainland text keeps.
+    # 品质 is Taiwan for 质量: it finds both wordings.
     quality = found("品质")
     assert "产品质量追溯" in quality and "高品质会议服务" in quality
-    # A Traditional 個資 is the mainland 个人信息.
+    # A Traditional 個資 is the mainland 个人信息, and 个资 is not found inside 一个资产.
     assert "個資保護稽核" in found("个人信息")
+    assert "一个资产台账" not in found("个资") and "一个资产台账" in found("资产")
 
 
 def test_a_search_that_finds_nothing_offers_the_other_list(client, lists):

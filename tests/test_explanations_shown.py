@@ -77,3 +77,14 @@ def test_a_pairing_the_matcher_scores_below_its_threshold_claims_no_closeness(ap
     assert "0.00" in row
     assert "匹配器未找到可列出的共同点" in row
     assert "相近" not in row and "相同" not in row
+
+
+def test_a_budget_reason_writes_its_amounts_as_every_page_does(app):
+    from matchmaker.web.labels import reason_label
+
+    with app.test_request_context("/?lang=en"):
+        assert reason_label("budget_fit", "12345.67≤1000000.0") == (
+            "Budget fits (12,345.67≤1,000,000 × 10,000 yuan)"
+        )
+        # As stored before the matcher kept every digit.
+        assert reason_label("budget_fit", "20≤80") == "Budget fits (20≤80 × 10,000 yuan)"

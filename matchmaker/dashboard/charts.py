@@ -87,7 +87,7 @@ def _config(title: str, labels: Sequence[str], series: Series) -> dict[str, Any]
 
 
 def _whole_numbers(series: Series) -> dict[str, Any]:
-    """Counts up to ten get one label per whole number: pygal's own ticks would be 0.5, 1.5…
+    """Counts up to ten get one label per whole number: pygal's own ticks would be 0.2, 0.4…
     (half a pairing). Larger counts and amounts keep pygal's ticks."""
     values = [value for _, values in series for value in values if value is not None]
     if not values or max(values) > 10 or not all(float(v).is_integer() for v in values):

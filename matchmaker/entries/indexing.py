@@ -67,7 +67,8 @@ def word_terms(word: str) -> list[str]:
 
 
 def index_search(entry: Scenario | Capability) -> None:
-    """Store the normalised search text and its index terms (cheap: no segmentation)."""
+    """Store the normalised search text and its index terms (cheap: no segmentation, but
+    for a text holding a Taiwan phrase, ``matching.text``)."""
     entry.search_text = search_text(entry)
     entry.search_terms = search_terms(entry.search_text)
 
@@ -105,11 +106,7 @@ def search_words(query: str) -> list[tuple[str, ...]]:
     the matcher weighs but a searcher did not ask for.
     """
     words = []
-    # A Taiwan phrase is put in mainland words only where it stands alone (matching.text),
-    # which a word of a query always does: 品质 also finds the 高品质 a text keeps.
-    as_written = normalize(query, taiwan_phrases=False).split()
-    searched = normalize_for_search(query).split()
-    for word, written in dict.fromkeys(zip(searched, as_written, strict=True)):
+    for word in dict.fromkeys(normalize_for_search(query).split()):
         others = [name for name in _also_searched().get(word, ()) if name != word]
-        words.append(tuple(dict.fromkeys((word, *others, written))))
+        words.append((word, *others))
     return words

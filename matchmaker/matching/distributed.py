@@ -84,8 +84,9 @@ def rematch(
             pieces[n] = future.result().shifted(blocks[n].start)
             if progress:
                 progress(blocks[n].stop - blocks[n].start)
-        # The search indexes and the blocks' results are done with: the cluster frees them.
-        del searched, scored
+        # The search indexes, the other side's latent rows and the blocks' results are done
+        # with (``future`` is the last of them): the cluster frees them.
+        del searched, scored, other_latent, future
         pairs = _Pairs.concat([piece for piece in pieces if piece is not None])
         chosen = pairs.take(rank.chosen(pairs.query, pairs.total, pairs.other, k, cap))
         return _explained(client, fitted, side, chosen, blocks, block_data, shards, shard_data)

@@ -1357,7 +1357,8 @@ def _structured_reasons(
     s_budget, c_budget = s.budgets[s_rows], c.budgets[c_rows]
     with np.errstate(invalid="ignore"):
         fits = s_budget >= c_budget  # False when either is unknown (NaN)
-    add(fits, lambda n, i, j: ("budget_fit", f"{c_budget[n]:g}≤{s_budget[n]:g}"))
+    # Every digit: the app writes the amounts as its pages do (12,345.67).
+    add(fits, lambda n, i, j: ("budget_fit", f"{float(c_budget[n])}≤{float(s_budget[n])}"))
     return reasons
 
 

@@ -66,8 +66,8 @@ def _shielded(text: str) -> str:
 
 def normalize(text: str, *, taiwan_phrases: bool = True) -> str:
     """NFKC, Traditional→Simplified (mainland phrasing) and lower-case Latin; without
-    ``taiwan_phrases``, the phrases of ``data/tw_phrases.txt`` stay as they are (a search also
-    looks for a word as written: 品质 is kept inside 高品质)."""
+    ``taiwan_phrases``, the phrases of ``data/tw_phrases.txt`` stay as they are (for text
+    written in mainland words, which needs no segmenter)."""
     text = unicodedata.normalize("NFKC", text)
     # The mainland words wait behind placeholders while the Taiwan tables run, so that
     # neither rewrites them nor matches a phrase across one of them.
@@ -78,26 +78,44 @@ def normalize(text: str, *, taiwan_phrases: bool = True) -> str:
 
 
 def _taiwan_phrases_replaced(text: str) -> str:
-    """``text`` with the Taiwan phrases (``data/tw_phrases.txt``) in mainland words, each only
-    where the segmenter puts a word boundary at both of its ends: 品质 in 产品质量, 个资 in
-    一个资产 and 数位 in 多数位于 straddle two mainland words and are left alone (a plain
-    replace tore 产品质量 into 产质量量), while 个资 in 個資外洩 (个|资|外泄) is replaced. The
-    segmenter runs only on a text that holds a phrase.
+    """``text`` with the Taiwan phrases (``data/tw_phrases.txt``) in mainland words where they
+    are words, not where one straddles two mainland words: 品质 in 产品|质量, 个资 in 一个|资产
+    and 营运 in 经营|运输 are left alone (a plain replace tore 产品质量 into 产质量量).
+
+    A phrase is a word where the segmenter puts a boundary at both its ends (个资 in
+    個資外洩: 个|资|外泄), or where it begins or ends a dictionary word that holds it (感测 in
+    感测器, 品质 in 高品质), but not in the middle of one (产品质量 is one word of the
+    dictionary). At each place the longest phrase that is a word wins: 身分 in 身分|证明 where
+    身分证 is not. The segmenter runs only on a text that holds a phrase.
     """
     phrases, pairs = _phrase_map()
-    found = list(phrases.finditer(text))
-    if not found:
+    if not phrases.search(text):
         return text
-    bounds, at = {0}, 0
     # The dictionary alone: its guesses at unknown words would move boundaries at random.
+    word_of = []  # (first, end) of the word each character is in
+    at = 0
     for word in _tokenizer().cut(text, HMM=False):
+        word_of += [(at, at + len(word))] * len(word)
         at += len(word)
-        bounds.add(at)
-    pieces, done = [], 0
-    for match in found:
-        if match.start() in bounds and match.end() in bounds:
-            pieces += [text[done : match.start()], pairs[match.group(0)]]
-            done = match.end()
+    starts = {first for first, _ in word_of} | {len(text)}
+    lengths = sorted({len(key) for key in pairs}, reverse=True)
+
+    def is_word(start: int, end: int) -> bool:
+        if start in starts and end in starts:
+            return True
+        first, last = word_of[start]
+        return end <= last and (start == first or end == last)
+
+    pieces, done, at = [], 0, 0
+    while at < len(text):
+        end = next(
+            (at + n for n in lengths if text[at : at + n] in pairs and is_word(at, at + n)), None
+        )
+        if end is None:
+            at += 1
+            continue
+        pieces += [text[done:at], pairs[text[at:end]]]
+        done = at = end
     return "".join([*pieces, text[done:]])
 
 
@@ -118,8 +136,8 @@ def concept_groups() -> tuple[tuple[tuple[str, ...], ...], ...]:
 
 
 def group_id(group: tuple[tuple[str, ...], ...]) -> str:
-    """A concept group's id: its first form, normalised."""
-    return normalize(group[0][0])
+    """A concept group's id: its first form, normalised (as ``concept_forms`` does)."""
+    return normalize(group[0][0], taiwan_phrases=False)
 
 
 @cache
@@ -129,7 +147,9 @@ def concept_forms() -> dict[str, tuple[str, tuple[str, ...]]]:
     for line in concept_groups():
         group = group_id(line)
         for term in (term for equivalents in line for term in equivalents):
-            key = normalize(term)
+            # Written in mainland words already; the Taiwan table needs the segmenter, which is
+            # built from these forms.
+            key = normalize(term, taiwan_phrases=False)
             display, groups = forms.get(key, (term, ()))
             forms[key] = (display, (*groups, group))
     return forms

@@ -107,6 +107,8 @@ def reason_label(code: str, value: str = "") -> str:
         # official has decided keeps its reasons, and must not claim more than they are.
         code, value = "related_concept", f"{ours} / {theirs}"
     label = in_language(REASON_LABELS).get(code)
+    if code == "budget_fit":
+        value = "≤".join(_amount(number) for number in value.split("≤"))
     value = reference_label(value)  # fields, districts, qualifications; other values as they are
     return label % {"value": value} if label else f"{code}: {value}"
 
@@ -146,6 +148,14 @@ def wan(amount: float) -> str:
     """An amount in 万元 as the reader's language writes numbers: grouped, with at most two
     decimals and none that are zeros (256.5, 12,345.67, 1,200), the same on every page."""
     return format_decimal(amount, format="#,##0.##")
+
+
+def _amount(number: str) -> str:
+    """A stored amount in 万元 as ``wan`` writes it; as it is where it is no number."""
+    try:
+        return wan(float(number))
+    except ValueError:
+        return number
 
 
 def budget(scenario: object) -> str:

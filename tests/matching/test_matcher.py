@@ -99,7 +99,7 @@ def test_required_qualifications_show_as_held_or_missing(matcher, scenarios):
 
 def test_a_budget_that_reaches_the_firms_smallest_project_is_a_reason(matcher, scenarios):
     rec = matcher.recommend_for(by_id(scenarios, "s-ocr"), side="scenario")[0]
-    assert ("budget_fit", "20≤80") in rec.reasons
+    assert ("budget_fit", "20.0≤80.0") in rec.reasons
 
 
 def test_the_parts_of_a_score_add_up_to_it(matcher):

@@ -40,7 +40,7 @@ def test_a_mainland_word_keeps_its_meaning_and_its_traditional_spelling_becomes_
 @pytest.mark.parametrize(
     "mainland",
     ["产品质量追溯", "一个资产管理平台", "大多数位于两江新区", "数字元宇宙展厅", "本身分析",
-     "经营运输"],
+     "经营运输", "保留两位小数位"],
 )  # fmt: skip
 def test_a_taiwan_phrase_straddling_two_mainland_words_is_left_alone(mainland):
     # 品质 (Taiwan for 质量) sits across 产品|质量; the plain replace made 产质量量.
@@ -48,11 +48,21 @@ def test_a_taiwan_phrase_straddling_two_mainland_words_is_left_alone(mainland):
     assert normalize(OpenCC("s2tw").convert(mainland)) == mainland
 
 
-def test_a_taiwan_phrase_standing_as_words_of_its_own_is_put_in_mainland_words():
-    assert normalize("個資外洩") == "个人信息外泄"
-    assert normalize("品質管控") == "质量管控"
-    assert normalize("營運中心") == "运营中心"
-    assert normalize("身分證") == "身份证"
+@pytest.mark.parametrize(
+    ("taiwan", "mainland"),
+    [
+        ("個資外洩", "个人信息外泄"),  # 个|资|外泄: the phrase is two words of the dictionary
+        ("品質管控", "质量管控"),
+        ("營運中心", "运营中心"),
+        ("身分證明", "身份证明"),  # 身分|证明: the longest phrase (身分证) is not a word here
+        ("一個資訊平台", "一个信息平台"),  # 个资 straddles 一个|资讯; 资讯 is a word
+        ("感測器", "传感器"),  # a phrase that begins a dictionary word
+        ("數位化轉型", "数字化转型"),
+        ("高品質服務", "高质量服务"),  # … or ends one
+    ],
+)
+def test_a_taiwan_phrase_that_is_a_word_is_put_in_mainland_words(taiwan, mainland):
+    assert normalize(taiwan) == mainland
 
 
 def test_domain_words_stay_whole_and_acronyms_and_numbers_are_kept():
