@@ -62,7 +62,8 @@ class MemoryWatch(threading.Thread):
 
     def run(self) -> None:
         while not self.done.wait(0.5):
-            for address, worker in self.client.scheduler_info()["workers"].items():
+            # A cluster that is shutting down answers without its workers.
+            for address, worker in self.client.scheduler_info().get("workers", {}).items():
                 metrics = worker["metrics"]
                 self.peaks[address] = max(self.peaks[address], metrics["memory"] / 2**20)
                 on_disk = metrics.get("spilled_bytes", {}).get("disk", 0) / 2**20

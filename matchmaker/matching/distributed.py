@@ -139,18 +139,23 @@ def _explained(
 ) -> list[Recommendation]:
     """Explanations of the chosen pairs, in order.
 
-    Each (block, shard) sends only the rows its chosen pairs use, cut where the block and the
-    shard are, to the task that explains them: a task given a whole block and shard copied the
-    one it lacked (a 50,000-row shard), which took a 6 GiB worker past its limit at 100k x 1M.
-    ``block_data`` and ``shard_data`` are emptied once every piece is cut, so the cluster frees
-    them; each result is dropped on the cluster as soon as it is read.
+    Each (block, shard) group's task gets only the rows its pairs use, cut where the block and
+    the shard live (a task given a whole block and shard copied the one it lacked). A few
+    groups are in flight at a time, twice the cluster's threads: submitted all at once, the
+    cheap cuts ran ahead of the explanations and their pieces took a 6 GiB worker past its
+    limit at 100k x 1M. A block is released once its last group is sent (``block_data`` and
+    ``shard_data`` are emptied), each result once read.
     """
     from distributed import as_completed
 
     block_of = np.searchsorted([rows.start for rows in blocks], chosen.query, side="right") - 1
     shard_of = np.searchsorted([rows.start for rows in shards], chosen.other, side="right") - 1
-    tasks, positions_of = [], {}
-    for b, s in sorted(set(zip(block_of.tolist(), shard_of.tolist(), strict=True))):
+    groups = sorted(set(zip(block_of.tolist(), shard_of.tolist(), strict=True)))
+    last_of_block = {b: n for n, (b, _s) in enumerate(groups)}
+    positions_of: dict[str, np.ndarray] = {}
+
+    def send(n: int) -> Any:
+        b, s = groups[n]
         positions = np.flatnonzero((block_of == b) & (shard_of == s))
         local = chosen.take(positions).shifted(-blocks[b].start, -shards[s].start)
         query_rows, query_at = np.unique(local.query, return_inverse=True)
@@ -163,16 +168,23 @@ def _explained(
             client.submit(_Index.take, shard_data[s], other_rows),
             local._replace(query=query_at, other=other_at),
         )
-        tasks.append(task)
         positions_of[task.key] = positions
-    block_data.clear()
-    shard_data.clear()
+        if last_of_block[b] == n:
+            block_data[b] = None
+        return task
+
+    in_flight = min(len(groups), 2 * max(1, sum(client.nthreads().values())))
+    finishing = as_completed([send(n) for n in range(in_flight)])
+    sent = in_flight
     found: list[Recommendation | None] = [None] * len(chosen.query)
-    finishing = as_completed(tasks)
-    tasks.clear()
     for task in finishing:
         for position, recommendation in zip(
             positions_of.pop(task.key).tolist(), task.result(), strict=True
         ):
             found[position] = recommendation
+        if sent < len(groups):
+            finishing.add(send(sent))
+            sent += 1
+    block_data.clear()
+    shard_data.clear()
     return [recommendation for recommendation in found if recommendation is not None]
