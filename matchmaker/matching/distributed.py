@@ -143,15 +143,17 @@ def _explained(
     the shard live (a task given a whole block and shard copied the one it lacked). A few
     groups are in flight at a time, twice the cluster's threads: submitted all at once, the
     cheap cuts ran ahead of the explanations and their pieces took a 6 GiB worker past its
-    limit at 100k x 1M. A block is released once its last group is sent (``block_data`` and
-    ``shard_data`` are emptied), each result once read.
+    limit at 100k x 1M. A block or shard is released once its last group is sent
+    (``block_data`` and ``shard_data`` are emptied), each result once read.
     """
     from distributed import as_completed
 
     block_of = np.searchsorted([rows.start for rows in blocks], chosen.query, side="right") - 1
     shard_of = np.searchsorted([rows.start for rows in shards], chosen.other, side="right") - 1
-    groups = sorted(set(zip(block_of.tolist(), shard_of.tolist(), strict=True)))
+    # Shard by shard: a shard Dask has spilled to disk is read back once, not once a block.
+    groups = sorted(set(zip(block_of.tolist(), shard_of.tolist(), strict=True)), key=_by_shard)
     last_of_block = {b: n for n, (b, _s) in enumerate(groups)}
+    last_of_shard = {s: n for n, (_b, s) in enumerate(groups)}
     positions_of: dict[str, np.ndarray] = {}
 
     def send(n: int) -> Any:
@@ -171,6 +173,8 @@ def _explained(
         positions_of[task.key] = positions
         if last_of_block[b] == n:
             block_data[b] = None
+        if last_of_shard[s] == n:
+            shard_data[s] = None
         return task
 
     in_flight = min(len(groups), 2 * max(1, sum(client.nthreads().values())))
@@ -188,3 +192,8 @@ def _explained(
     block_data.clear()
     shard_data.clear()
     return [recommendation for recommendation in found if recommendation is not None]
+
+
+def _by_shard(group: tuple[int, int]) -> tuple[int, int]:
+    block, shard = group
+    return shard, block

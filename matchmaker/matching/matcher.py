@@ -993,6 +993,7 @@ class Matcher:
 
     # ----- explanations --------------------------------------------------------------------
 
+    @_no_cyclic_gc()  # also where a cluster's worker runs it on its own (``distributed``)
     def explain(
         self, side: Side, query: _Index, other: _Index, pairs: _Pairs
     ) -> list[Recommendation]:
