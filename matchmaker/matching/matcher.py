@@ -28,7 +28,15 @@ from threadpoolctl import threadpool_limits
 from . import rank
 from .concepts import Hit, concept_features, concept_matrix, concept_of
 from .entries import Entry, Recommendation
-from .explain import Explainer, Tracer, Written, add_part_reasons, is_telling, matched_tags
+from .explain import (
+    Explainer,
+    Tracer,
+    add_part_reasons,
+    as_written,
+    has_lower_latin,
+    is_telling,
+    matched_tags,
+)
 from .reasons import PART_OF, VISIBLE
 from .sparse import best_per_row, heaviest, ones_at
 from .text import data_lines, normalize
@@ -280,6 +288,11 @@ class _Vectorizer:
         return is_telling(self.vocabulary.tolist()) & ~self.is_concept
 
     @cached_property
+    def is_latin(self) -> np.ndarray:
+        """Which columns hold a Latin word, which explanations write as the entries do."""
+        return np.fromiter(map(has_lower_latin, self.names.tolist()), bool, len(self.names))
+
+    @cached_property
     def names(self) -> np.ndarray:
         """Column names as shown: words as they are, concept groups without their mark."""
         return np.array([n.removeprefix(CONCEPT_MARK) for n in self.vocabulary.tolist()], object)
@@ -498,20 +511,6 @@ class _Index:
 
 
 T = TypeVar("T")
-
-
-def _as_written(
-    terms: list[list[tuple[str, float]]],
-    reasons: list[list[tuple[str, str]]],
-    scenarios: list[Entry],
-    capabilities: list[Entry],
-) -> None:
-    """The pairs' shared terms and the words their reasons name, with Latin words in the
-    entries' own capitals (``Written``)."""
-    written = Written()
-    for n, (scenario, capability) in enumerate(zip(scenarios, capabilities, strict=True)):
-        terms[n] = [(written.words(t, scenario, capability), w) for t, w in terms[n]]
-        reasons[n] = [(code, written.words(v, scenario, capability)) for code, v in reasons[n]]
 
 
 def _picked(items: list[T], rows: slice | np.ndarray) -> list[T]:
@@ -1056,7 +1055,9 @@ class Matcher:
                 **self._traced_words(query, other, pairs),
             },
         )
-        _as_written(terms, reasons, scenarios, capabilities)
+        # Only the pairs sharing a listed Latin word are looked at (a sparse product finds them).
+        with_latin = np.flatnonzero((listed > 0) @ self.vectorizer_.is_latin)
+        as_written(terms, with_latin, scenarios, capabilities)
         names = list(pairs.parts)
         values = zip(*(part.tolist() for part in pairs.parts.values()), strict=True)
         # Built column by column: one Python step per pair and field, no more.

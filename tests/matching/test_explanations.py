@@ -76,7 +76,7 @@ def test_shared_terms_keep_the_capitals_the_entries_write():
         terms = {term for term, _ in rec.terms}
         # The scenario's writing first, as both sides' lists show the same pairing.
         assert {"OCR", "IoT"} <= terms and not terms & {"ocr", "iot"}, terms
-    # Words joined in a reason too; a word neither entry writes alone stays as it is.
+    # Words joined by 、 too; a word neither entry writes alone stays as it is.
     assert (
         Written().words("5g、票据、ocr、xyz", *scenarios[:1], capabilities[0])
         == "5G、票据、OCR、xyz"
