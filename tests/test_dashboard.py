@@ -119,7 +119,8 @@ def test_the_officials_funnel_matches_the_database(client, session, world):
     expected = {"recommended": 8, "approved": 6, "published": 5, "contacted": 3, "signed": 2}
     assert funnel_on(page) == expected == funnel_from_database(session)
     assert '<span class="num">150</span>' in page  # signed contract value: 100 (latest of p6) + 50
-    assert "75%" in page  # 3 of 4 published scenarios have a published pairing
+    # 3 of 4 published scenarios have a published pairing: in the headline as in the section.
+    assert '<span class="num">75.0%</span>' in page
     assert world.firm_c.name in page  # published capabilities, never recommended
 
 
@@ -217,6 +218,7 @@ def test_a_funnel_where_one_stage_dwarfs_the_others_stays_readable(client, sessi
     # The coverage share likewise: one decimal, as the funnel's.
     covered, published, shown = re.search(r"<dd>(\d+) / (\d+) \(([^)]*)\)</dd>", page).groups()
     assert shown == f"{100 * int(covered) / int(published):.1f}%"
+    assert f'<span class="num">{shown}</span>' in page  # the headline card too, not "0%"
     assert "logarithmic" not in client.get("/statistics/").get_data(as_text=True)
 
 
@@ -279,5 +281,10 @@ def test_a_chart_of_a_few_pairings_counts_in_whole_pairings(app):
     with app.test_request_context():
         few = str(charts.bars("Funnel", ["a", "b", "c"], [("n", [3, 1, 0])]))
         many = str(charts.bars("Funnel", ["a", "b"], [("n", [8295, 120])]))
+        empty = str(charts.lines("By batch", ["a", "b"], [("n", [0, 0])]))
     assert re.findall(r">(\d+(?:\.\d+)?)</text>", few) == ["0", "1", "2", "3"]
-    assert "." not in "".join(re.findall(r">([\d.,]+)</text>", many))
+    # Large counts and amounts are grouped as the tables beside the charts are.
+    ticks = re.findall(r">([\d.,]+)</text>", many)
+    assert "." not in "".join(ticks) and "8,000" in ticks
+    # A chart with nothing to show says so, with no axis of fractions.
+    assert not re.findall(r">[\d.]+</text>", empty)

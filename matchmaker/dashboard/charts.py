@@ -10,6 +10,8 @@ from typing import TYPE_CHECKING, Any
 from flask_babel import gettext as _
 from markupsafe import Markup
 
+from matchmaker.web.labels import wan
+
 if TYPE_CHECKING:
     from pygal.style import Style
 
@@ -82,8 +84,27 @@ def _config(title: str, labels: Sequence[str], series: Series) -> dict[str, Any]
         "print_values": False,  # the numbers are in the table beside the chart
         "no_data_text": _("No data yet"),
         "tooltip_fancy_mode": False,
+        # Axis labels grouped as the tables beside them are (12,000, not 12000).
+        "value_formatter": wan,
         **_whole_numbers(series),
+        **(
+            {}
+            if series
+            else {"show_x_labels": False, "show_y_labels": False, "show_y_guides": False}
+        ),
     }
+
+
+_NO_AXES = {"show_x_labels": False, "show_y_labels": False, "show_y_guides": False}
+
+
+def _with_data(labels: Sequence[str], series: Series) -> tuple[Sequence[str], Series]:
+    """The labels and series to draw: none where every value is zero or missing, so that the
+    chart says "No data yet" (pygal says it only for a chart without labels or series) and
+    draws no axis of fractions of a pairing."""
+    if not any(value for _, values in series for value in values):
+        return [], []
+    return labels, series
 
 
 def _whole_numbers(series: Series) -> dict[str, Any]:
@@ -124,13 +145,8 @@ def bars(
 ) -> Markup:
     """A bar chart, one bar group per label, one bar colour per series; optionally on a
     logarithmic scale, where 10 still shows beside 8,295 (a zero has no bar there)."""
-    if not any(value for _, values in series for value in values):
-        # "No data yet" (pygal says it only for a chart without labels or series), not an
-        # axis of fractions of a pairing.
-        labels, series = [], []
+    labels, series = _with_data(labels, series)
     config = _config(title, labels, series)
-    if not series:
-        config.update(show_x_labels=False, show_y_labels=False, show_y_guides=False)
     if logarithmic:
         config["logarithmic"] = True
         series = [(name, [value or None for value in values]) for name, values in series]
@@ -165,6 +181,7 @@ def lines(title: str, labels: Sequence[str], series: Series) -> Markup:
     """A line chart over ordered labels (e.g. batches), one line per series."""
     import pygal
 
+    labels, series = _with_data(labels, series)
     chart = pygal.Line(**_config(title, labels, series), margin_right=MARGIN + _room_for(labels))
     chart.x_labels = list(labels)
     if len(labels) > 6:
