@@ -67,6 +67,9 @@ def _room_for(labels: Sequence[str]) -> int:
     return round(max(wide, default=0) * 0.4 * STYLE["label_font_size"])
 
 
+_NO_AXES = {"show_x_labels": False, "show_y_labels": False, "show_y_guides": False}
+
+
 def _config(title: str, labels: Sequence[str], series: Series) -> dict[str, Any]:
     return {
         "title": title,
@@ -87,15 +90,8 @@ def _config(title: str, labels: Sequence[str], series: Series) -> dict[str, Any]
         # Axis labels grouped as the tables beside them are (12,000, not 12000).
         "value_formatter": wan,
         **_whole_numbers(series),
-        **(
-            {}
-            if series
-            else {"show_x_labels": False, "show_y_labels": False, "show_y_guides": False}
-        ),
+        **({} if series else _NO_AXES),
     }
-
-
-_NO_AXES = {"show_x_labels": False, "show_y_labels": False, "show_y_guides": False}
 
 
 def _with_data(labels: Sequence[str], series: Series) -> tuple[Sequence[str], Series]:
