@@ -30,6 +30,8 @@ class Capability(CapabilityBase, EntryRecord, table=True):
         # A slice's entries are recounted from this index alone (dashboard.rollup).
         sa.Index("ix_capability_slice", "field", "district", "status", "batch_id"),
         sa.Index("ix_capability_by_title", "title", "id", "status"),
+        # Entries changed since the matcher was fitted are found here (pairing.recommend).
+        sa.Index("ix_capability_by_change", "updated_at"),
     )
 
     status: CapabilityStatus = enum_field(CapabilityStatus, CapabilityStatus.draft, index=True)

@@ -47,6 +47,8 @@ class Scenario(ScenarioBase, EntryRecord, table=True):
         # A slice's entries are recounted from this index alone (dashboard.rollup).
         sa.Index("ix_scenario_slice", "field", "district", "status", "batch_id", "id"),
         sa.Index("ix_scenario_by_title", "title", "id", "status"),
+        # Entries changed since the matcher was fitted are found here (pairing.recommend).
+        sa.Index("ix_scenario_by_change", "updated_at"),
         sa.Index("ix_scenario_by_deadline", "deadline", "id", "status"),
         sa.Index("ix_scenario_by_budget", "budget_max_wan", "id", "status"),
     )

@@ -8,8 +8,10 @@ from posting_data import (
     INVOICE_CAPABILITY,
     INVOICE_SCENARIO,
     KIOSK_CAPABILITY,
+    OCR_CAPABILITY,
     OCR_CAPABILITY_ROW,
     OCR_SCENARIO,
+    SLOPE_CAPABILITY,
     matched_lists,
     member_of,
     official,
@@ -109,6 +111,32 @@ def test_submissions_reuse_the_fitted_matcher_and_pick_up_a_newer_saved_one(app,
         if r.scenario_id == third.id
     }
     assert KIOSK_CAPABILITY["title"] in titles
+
+
+def test_a_capability_posted_since_the_last_fit_is_paired_with_the_next_scenario(app, session):
+    # The matcher is fitted on the lists of the morning: slope monitoring and invoices.
+    for row in (SLOPE_CAPABILITY, INVOICE_CAPABILITY):
+        published(session, Capability, make_org(session, OrgKind.supply, name=row["title"]), **row)
+    buyer = sign_in(app, member_of(session, OrgKind.demand, "重庆市渝北区政务服务中心"))
+    post(buyer, "/scenarios/new", {**OCR_SCENARIO, "title": "办事大厅证照预审", "send": "1"})
+    fitted = app.extensions["matcher"]
+
+    # At noon a firm posts what the next buyer needs; no re-match runs in between.
+    firm = sign_in(app, member_of(session, OrgKind.supply, "重庆星河软件有限公司"))
+    post(firm, "/capabilities/new", {**OCR_CAPABILITY, "send": "1"})
+    post(buyer, "/scenarios/new", {**OCR_SCENARIO, "send": "1"})
+
+    assert app.extensions["matcher"] is fitted  # paired without refitting
+    assert str(
+        session.exec(select(Capability.id).where(Capability.title == OCR_CAPABILITY["title"])).one()
+    ) not in fitted.indexed("capability")
+    scenario = session.exec(select(Scenario).where(Scenario.title == OCR_SCENARIO["title"])).one()
+    listed = {
+        session.get(Capability, r.capability_id).title
+        for r in stored(session).values()
+        if r.scenario_id == scenario.id and r.scenario_list_score is not None
+    }
+    assert OCR_CAPABILITY["title"] in listed
 
 
 def test_a_damaged_matcher_file_is_replaced_by_a_fresh_fit(app, session):

@@ -509,6 +509,33 @@ class _Index:
             else (self.searchable[0][rows], self.searchable[1][rows], self.searchable[2][rows]),
         )
 
+    def joined(self, more: _Index) -> _Index:
+        """This index followed by the entries of ``more``."""
+        searchable = None
+        if self.searchable is not None and more.searchable is not None:
+            searchable = tuple(
+                sp.vstack([mine, theirs], format="csr")
+                for mine, theirs in zip(self.searchable, more.searchable, strict=True)
+            )
+        fields = list(dict.fromkeys([*self.fields, *more.fields]))
+        code = np.array([fields.index(f) for f in more.fields], dtype=np.int64)
+        return dataclasses.replace(
+            self,
+            entries=[*self.entries, *more.entries],
+            **{
+                name: sp.vstack([getattr(self, name), getattr(more, name)], format="csr")
+                for name in ("vectors", "forms", "concepts", "bm25", "words", "pairs", "coverage")
+            },
+            **{
+                name: np.concatenate([getattr(self, name), getattr(more, name)])
+                for name in ("latent", "titles", "tag_text", "districts", "budgets", "requires")
+            },
+            fields=fields,
+            field_codes=np.concatenate([self.field_codes, code[more.field_codes]]),
+            qualifications=[*self.qualifications, *more.qualifications],
+            searchable=searchable,
+        )
+
 
 T = TypeVar("T")
 
@@ -566,6 +593,9 @@ class Matcher:
 
     def __init__(self, config: MatcherConfig | None = None):
         self.config = config or MatcherConfig()
+        # When the indexed entries were read (ISO 8601), set by whoever read them; kept by
+        # save and load, so that entries posted since can be found (``recommend_for``).
+        self.read_at = ""
 
     # ----- fitting -------------------------------------------------------------------------
 
@@ -982,13 +1012,36 @@ class Matcher:
         return self.explain(side, query, other, pairs.take(chosen))
 
     @_no_cyclic_gc()
-    def recommend_for(self, entry: Entry, *, side: Side, k: int = 10) -> list[Recommendation]:
-        """Top-k for one entry (a scenario if ``side`` is "scenario") against the fitted index."""
+    def recommend_for(
+        self, entry: Entry, *, side: Side, k: int = 10, newcomers: Sequence[Entry] = ()
+    ) -> list[Recommendation]:
+        """Top-k for one entry (a scenario if ``side`` is "scenario") against the fitted index
+        and ``newcomers``: entries of the other side posted since the fit, weighed with the
+        fitted vocabulary and IDF and searched as one more shard of the index (nothing is
+        refitted; the next fit indexes them)."""
         query = self._vectorized([entry])
         other = self.sides(side)[1]
-        pairs = self._scored(query, side)
-        chosen = rank.top_k(pairs.query, pairs.total, pairs.other, k)
-        return self.explain(side, query, other, pairs.take(chosen))
+        if not newcomers:
+            pairs = self._scored(query, side)
+            chosen = pairs.take(rank.top_k(pairs.query, pairs.total, pairs.other, k))
+            return self.explain(side, query, other, chosen)
+        query.searchable = self._searchable(query)
+        extra = self._vectorized(newcomers)
+        extra.searchable = self._searchable(extra)
+        pairs, search = self.candidates(side, query, other, self._transposed_[side])
+        more, more_search = self.candidates(side, query, extra, _search_side(extra))
+        both = _Pairs.concat([pairs, more.shifted(others=len(other))])
+        pairs = self.finished(
+            self.narrowed(both, np.concatenate([search, more_search])),
+            1,
+            np.concatenate([other.latent, extra.latent]),
+        )
+        chosen = pairs.take(rank.top_k(pairs.query, pairs.total, pairs.other, k))
+        # Explained on the rows they name alone: the index's, then the newcomers'.
+        rows, at = np.unique(chosen.other, return_inverse=True)
+        old = rows < len(other)
+        shown = other.take(rows[old]).joined(extra.take(rows[~old] - len(other)))
+        return self.explain(side, query, shown, chosen._replace(other=at))
 
     # ----- explanations --------------------------------------------------------------------
 
@@ -1211,6 +1264,17 @@ class Matcher:
         fitted.pair_vectorizer_ = self.pair_vectorizer_
         return fitted
 
+    def indexed(self, side: Side) -> frozenset[str]:
+        """The ids of the entries in the ``side`` index."""
+        return self._indexed_ids[side]
+
+    @cached_property
+    def _indexed_ids(self) -> dict[Side, frozenset[str]]:
+        return {
+            "scenario": frozenset(e.id for e in self.scenarios_.entries),
+            "capability": frozenset(e.id for e in self.capabilities_.entries),
+        }
+
     def sides(self, side: Side) -> tuple[_Index, _Index]:
         """(the query side's index, the other side's index) for queries of ``side``."""
         if side == "scenario":
@@ -1233,6 +1297,7 @@ class Matcher:
         }
         arrays = {
             "config": np.array(json.dumps(dataclasses.asdict(self.config))),
+            "read_at": np.array(self.read_at),
             "entries": np.array(json.dumps(entries, ensure_ascii=False)),
             "components": self.components_,
             **self.vectorizer_.state(),
@@ -1252,6 +1317,7 @@ class Matcher:
         self.vectorizer_ = _Vectorizer.from_state(self.config, state)
         self.pair_vectorizer_ = _PairVectorizer.from_state(state)
         self.components_ = state["components"]
+        self.read_at = str(state.get("read_at", ""))
         entries = json.loads(str(state["entries"]))
         self._set_index(
             self._vectorized([_entry_from_dict(d) for d in entries["scenarios"]]),

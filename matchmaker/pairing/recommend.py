@@ -4,8 +4,9 @@ The fitted matcher is built by `matchmaker match` (or, the first time it is need
 database) and saved to MATCHER_PATH; web processes load that file and reload it when a newer
 one appears, so a re-match in another process reaches them without any refit per request.
 A newly submitted or published entry gets its recommendations at once with `recommend_for`
-against the fitted index. Entries submitted since the last fit are not in the index yet, so
-they are not recommended *to others* until the next `matchmaker match`.
+against the fitted index, to which the other side's entries submitted since the last fit are
+searched beside it (`newcomers`): nobody waits for the next `matchmaker match` to be
+paired with them.
 A scenario past its deadline is neither indexed nor recommended (entries.deadlines).
 A capability's qualifications count only while their evidence has not expired or been
 rejected (evidence.claims).
@@ -17,6 +18,7 @@ import os
 import threading
 import zipfile
 from collections.abc import Callable
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NamedTuple
 
@@ -100,12 +102,17 @@ def _alive(model: type[Scenario] | type[Capability]) -> list[ColumnElement[bool]
     return conditions
 
 
-def _matchable(session: Session, model: type[Scenario] | type[Capability]) -> list[matching.Entry]:
+def _matchable(
+    session: Session, model: type[Scenario] | type[Capability], *narrowed: ColumnElement[bool]
+) -> list[matching.Entry]:
     columns = [getattr(model, name) for name in _COLUMNS[model]]
-    rows = session.execute(select(*columns).where(*_alive(model)).order_by(model.id))
+    stmt = select(*columns).where(*_alive(model), *narrowed).order_by(model.id)
     if model is Scenario:
-        return [as_entry(row, model) for row in rows]
-    lapsed = claims.lapsed_qualifications(session, today=local_today())
+        return [as_entry(row, model) for row in session.execute(stmt)]
+    rows = session.execute(stmt).all()
+    # Every firm's lapsed claims for a whole side; only the firms read for a narrowed one.
+    firms = {row.organisation_id for row in rows} if narrowed else None
+    lapsed = claims.lapsed_qualifications(session, today=local_today(), org_ids=firms)
     return [as_entry(row, model, lapsed.get(row.organisation_id, frozenset())) for row in rows]
 
 
@@ -114,12 +121,37 @@ def _matchable(session: Session, model: type[Scenario] | type[Capability]) -> li
 
 def fit(session: Session) -> matching.Matcher | None:
     """Fit a matcher on the submitted and published entries; None while a side is empty."""
+    read_at = utcnow()
     scenarios, capabilities = _matchable(session, Scenario), _matchable(session, Capability)
     if not scenarios or not capabilities:
         return None
     from matchmaker.pairing import learning  # NumPy: only when a matcher is built
 
-    return matching.Matcher(learning.configured(session)).fit(scenarios, capabilities)
+    matcher = matching.Matcher(learning.configured(session)).fit(scenarios, capabilities)
+    matcher.read_at = read_at.isoformat()
+    return matcher
+
+
+# How long before the fit's read an entry changed by a transaction that committed after it
+# may say it changed (its time is taken before its commit): such entries are looked for too.
+_COMMIT_SLACK = timedelta(minutes=2)
+
+
+def newcomers(
+    session: Session, matcher: matching.Matcher, side: matching.Side
+) -> list[matching.Entry]:
+    """The `side` entries that became matchable since `matcher` was fitted: not in its index,
+    so a new entry of the other side is paired with them by `recommend_for` until the next
+    re-match indexes them. None for a matcher without a read time (written by an older
+    version)."""
+    if not matcher.read_at:
+        return []
+    model = Scenario if side == "scenario" else Capability
+    since = datetime.fromisoformat(matcher.read_at) - _COMMIT_SLACK
+    changed = session.exec(select(model.id).where(*_alive(model), col(model.updated_at) >= since))
+    indexed = matcher.indexed(side)
+    new = [entry_id for entry_id in changed if str(entry_id) not in indexed]
+    return _matchable(session, model, col(model.id).in_(new)) if new else []
 
 
 def matcher_view(session: Session, entry: Scenario | Capability) -> matching.Entry:
@@ -245,9 +277,12 @@ def recommend_entry(session: Session, entry: Scenario | Capability) -> int:
     session.flush()
     side: matching.Side = "scenario" if isinstance(entry, Scenario) else "capability"
     other = Capability if side == "scenario" else Scenario
+    posted_since = newcomers(session, matcher, "capability" if side == "scenario" else "scenario")
     # Beyond k: a candidate kept off by the cap leaves its place to the next one.
     entry_view = matcher_view(session, entry)
-    found = matcher.recommend_for(entry_view, side=side, k=matcher.config.candidates)
+    found = matcher.recommend_for(
+        entry_view, side=side, k=matcher.config.candidates, newcomers=posted_since
+    )
     # The index may be older than the database: keep only entries still matchable now.
     alive = set(
         session.exec(

@@ -181,11 +181,41 @@ def test_the_cap_keeps_one_firm_from_taking_every_slot():
     }
 
 
+def test_a_capability_posted_after_the_fit_is_a_candidate_without_refitting(
+    scenarios, capabilities
+):
+    parking = by_id(capabilities, "c-parking")
+    fitted = Matcher().fit(scenarios, [c for c in capabilities if c is not parking])
+    vocabulary = fitted.vectorizer_.vocabulary.copy()
+    wanted = by_id(scenarios, "s-parking")
+    assert "c-parking" not in top_ids(fitted.recommend_for(wanted, side="scenario"))
+    assert "c-parking" not in fitted.indexed("capability")
+
+    recs = fitted.recommend_for(wanted, side="scenario", newcomers=[parking])
+    assert top_ids(recs)[0] == "c-parking"
+    assert recs[0].terms and recs[0].reasons  # explained like any other
+    assert (fitted.vectorizer_.vocabulary == vocabulary).all()
+
+
+def test_a_newcomer_that_fits_nothing_changes_no_list(matcher, scenarios):
+    # Searched as a shard of its own beside the index, it must leave every other list as
+    # the index alone makes it: same pairs, same scores, same explanations.
+    choir = Entry(
+        "c-choir", "合唱团乐谱分发", "社区合唱团乐谱分发与排练签到。", ["合唱"], "文化", "渝中区"
+    )
+    for scenario in scenarios:
+        if scenario.id != "s-choir":
+            alone = matcher.recommend_for(scenario, side="scenario", k=5)
+            assert matcher.recommend_for(scenario, side="scenario", k=5, newcomers=[choir]) == alone
+
+
 def test_a_saved_matcher_loads_and_answers_the_same(matcher, scenarios, tmp_path):
     path = tmp_path / "matcher.npz"
+    matcher.read_at = "2026-12-07T08:00:00+00:00"
     matcher.save(path)
     loaded = Matcher.load(path)
     assert loaded.config == matcher.config
+    assert loaded.read_at == matcher.read_at
     assert loaded.rematch(k=3) == matcher.rematch(k=3)
     new = by_id(scenarios, "s-v2x")
     assert loaded.recommend_for(new, side="scenario") == matcher.recommend_for(new, side="scenario")
