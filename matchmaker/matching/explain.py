@@ -288,26 +288,45 @@ def as_written(
     rows: np.ndarray,
     scenarios: Sequence[Entry],
     capabilities: Sequence[Entry],
+    sources: Mapping[str, str],
 ) -> None:
-    """The shared terms of the pairs at ``rows`` with Latin words in the entries' own capitals
-    (``Written``). The words a latent or feedback reason names stay lower case: writing them
-    too, over every pair, cost a sixth of a re-match at 458 x 1000."""
-    written = Written()
+    """The shared terms of the pairs at ``rows`` as the entries write them (``Written``):
+    Latin words in their capitals, and a word the normalisation rewrote in the mainland word
+    the entry used (``sources``, from ``text.mainland_sources``). The words a latent or
+    feedback reason names are left as they are: writing them too, over every pair, cost a
+    sixth of a re-match at 458 x 1000."""
+    written = Written(sources)
     for n in rows.tolist():
         scenario, capability = scenarios[n], capabilities[n]
-        terms[n] = [(written.words(t, scenario, capability), w) for t, w in terms[n]]
+        terms[n] = [(written.term(t, scenario, capability), w) for t, w in terms[n]]
 
 
 class Written:
-    """Latin words put back as the pair's entries write them (OCR, IoT, 5G): the matcher
-    compares lower-cased text, but a reader knows an acronym by its capitals.
+    """Shared terms put back as the pair's entries write them. The matcher compares
+    normalised text: lower-case Latin (a reader knows OCR, IoT, 5G by their capitals), and
+    OpenCC's reading of some mainland words as Taiwan phrases (核心 is indexed as 内核).
 
-    The scenario's spelling first, then the capability's; a word neither writes as a word of
-    its own stays as it is. Each entry's Latin words are read once per explainer.
+    The scenario's spelling first, then the capability's; a word neither writes stays as it
+    is (a Traditional entry's 數據 shows as 数据). Each entry's text is read once per explainer.
     """
 
-    def __init__(self) -> None:
+    def __init__(self, sources: Mapping[str, str]) -> None:
+        self._sources = sources
         self._spellings: dict[int, dict[str, str]] = {}  # by object identity, like ``Explainer``
+        self._texts: dict[int, str] = {}
+
+    def term(self, value: str, scenario: Entry, capability: Entry) -> str:
+        """``value`` as the pair writes it."""
+        source = self._sources.get(value)
+        if source:
+            for entry in (scenario, capability):
+                text = self._text(entry)
+                if value in text:
+                    return value
+                if source in text:
+                    return source
+            return value
+        return self.words(value, scenario, capability)
 
     def words(self, value: str, scenario: Entry, capability: Entry) -> str:
         """``value`` (a term, or words joined by 、) with each lower-case Latin word as
@@ -321,6 +340,15 @@ class Written:
             return ours.get(found) or theirs.get(found) or found
 
         return _LOWER_LATIN.sub(as_written, value)
+
+    def _text(self, entry: Entry) -> str:
+        text = self._texts.get(id(entry))
+        if text is None:
+            text = unicodedata.normalize(
+                "NFKC", "\n".join([entry.title, entry.description, *entry.tags])
+            )
+            self._texts[id(entry)] = text
+        return text
 
     def _spelled(self, entry: Entry) -> dict[str, str]:
         """The entry's Latin words, by their lower case, as it first writes each."""

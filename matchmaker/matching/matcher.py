@@ -39,7 +39,7 @@ from .explain import (
 )
 from .reasons import PART_OF, VISIBLE
 from .sparse import best_per_row, heaviest, ones_at
-from .text import data_lines, normalize
+from .text import data_lines, mainland_sources, normalize
 
 Side = Literal["scenario", "capability"]
 FIELDS = ("title", "body", "tags")
@@ -1108,9 +1108,15 @@ class Matcher:
                 **self._traced_words(query, other, pairs),
             },
         )
-        # Only the pairs sharing a listed Latin word are looked at (a sparse product finds them).
-        with_latin = np.flatnonzero((listed > 0) @ self.vectorizer_.is_latin)
-        as_written(terms, with_latin, scenarios, capabilities)
+        # Only the pairs listing a Latin word or a rewritten one are looked at (a sparse
+        # product finds them).
+        columns = np.flatnonzero(listed.getnnz(axis=0))
+        sources = mainland_sources(names[columns].tolist())
+        respelled = self.vectorizer_.is_latin.copy()
+        respelled[columns[[name in sources for name in names[columns].tolist()]]] = True
+        as_written(
+            terms, np.flatnonzero((listed > 0) @ respelled), scenarios, capabilities, sources
+        )
         names = list(pairs.parts)
         values = zip(*(part.tolist() for part in pairs.parts.values()), strict=True)
         # Built column by column: one Python step per pair and field, no more.

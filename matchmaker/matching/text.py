@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Sequence
 from functools import cache
 from importlib import resources
 from typing import TYPE_CHECKING
@@ -75,6 +76,38 @@ def normalize(text: str, *, taiwan_phrases: bool = True) -> str:
     if taiwan_phrases:
         text = _taiwan_phrases_replaced(text)
     return text.translate(_shields()[2]).lower()
+
+
+_SOURCES: dict[str, str] = {}  # normalised word -> its mainland source ("" for none)
+
+
+def mainland_sources(words: Sequence[str]) -> dict[str, str]:
+    """Of ``words`` (normalised), those a mainland text may have written as another mainland
+    word, with that word: OpenCC's Taiwan table reads 核心 as the Taiwan word for 内核, 文件
+    for 文档, 程序 for 进程, so an entry that wrote 核心 is indexed under 内核 (kept: shielding
+    them lost on the labelled lists, docs/matcher.md). An explanation shows the word as written.
+
+    The source is the word's Taiwan phrase (OpenCC's s2twp) in Simplified characters, when
+    normalising it gives the word back. Answers are kept for the process (a vocabulary's
+    words come again and again).
+    """
+    new = [word for word in dict.fromkeys(words) if word not in _SOURCES]
+    if new:
+        taiwan = _simplified().convert(_to_taiwan().convert("\n".join(new))).split("\n")
+        for word, source in zip(new, taiwan, strict=True):
+            found = source != word and normalize(source) == word
+            _SOURCES[word] = source if found else ""
+    return {word: _SOURCES[word] for word in words if _SOURCES[word]}
+
+
+@cache
+def _to_taiwan() -> opencc.OpenCC:
+    return opencc.OpenCC("s2twp")
+
+
+@cache
+def _simplified() -> opencc.OpenCC:
+    return opencc.OpenCC("t2s")
 
 
 def _taiwan_phrases_replaced(text: str) -> str:

@@ -78,9 +78,36 @@ def test_shared_terms_keep_the_capitals_the_entries_write():
         assert {"OCR", "IoT"} <= terms and not terms & {"ocr", "iot"}, terms
     # Words joined by 、 too; a word neither entry writes alone stays as it is.
     assert (
-        Written().words("5g、票据、ocr、xyz", *scenarios[:1], capabilities[0])
+        Written({}).words("5g、票据、ocr、xyz", *scenarios[:1], capabilities[0])
         == "5G、票据、OCR、xyz"
     )
+
+
+def test_shared_terms_are_the_mainland_words_the_entries_wrote():
+    # OpenCC's Taiwan table reads mainland 核心 as the Taiwan word for 内核 (kernel) and 文件 as
+    # the one for 文档; the index keeps that, but a reader is shown what the entries wrote.
+    scenarios = [
+        entry(
+            "s1", "核心业务系统国产化", "核心系统的文件与程序迁移到国产数据库。", ["核心"], "信创"
+        ),
+        entry("s2", "学校食堂明厨亮灶", "后厨视频接入监管平台。", ["明厨亮灶"], "智慧政务"),
+    ]
+    capabilities = [
+        entry(
+            "c1", "信创核心系统迁移", "核心系统与文件迁移，程序适配国产數據庫。", ["核心"], "信创"
+        ),
+        entry("c2", "操作系统内核加固", "Linux内核漏洞修补。", ["内核"], "网络安全"),
+    ]
+    matcher = Matcher(MatcherConfig(latent_dims=1, min_score=0.0)).fit(scenarios, capabilities)
+    recs = matcher.recommend_for(scenarios[0], side="scenario")
+    [rec] = [r for r in recs if r.capability_id == "c1"]
+    terms = {term for term, _ in rec.terms}
+    assert "核心" in terms and "文件" in terms and not terms & {"内核", "文档", "进程"}, terms
+    # Written as the scenario writes it, else as the capability does, else as indexed.
+    written = Written({"内核": "核心"})
+    assert written.term("内核", scenarios[0], capabilities[1]) == "核心"
+    assert written.term("内核", scenarios[1], capabilities[1]) == "内核"
+    assert written.term("内核", scenarios[1], capabilities[0]) == "核心"
 
 
 def test_every_showing_part_of_a_small_list_has_a_reason(matcher):
