@@ -68,6 +68,9 @@ def test_a_taiwan_phrase_that_is_a_word_is_put_in_mainland_words(taiwan, mainlan
 def test_domain_words_stay_whole_and_acronyms_and_numbers_are_kept():
     words = segment("基于AI的智能网联汽车车路协同平台，支持V2X、5G与等保2.0")
     assert {"ai", "智能网联汽车", "车路协同", "v2x", "5g", "等保2.0"} <= set(words)
+    # Not torn into fragments an explanation would show (测数据, 一张).
+    assert segment("自动驾驶路测数据管理") == ["自动驾驶", "路测", "数据管理"]
+    assert "一张网" in segment("全市一张网运行")
 
 
 def test_stop_words_and_punctuation_are_dropped():
