@@ -2,6 +2,7 @@
 
 import re
 
+from evidence_files import approved_evidence
 from listdata import make_pairing
 from sqlmodel import select
 
@@ -11,6 +12,7 @@ from models import (
     Interest,
     InterestStatus,
     Notification,
+    Organisation,
     OrgKind,
     Recommendation,
     RecommendationSource,
@@ -50,6 +52,8 @@ def express(client, scenario, capability, message="我们在江北区120中心�
 
 def test_a_firm_expresses_interest_and_the_scenario_page_shows_who_is_in_the_running(app, session):
     scenario, capability, owner, seller = a_scenario_and_a_firm(session)
+    # An official approved the firm's 专精特新 certificate; its 高新技术企业 has no evidence yet.
+    approved_evidence(session, session.get(Organisation, seller.organisation_id), "专精特新")
     firm = signed_in(app, seller)
     assert express(firm, scenario, capability).status_code == 302
 
@@ -58,12 +62,16 @@ def test_a_firm_expresses_interest_and_the_scenario_page_shows_who_is_in_the_run
     news = session.exec(select(Notification).where(Notification.user_id == owner.id)).one()
     assert news.kind == "interest.received" and news.params["org"] == "重庆星图智能科技有限公司"
 
-    # Anyone reading the scenario sees how many firms, and which qualifications, are in.
+    # Anyone reading the scenario sees how many firms, and which verified qualifications,
+    # are in; a qualification only claimed is shown to nobody outside the firm.
     page = app.test_client().get(f"/scenarios/{scenario.id}?lang=en").get_data(as_text=True)
     assert "1 firm has expressed interest" in page
-    assert "Specialised and innovative SME (&#39;Zhuanjingtexin&#39;) × 1" in page
-    assert "High-tech enterprise × 1" in page
+    assert "✓ Specialised and innovative SME (&#39;Zhuanjingtexin&#39;) × 1" in page
+    assert "High-tech enterprise" not in page
     assert "重庆星图智能科技有限公司" not in page  # but not who they are
+    received = signed_in(app, owner).get("/interest/received").get_data(as_text=True)
+    assert "✓ Specialised and innovative SME" in received
+    assert "High-tech enterprise" not in received
     # A visitor is told how a firm takes part, and brought back here after signing in.
     assert "A firm that can solve this signs in to express interest." in page
     assert f'href="/auth/login?next=/scenarios/{scenario.id}"' in page

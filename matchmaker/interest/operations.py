@@ -41,11 +41,13 @@ class InterestRefused(Exception):
 
 class InterestSummary(NamedTuple):
     firms: int
-    qualifications: list[tuple[str, int]]  # (qualification, how many interested firms hold it)
+    # (qualification, how many interested firms hold it, verified and in force)
+    qualifications: list[tuple[str, int]]
 
 
 def summary(session: Session, scenario_id: int) -> InterestSummary:
-    """How many firms expressed interest in a scenario, and which qualifications they hold."""
+    """How many firms expressed interest in a scenario, and which of the qualifications they
+    name are backed by approved evidence in force: the public sees no other (evidence.claims)."""
     rows = session.exec(
         select(Organisation.id, Organisation.qualifications, Capability.qualifications)
         .select_from(Interest)
@@ -53,15 +55,20 @@ def summary(session: Session, scenario_id: int) -> InterestSummary:
         .outerjoin(Capability, col(Capability.id) == col(Interest.capability_id))
         .where(Interest.scenario_id == scenario_id)
     ).all()
-    # Expired or rejected qualifications no longer count, here as in matching.
-    lapsed = claims.lapsed_qualifications(
-        session, today=local_today(), org_ids={org_id for org_id, _o, _c in rows}
-    )
-    held: Counter[str] = Counter()
+    held = verified_qualifications(session, {org_id for org_id, _o, _c in rows})
+    counted: Counter[str] = Counter()
     for org_id, org_quals, capability_quals in rows:
         named = set(org_quals or []) | set(capability_quals or [])  # a firm counts once
-        held.update(named - lapsed.get(org_id, frozenset()))
-    return InterestSummary(len(rows), sorted(held.items(), key=lambda item: (-item[1], item[0])))
+        counted.update(named & held.get(org_id, frozenset()))
+    return InterestSummary(
+        len(rows), sorted(counted.items(), key=lambda item: (-item[1], item[0]))
+    )
+
+
+def verified_qualifications(session: Session, org_ids: set[int]) -> dict[int, frozenset[str]]:
+    """Each organisation's qualifications backed by approved evidence in force today."""
+    found = claims.verified(session, org_ids, today=local_today())
+    return {org_id: frozenset(held.qualifications) for org_id, held in found.items()}
 
 
 def published_capabilities(session: Session, organisation_id: int) -> list[Capability]:

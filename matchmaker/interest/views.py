@@ -22,6 +22,7 @@ from matchmaker.interest.operations import (
     express,
     offers,
     summary,
+    verified_qualifications,
 )
 from matchmaker.web import htmx
 from matchmaker.web.access import current_org, side_required
@@ -199,6 +200,9 @@ def _render_received(session: Session, interest_id: int | None = None, error: st
     if interest_id is not None and htmx.wants_fragment():
         context["row"] = _received_rows(session, interest_id=interest_id)[0]
         template = "interest/_received_row.html"
+    # A firm's qualifications as anyone outside it sees them: verified and in force only.
+    shown = [*rows, context["row"]] if "row" in context else rows
+    context["verified"] = verified_qualifications(session, {row[2].id for row in shown})
     response = Response(render_template(template, **context))
     response.headers["Vary"] = "HX-Request"
     return response
