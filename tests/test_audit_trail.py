@@ -191,3 +191,34 @@ def test_no_route_edits_or_deletes_the_trail(app, session, official):
     trail(session, AuditEntry(action="scenario.publish", object_type="scenario", object_id=1))
     assert post(official, "/audit/").status_code == 405
     assert len(session.exec(select(AuditEntry)).all()) == 1
+
+
+def test_the_chinese_trail_names_every_change_in_chinese(app, session, official):
+    # What was recorded is codes and field names; what an official reads is their words.
+    trail(
+        session,
+        AuditEntry(action="evidence.upload", object_type="evidence", object_id=1,
+                   changes={"kind": "qualification", "claim": "高新技术企业", "size": 431,
+                            "sha256": "ae33", "replaces": None, "status": "pending"}),
+        AuditEntry(action="interest.accept", object_type="interest", object_id=2,
+                   changes={"recommendation_id": 4751, "pairing_status": "recommended",
+                            "capability_id": 1001}),
+        AuditEntry(action="scenario.update", object_type="scenario", object_id=3,
+                   changes={"fields": ["title", "budget_max_wan"], "status": "published"}),
+        AuditEntry(action="docking.correct", object_type="dockingevent", object_id=4,
+                   changes={"stage": "signed", "corrects": {"id": 3, "stage": "negotiating"}}),
+        AuditEntry(action="saved_search.create", object_type="saved_search", object_id=5,
+                   changes={"name": "桥梁", "kind": "scenarios"}),
+    )  # fmt: skip
+    official.get("/?lang=zh")
+    page = official.get("/audit/").get_data(as_text=True)
+    for said in (
+        "类型: 资质", "文件大小（字节）: 431", "SHA-256 校验值: ae33", "状态: 待处理",
+        "匹配 ID: 4751", "匹配状态: 已推荐", "企业能力 ID: 1001",
+        "修改的字段: 名称, 预算上限（万元）", "状态: 已发布",
+        "阶段: 已签约", "更正的步骤: ID: 3, 阶段: 洽谈中", "类型: 应用场景",
+    ):  # fmt: skip
+        assert said in page, said
+    for raw in ("qualification", "recommended", "published", "budget_max_wan", "scenarios",
+                "sha256", "pairing status", "negotiating"):  # fmt: skip
+        assert raw not in page.split("<table", 1)[1], raw

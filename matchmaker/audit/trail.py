@@ -15,7 +15,9 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlmodel import Session, col, select
 
+from matchmaker.entries.forms import FIELD_LABELS
 from matchmaker.web.dates import local_midnight_utc, when
+from matchmaker.web.labels import CLAIM_KIND_LABELS, ROLE_LABELS, STATUS_LABELS
 from matchmaker.web.security import parse_int
 from models import (
     AuditEntry,
@@ -212,12 +214,43 @@ CHANGE_LABELS = {
     "score": _l("Score"),
     "displaced_by": _l("Displaced by"),
     "cap": _l("Lists one entry may be on"),
-    "kind": _l("List"),
+    "kind": _l("Type"),
     "frequency": _l("Frequency"),
     "was": _l("Before"),
     "claim": _l("Claim"),
     "filename": _l("File"),
     "until": _l("Valid until"),
+    "size": _l("File size (bytes)"),
+    "sha256": _l("SHA-256 checksum"),
+    "replaces": _l("Replaces file"),
+    "recommendation_id": _l("Pairing ID"),
+    "pairing_status": _l("Pairing status"),
+    "capability_id": _l("Capability ID"),
+    "stage": _l("Stage"),
+    "occurred_on": _l("Date"),
+    "contract_amount_wan": _l("Contract amount (万元)"),
+    "org": _l("Organisation"),
+    "organisation": _l("Organisation"),
+    "verified": _l("Verified"),
+    "role": _l("Role"),
+    "is_active": _l("Active"),
+    "id": _l("ID"),
+    "expires_at": _l("Expires"),
+    "expired": _l("Expired on"),
+    "days": _l("Days without progress"),
+    "corrects": _l("Corrects step"),
+    "reset": _l("Reset link"),
+    "user": _l("Account"),
+}
+# Changes whose values are codes, and the labels the reader knows those codes by.
+LIST_LABELS = {"scenarios": _l("Scenarios"), "capabilities": _l("Capabilities")}
+CODED_VALUES: dict[str, Mapping[str, object]] = {
+    "status": STATUS_LABELS,
+    "pairing_status": STATUS_LABELS,
+    "stage": STATUS_LABELS,
+    "role": ROLE_LABELS,
+    "kind": {**CLAIM_KIND_LABELS, **LIST_LABELS},
+    "fields": FIELD_LABELS,
 }
 
 
@@ -240,16 +273,26 @@ def change_label(key: str) -> str:
 STORED_TIME = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?\+00:00")
 
 
-def change_value(value: object) -> str:
-    """A change as a sentence fragment: lists joined, mappings as "#id: value", no repr."""
+def change_value(value: object, key: str = "") -> str:
+    """The change recorded under ``key`` as a sentence fragment: codes in the reader's words,
+    lists joined, mappings of ids as "#id: value" and of names as "name: value", no repr."""
     if isinstance(value, dict):
-        return ", ".join(f"#{k}: {change_value(v)}" for k, v in value.items()) or "–"
+        parts = [
+            f"#{k}: {change_value(v)}"
+            if str(k).isdigit()
+            else f"{change_label(k)}: {change_value(v, k)}"
+            for k, v in value.items()
+        ]
+        return ", ".join(parts) or "–"
     if isinstance(value, list):
-        return ", ".join(change_value(v) for v in value) or "–"
+        return ", ".join(change_value(v, key) for v in value) or "–"
     if isinstance(value, bool):
         return _("yes") if value else _("no")
     if isinstance(value, str) and STORED_TIME.fullmatch(value):
         return when(datetime.fromisoformat(value))  # stored in UTC, read in China time
+    coded = CODED_VALUES.get(key, {})
+    if isinstance(value, str) and value in coded:
+        return str(coded[value])
     return "–" if value in (None, "") else str(value)
 
 

@@ -186,3 +186,20 @@ def _add_choices(field: SelectField | SelectMultipleField, stored: list[str]) ->
 
 
 FORMS: dict[str, type[EntryForm]] = {"scenario": ScenarioForm, "capability": CapabilityForm}
+
+
+def _labels(*forms: type[FlaskForm]) -> dict[str, object]:
+    """Each field's label, by field name, as the entry forms name it."""
+    found: dict[str, object] = {}
+    for form in forms:
+        for name, unbound in vars(form).items():
+            label = getattr(unbound, "kwargs", {}).get("label") or next(
+                iter(getattr(unbound, "args", ())), None
+            )
+            if label is not None and not name.startswith("_"):
+                found.setdefault(name, label)
+    return found
+
+
+# The entry fields by the names their forms give them (the audit trail names changed fields).
+FIELD_LABELS = _labels(EntryForm, ScenarioForm, CapabilityForm)

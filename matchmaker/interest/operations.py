@@ -60,9 +60,7 @@ def summary(session: Session, scenario_id: int) -> InterestSummary:
     for org_id, org_quals, capability_quals in rows:
         named = set(org_quals or []) | set(capability_quals or [])  # a firm counts once
         counted.update(named & held.get(org_id, frozenset()))
-    return InterestSummary(
-        len(rows), sorted(counted.items(), key=lambda item: (-item[1], item[0]))
-    )
+    return InterestSummary(len(rows), sorted(counted.items(), key=lambda item: (-item[1], item[0])))
 
 
 def verified_qualifications(session: Session, org_ids: set[int]) -> dict[int, frozenset[str]]:
