@@ -236,6 +236,20 @@ def test_remind_lists_a_stale_pairing_and_notifies_both_parties_once(app, sessio
     assert signed_in(app, stale.buyer).get("/docking/reminders").status_code == 403
 
 
+def test_with_nothing_published_the_stalled_list_says_there_is_nothing_to_follow(app, session):
+    official = signed_in(
+        app, make_user(session, make_org(session, OrgKind.authority), role=Role.official)
+    )
+    page = official.get("/docking/reminders?lang=en").get_data(as_text=True)
+    assert "No pairing has been published yet" in page
+    assert "Every open docking has progressed" not in page
+    assert "matchmaker remind" not in page  # officials are not told to run a command
+
+    make_published_pairing(session, published_days_ago=3)
+    page = official.get("/docking/reminders").get_data(as_text=True)
+    assert "Every open docking has progressed in the last 30 days." in page
+
+
 def test_a_reminder_from_an_earlier_window_does_not_silence_the_next_one(app, session, today):
     story = make_published_pairing(session, published_days_ago=70)
     session.add(

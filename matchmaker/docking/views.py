@@ -348,4 +348,8 @@ def reminders() -> str:
     session = get_session()
     stale = stale_pairings(session, today=local_today())
     orgs = organisations(session, [item.pairing for item in stale])
-    return render_template("docking/reminders.html", stale=stale, orgs=orgs, days=STALE_AFTER_DAYS)
+    # With nothing published yet there is no docking to follow, rather than none stalled.
+    published = stale or session.exec(published_pairings().limit(1)).first() is not None
+    return render_template(
+        "docking/reminders.html", stale=stale, orgs=orgs, days=STALE_AFTER_DAYS, published=published
+    )
