@@ -2,6 +2,7 @@
 
 import re
 
+from listdata import make_pairing
 from posting_data import (
     KIOSK_CAPABILITY,
     OCR_CAPABILITY,
@@ -286,3 +287,60 @@ def test_a_signed_in_firm_finds_its_best_recommendations_on_the_home_page(app, s
 
     visitor = app.test_client().get("/?lang=en").get_data(as_text=True)
     assert "Recommended for your organisation" not in visitor
+
+
+def test_a_buyer_closes_a_published_scenario_and_its_decided_pairings_stay(app, session):
+    owner = member_of(session, OrgKind.demand, "重庆市渝北区政务服务中心")
+    buyer_org = session.get(Organisation, owner.organisation_id)
+    scenario = published(session, Scenario, buyer_org, **OCR_SCENARIO_ROW)
+    firm = make_org(session, OrgKind.supply, name="重庆星河软件有限公司")
+    ocr = published(session, Capability, firm, **OCR_CAPABILITY_ROW)
+    kiosk = published(session, Capability, firm, **KIOSK_CAPABILITY)
+    kept = make_pairing(session, scenario, ocr, RecommendationStatus.published)
+    make_pairing(session, scenario, kiosk)  # still undecided
+    buyer = sign_in(app, owner)
+
+    # The need was met elsewhere: the owner finds "Close" on its list and confirms.
+    assert f"/scenarios/{scenario.id}/close" in buyer.get("/scenarios/mine").get_data(as_text=True)
+    confirm = buyer.get(f"/scenarios/{scenario.id}/close").get_data(as_text=True)
+    assert "Close this scenario?" in confirm and "cannot be reopened" in confirm
+    too_long = post(buyer, f"/scenarios/{scenario.id}/close", {"reason": "长" * 501, "version": 1})
+    assert too_long.status_code == 422 and "One field needs attention" in too_long.get_data(
+        as_text=True
+    )
+    done = post(
+        buyer, f"/scenarios/{scenario.id}/close", {"reason": "已由本单位自建", "version": 1}
+    )
+    assert done.status_code == 302 and done.headers["Location"].endswith("/scenarios/mine")
+
+    session.expire_all()
+    assert session.get(Scenario, scenario.id).status == ScenarioStatus.closed
+    left = session.exec(select(Recommendation).where(Recommendation.scenario_id == scenario.id))
+    assert [r.id for r in left] == [kept.id]  # the undecided pairing went, the published one stays
+    record = only(session, AuditEntry, action="scenario.close")
+    assert record.changes == {"status": "closed", "reason": "已由本单位自建"}
+    page = app.test_client().get(f"/scenarios/{scenario.id}?lang=en").get_data(as_text=True)
+    assert "Closed" in page and "Express interest" not in page
+    # Closing twice, or someone else's scenario, is refused.
+    assert post(buyer, f"/scenarios/{scenario.id}/close", {"version": 2}).status_code == 409
+    stranger = sign_in(app, member_of(session, OrgKind.demand, "重庆市江北区大数据局"))
+    assert stranger.get(f"/scenarios/{scenario.id}/close").status_code == 404
+
+
+def test_a_firm_withdraws_a_capability_it_no_longer_offers(app, session):
+    user = member_of(session, OrgKind.supply, "重庆星河软件有限公司")
+    capability = published(
+        session, Capability, session.get(Organisation, user.organisation_id), **OCR_CAPABILITY_ROW
+    )
+    firm = sign_in(app, user)
+    assert "Withdraw this capability?" in firm.get(
+        f"/capabilities/{capability.id}/withdraw"
+    ).get_data(as_text=True)
+    stale = post(firm, f"/capabilities/{capability.id}/withdraw", {"version": 0})
+    assert stale.status_code == 409  # changed since the page was opened: nothing done
+    assert post(firm, f"/capabilities/{capability.id}/withdraw", {"version": 1}).status_code == 302
+    session.expire_all()
+    assert session.get(Capability, capability.id).status == CapabilityStatus.withdrawn
+    visitor = app.test_client()
+    assert visitor.get(f"/capabilities/{capability.id}").status_code == 404
+    assert OCR_CAPABILITY["title"] not in visitor.get("/capabilities/").get_data(as_text=True)

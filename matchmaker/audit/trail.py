@@ -143,6 +143,8 @@ ACTION_LABELS = {
     "capability.submit": _l("Capability submitted for review"),
     "capability.publish": _l("Capability published"),
     "capability.return": _l("Capability returned to its owner"),
+    "scenario.close": _l("Scenario closed by its owner"),
+    "capability.withdraw": _l("Capability withdrawn by its firm"),
     "recommendation.approve": _l("Pairing approved"),
     "recommendation.reject": _l("Pairing rejected"),
     "recommendation.displace": _l("Pairing displaced by a better-fitting new one"),

@@ -188,6 +188,15 @@ def _add_choices(field: SelectField | SelectMultipleField, stored: list[str]) ->
 FORMS: dict[str, type[EntryForm]] = {"scenario": ScenarioForm, "capability": CapabilityForm}
 
 
+class EndForm(Form):
+    """The owner's confirmation that a published entry leaves the lists."""
+
+    version = IntegerField(widget=HiddenInput(), validators=[Optional()])
+    reason = TextAreaField(
+        _l("Reason (optional, kept in the records)"), validators=[Length(max=500)]
+    )
+
+
 def _labels(*forms: type[FlaskForm]) -> dict[str, object]:
     """Each field's label, by field name, as the entry forms name it."""
     found: dict[str, object] = {}

@@ -39,6 +39,8 @@ class Kind:
     model: type[Scenario] | type[Capability]
     base: type[ScenarioBase] | type[CapabilityBase]  # validates the fields an owner edits
     side: OrgKind  # who posts it
+    ended: str  # the status its owner ends it with: a scenario is closed, a capability withdrawn
+    end_verb: str  # that action in the URL and the audit trail: "close" / "withdraw"
 
     def status(self, code: str) -> Any:
         """The model's status enum member for `code`."""
@@ -53,8 +55,16 @@ class Kind:
         return url_for(f"{self.area}.detail", **{f"{self.name}_id": entry.id})
 
 
-SCENARIO = Kind("scenario", "scenarios", Scenario, ScenarioBase, OrgKind.demand)
-CAPABILITY = Kind("capability", "capabilities", Capability, CapabilityBase, OrgKind.supply)
+SCENARIO = Kind("scenario", "scenarios", Scenario, ScenarioBase, OrgKind.demand, "closed", "close")
+CAPABILITY = Kind(
+    "capability",
+    "capabilities",
+    Capability,
+    CapabilityBase,
+    OrgKind.supply,
+    "withdrawn",
+    "withdraw",
+)
 KINDS = {kind.area: kind for kind in (SCENARIO, CAPABILITY)}
 
 
@@ -184,6 +194,22 @@ def return_entry(session: Session, entry: Entry, *, version: int | None, reason:
     audit.record(session, f"{kind.name}.return", entry, {"status": "draft", "reason": reason})
     _tell_owner(session, entry, "entry.returned", reason=reason)
     # A draft is no one's business but its owner's: its pairings leave the review queue.
+    recommend.forget_entry(session, entry)
+
+
+def end_entry(session: Session, entry: Entry, *, version: int | None, reason: str) -> None:
+    """The owner takes a published entry off the lists: a scenario is closed (its need met or
+    dropped), a capability withdrawn (no longer offered). Its undecided matcher pairings go;
+    decided pairings, their dockings and the interest shown stay on record."""
+    kind = kind_of(entry)
+    if entry.status != "published":
+        raise NotAllowed(_("Only a published entry can be closed or withdrawn."))
+    claim(session, entry, version, _decided_message())
+    entry.status = kind.status(kind.ended)
+    entry.updated_at = utcnow()
+    audit.record(
+        session, f"{kind.name}.{kind.end_verb}", entry, {"status": kind.ended, "reason": reason}
+    )
     recommend.forget_entry(session, entry)
 
 

@@ -9,7 +9,17 @@ from datetime import date
 from typing import Any
 
 import pydantic
-from flask import Blueprint, Response, abort, current_app, flash, redirect, render_template, request
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
@@ -17,7 +27,7 @@ from sqlalchemy import func
 from sqlmodel import col, select
 
 from matchmaker.entries import deadlines, listing, posting
-from matchmaker.entries.forms import FORMS, EntryForm
+from matchmaker.entries.forms import FORMS, EndForm, EntryForm
 from matchmaker.entries.indexing import search_words
 from matchmaker.entries.posting import CAPABILITY, SCENARIO, Kind
 from matchmaker.entries.reference import DISTRICTS, FIELDS, QUALIFICATIONS
@@ -97,6 +107,12 @@ def _blueprint(kind: Kind, public_statuses: tuple[str, ...]) -> Blueprint:
     def submit(**ids: int) -> Response:
         """Submit a draft for review."""
         return submit_action(kind, ids[f"{kind.name}_id"])
+
+    @bp.route(f"/{entry_id}/{kind.end_verb}", methods=["GET", "POST"])
+    @owners
+    def end(**ids: int) -> Any:
+        """Close a published scenario / withdraw a published capability, after confirming."""
+        return end_page(kind, ids[f"{kind.name}_id"])
 
     return bp
 
@@ -290,6 +306,30 @@ def submit_action(kind: Kind, entry_id: int) -> Response:
     session.commit()
     _flash_saved(entry)
     return redirect(kind.detail_url(entry))
+
+
+ENDED = {
+    "scenario": _l("The scenario is closed. Its published pairings stay on record."),
+    "capability": _l("The capability is withdrawn. Its published pairings stay on record."),
+}
+
+
+def end_page(kind: Kind, entry_id: int) -> Any:
+    """The owner confirms taking a published entry off the lists (with a reason, if any)."""
+    entry = owned_or_404(kind.model, entry_id)
+    if entry.status != "published":
+        raise NotAllowed(_("Only a published entry can be closed or withdrawn."))
+    form = EndForm(obj=entry if request.method == "GET" else None)
+    if not form.validate_on_submit():
+        status = 422 if form.is_submitted() else 200
+        return render_template("posting/end.html", kind=kind, entry=entry, form=form), status
+    session = get_session()
+    posting.end_entry(
+        session, entry, version=form.version.data, reason=(form.reason.data or "").strip()
+    )
+    session.commit()
+    flash(str(ENDED[kind.name]), "info")
+    return redirect(url_for(f"{kind.area}.mine"))
 
 
 def detail_page(kind: Kind, entry_id: int, public_statuses: tuple[str, ...]) -> str:

@@ -68,6 +68,7 @@ WRITE_ENDPOINTS = [
     "batches.publish",
     "batches.remove",
     "capabilities.edit",
+    "capabilities.end",
     "capabilities.new",
     "capabilities.submit",
     "docking.add_step",
@@ -92,6 +93,7 @@ WRITE_ENDPOINTS = [
     "review.publish",
     "review.send_back",
     "scenarios.edit",
+    "scenarios.end",
     "scenarios.new",
     "scenarios.submit",
 ]

@@ -253,6 +253,7 @@ ROUTES: dict[str, Route] = {
         "demand, unverified too", own=_scenario("a_draft"), other=_scenario("b_draft")
     ),
     "scenarios.submit": Route("demand", own=_scenario("a_draft"), other=_scenario("b_draft")),
+    "scenarios.end": Route("demand", own=_scenario("a_published"), other=_scenario("b_published")),
     "capabilities.index": Route("public"),
     "capabilities.mine": Route("supply, unverified too"),
     "capabilities.new": Route("supply, unverified too"),
@@ -264,6 +265,9 @@ ROUTES: dict[str, Route] = {
     ),
     "capabilities.submit": Route(
         "supply", own=_capability("a_draft"), other=_capability("b_draft")
+    ),
+    "capabilities.end": Route(
+        "supply", own=_capability("a_published"), other=_capability("b_published")
     ),
     "review.queue": Route("staff"),
     "review.submissions": Route("staff"),
