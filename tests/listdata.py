@@ -65,7 +65,10 @@ def make_pairing(
 ) -> Recommendation:
     """A pairing of `scenario` and `capability` in `status`."""
     pairing = Recommendation(
-        scenario_id=scenario.id, capability_id=capability.id, status=status, score=0.5, **values
+        scenario_id=scenario.id,
+        capability_id=capability.id,
+        status=status,
+        **{"score": 0.5, **values},
     )
     session.add(pairing)
     session.commit()

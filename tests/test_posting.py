@@ -344,3 +344,19 @@ def test_a_firm_withdraws_a_capability_it_no_longer_offers(app, session):
     visitor = app.test_client()
     assert visitor.get(f"/capabilities/{capability.id}").status_code == 404
     assert OCR_CAPABILITY["title"] not in visitor.get("/capabilities/").get_data(as_text=True)
+
+
+def test_a_scenario_page_lists_its_own_recommendations_before_the_firms_side_ones(app, session):
+    owner = member_of(session, OrgKind.demand, "重庆市渝北区政务服务中心")
+    scenario = published(
+        session, Scenario, session.get(Organisation, owner.organisation_id), **OCR_SCENARIO_ROW
+    )
+    firm = make_org(session, OrgKind.supply, name="重庆星河软件有限公司")
+    ocr = published(session, Capability, firm, **OCR_CAPABILITY_ROW)
+    slope = published(session, Capability, firm, **SLOPE_CAPABILITY)
+    # OCR is on the scenario's own list; the slope system only counts the scenario among its
+    # own best (scored from the firm's side, on the firm's scale: higher, not better).
+    make_pairing(session, scenario, ocr, score=0.2, scenario_list_score=0.2)
+    make_pairing(session, scenario, slope, score=0.3, capability_list_score=0.3)
+    page = sign_in(app, owner).get(f"/scenarios/{scenario.id}").get_data(as_text=True)
+    assert page.index(OCR_CAPABILITY["title"]) < page.index(SLOPE_CAPABILITY["title"])

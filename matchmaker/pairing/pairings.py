@@ -103,21 +103,34 @@ def for_entry(
     limit: int = 20,
 ) -> list[Pairing]:
     """An entry's pairings, best first; optionally only those whose other side is public, and
-    (given `today`) without recommendations whose scenario's deadline has passed."""
+    (given `today`) without recommendations whose scenario's deadline has passed.
+
+    Undecided recommendations the matcher made for the other side only (a firm's best
+    scenarios, not among this scenario's own) come after the entry's own list: scored from the
+    other side, they would otherwise sit among its own by a score on another scale.
+    """
     stmt = _select()
     if today is not None:
         stmt = stmt.where(_no_lapsed_recommendations(today))
     if isinstance(entry, Scenario):
         stmt = stmt.where(Recommendation.scenario_id == entry.id)
+        own_list = col(Recommendation.scenario_list_score)
         if published_counterpart:
             stmt = stmt.where(Capability.status == "published")
     else:
         stmt = stmt.where(Recommendation.capability_id == entry.id)
+        own_list = col(Recommendation.capability_list_score)
         if published_counterpart:
             stmt = stmt.where(col(Scenario.status).in_(["published", "closed"]))
     if statuses is not None:
         stmt = stmt.where(col(Recommendation.status).in_(list(statuses)))
-    return [Pairing(*row) for row in session.exec(_best_first(stmt).options(*_SHOWN).limit(limit))]
+    others_only = and_(
+        Recommendation.status == RecommendationStatus.recommended,
+        Recommendation.source == RecommendationSource.matcher,
+        own_list.is_(None),
+    )
+    stmt = stmt.order_by(others_only, col(Recommendation.score).desc(), col(Recommendation.id))
+    return [Pairing(*row) for row in session.exec(stmt.options(*_SHOWN).limit(limit))]
 
 
 # What an organisation is shown as its own recommendations: not what officials turned down.
