@@ -138,6 +138,11 @@ def test_a_capability_posted_since_the_last_fit_is_paired_with_the_next_scenario
     }
     assert OCR_CAPABILITY["title"] in listed
 
+    # The next buyer's posting searches the same newcomers without weighing them again.
+    weighed = recommend._shards["capability"][1]
+    post(buyer, "/scenarios/new", {**OCR_SCENARIO, "title": "自助终端证照预审", "send": "1"})
+    assert recommend._shards["capability"][1] is weighed
+
 
 def test_a_damaged_matcher_file_is_replaced_by_a_fresh_fit(app, session):
     path = Path(app.config["MATCHER_PATH"])

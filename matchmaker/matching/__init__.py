@@ -12,9 +12,9 @@ from .entries import Entry, Recommendation
 from .text import analyze, normalize
 
 if TYPE_CHECKING:
-    from .matcher import DEFAULT_CAP, Matcher, MatcherConfig, Side
+    from .matcher import DEFAULT_CAP, Matcher, MatcherConfig, Shard, Side
 
-_FROM_MATCHER = ("DEFAULT_CAP", "Matcher", "MatcherConfig", "Side")
+_FROM_MATCHER = ("DEFAULT_CAP", "Matcher", "MatcherConfig", "Shard", "Side")
 
 __all__ = [
     "DEFAULT_CAP",
@@ -22,6 +22,7 @@ __all__ = [
     "Matcher",
     "MatcherConfig",
     "Recommendation",
+    "Shard",
     "Side",
     "analyze",
     "normalize",

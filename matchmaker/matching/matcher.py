@@ -1011,25 +1011,30 @@ class Matcher:
         chosen = rank.chosen(pairs.query, pairs.total, pairs.other, k, cap)
         return self.explain(side, query, other, pairs.take(chosen))
 
+    def shard(self, entries: Sequence[Entry]) -> Shard:
+        """``entries`` weighed with the fitted vocabulary and IDF, ready to be searched beside
+        the index (``recommend_for``): entries posted since the fit. Nothing is refitted."""
+        index = self._vectorized(entries)
+        index.searchable = self._searchable(index)
+        return Shard(index, _search_side(index))
+
     @_no_cyclic_gc()
     def recommend_for(
-        self, entry: Entry, *, side: Side, k: int = 10, newcomers: Sequence[Entry] = ()
+        self, entry: Entry, *, side: Side, k: int = 10, newcomers: Shard | None = None
     ) -> list[Recommendation]:
         """Top-k for one entry (a scenario if ``side`` is "scenario") against the fitted index
-        and ``newcomers``: entries of the other side posted since the fit, weighed with the
-        fitted vocabulary and IDF and searched as one more shard of the index (nothing is
-        refitted; the next fit indexes them)."""
+        and ``newcomers``, a ``shard`` of other-side entries posted since the fit, searched as
+        one more shard of the index (the next fit indexes them)."""
         query = self._vectorized([entry])
         other = self.sides(side)[1]
-        if not newcomers:
+        if newcomers is None or not len(newcomers.index):
             pairs = self._scored(query, side)
             chosen = pairs.take(rank.top_k(pairs.query, pairs.total, pairs.other, k))
             return self.explain(side, query, other, chosen)
         query.searchable = self._searchable(query)
-        extra = self._vectorized(newcomers)
-        extra.searchable = self._searchable(extra)
+        extra = newcomers.index
         pairs, search = self.candidates(side, query, other, self._transposed_[side])
-        more, more_search = self.candidates(side, query, extra, _search_side(extra))
+        more, more_search = self.candidates(side, query, extra, newcomers.transposed)
         both = _Pairs.concat([pairs, more.shifted(others=len(other))])
         pairs = self.finished(
             self.narrowed(both, np.concatenate([search, more_search])),
@@ -1330,6 +1335,13 @@ class Matcher:
             self._vectorized([_entry_from_dict(d) for d in entries["capabilities"]]),
         )
         return self
+
+
+class Shard(NamedTuple):
+    """Entries outside the fitted index, weighed with its vocabulary (``Matcher.shard``)."""
+
+    index: _Index
+    transposed: tuple[sp.csr_matrix, sp.csr_matrix]  # its searchable rows, as searched
 
 
 class _Pairs(NamedTuple):

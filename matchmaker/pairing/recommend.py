@@ -139,19 +139,35 @@ _COMMIT_SLACK = timedelta(minutes=2)
 
 def newcomers(
     session: Session, matcher: matching.Matcher, side: matching.Side
-) -> list[matching.Entry]:
-    """The `side` entries that became matchable since `matcher` was fitted: not in its index,
-    so a new entry of the other side is paired with them by `recommend_for` until the next
-    re-match indexes them. None for a matcher without a read time (written by an older
-    version)."""
+) -> matching.Shard | None:
+    """The `side` entries that became matchable since `matcher` was fitted, as a shard to
+    search beside its index: a new entry of the other side is paired with them by
+    `recommend_for` until the next re-match indexes them. None for a matcher without a read
+    time (written by an older version).
+
+    The shard is kept for the process while the same entries, unchanged, are the newcomers:
+    an import of a few hundred scenarios weighs the capabilities posted since the fit once.
+    """
     if not matcher.read_at:
-        return []
+        return None
     model = Scenario if side == "scenario" else Capability
     since = datetime.fromisoformat(matcher.read_at) - _COMMIT_SLACK
-    changed = session.exec(select(model.id).where(*_alive(model), col(model.updated_at) >= since))
+    changed = session.exec(
+        select(model.id, model.updated_at).where(*_alive(model), col(model.updated_at) >= since)
+    )
     indexed = matcher.indexed(side)
-    new = [entry_id for entry_id in changed if str(entry_id) not in indexed]
-    return _matchable(session, model, col(model.id).in_(new)) if new else []
+    new = sorted((entry_id, at) for entry_id, at in changed if str(entry_id) not in indexed)
+    if not new:
+        return None
+    key = (matcher.read_at, side, local_today(), tuple(new))
+    kept = _shards.get(side)
+    if kept is None or kept[0] != key:
+        entries = _matchable(session, model, col(model.id).in_([entry_id for entry_id, _ in new]))
+        kept = _shards[side] = (key, matcher.shard(entries))
+    return kept[1]
+
+
+_shards: dict[str, tuple[tuple, matching.Shard]] = {}  # per side: the newcomers last weighed
 
 
 def matcher_view(session: Session, entry: Scenario | Capability) -> matching.Entry:

@@ -191,7 +191,7 @@ def test_a_capability_posted_after_the_fit_is_a_candidate_without_refitting(
     assert "c-parking" not in top_ids(fitted.recommend_for(wanted, side="scenario"))
     assert "c-parking" not in fitted.indexed("capability")
 
-    recs = fitted.recommend_for(wanted, side="scenario", newcomers=[parking])
+    recs = fitted.recommend_for(wanted, side="scenario", newcomers=fitted.shard([parking]))
     assert top_ids(recs)[0] == "c-parking"
     assert recs[0].terms and recs[0].reasons  # explained like any other
     assert (fitted.vectorizer_.vocabulary == vocabulary).all()
@@ -203,10 +203,11 @@ def test_a_newcomer_that_fits_nothing_changes_no_list(matcher, scenarios):
     choir = Entry(
         "c-choir", "合唱团乐谱分发", "社区合唱团乐谱分发与排练签到。", ["合唱"], "文化", "渝中区"
     )
+    shard = matcher.shard([choir])
     for scenario in scenarios:
         if scenario.id != "s-choir":
             alone = matcher.recommend_for(scenario, side="scenario", k=5)
-            assert matcher.recommend_for(scenario, side="scenario", k=5, newcomers=[choir]) == alone
+            assert matcher.recommend_for(scenario, side="scenario", k=5, newcomers=shard) == alone
 
 
 def test_a_saved_matcher_loads_and_answers_the_same(matcher, scenarios, tmp_path):
