@@ -172,6 +172,8 @@ def test_an_official_filters_the_queue_and_decides_inline_and_in_bulk(app, sessi
         headers=htmx(rejected.id),
     )
     assert response.status_code == 422 and "the firm will be told" in response.get_data(True)
+    # Said beside the note it asks for, which is marked as the field to fix.
+    assert f'aria-describedby="note-{rejected.id}-error"' in response.get_data(True)
     reason = "该企业案例集中在金融票据，与政务证照场景不符。"
     response = post(
         desk,
