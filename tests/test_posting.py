@@ -360,3 +360,20 @@ def test_a_scenario_page_lists_its_own_recommendations_before_the_firms_side_one
     make_pairing(session, scenario, slope, score=0.3, capability_list_score=0.3)
     page = sign_in(app, owner).get(f"/scenarios/{scenario.id}").get_data(as_text=True)
     assert page.index(OCR_CAPABILITY["title"]) < page.index(SLOPE_CAPABILITY["title"])
+
+
+def test_the_owner_is_told_of_recommendations_waiting_for_the_other_side_s_review(app, session):
+    owner = member_of(session, OrgKind.demand, "重庆市渝北区政务服务中心")
+    scenario = published(
+        session, Scenario, session.get(Organisation, owner.organisation_id), **OCR_SCENARIO_ROW
+    )
+    firm = make_org(session, OrgKind.supply, name="重庆星河软件有限公司")
+    waiting = Capability(organisation_id=firm.id, status=CapabilityStatus.submitted,
+                         **OCR_CAPABILITY_ROW)  # fmt: skip
+    session.add(waiting)
+    session.commit()
+    make_pairing(session, scenario, waiting, scenario_list_score=0.5)
+    page = sign_in(app, owner).get(f"/scenarios/{scenario.id}").get_data(as_text=True)
+    assert OCR_CAPABILITY["title"] not in page  # not public yet
+    assert "1 more recommendation is for an entry an official is still reviewing" in page
+    assert "No recommendation yet" not in page

@@ -364,6 +364,7 @@ def detail_page(kind: Kind, entry_id: int, public_statuses: tuple[str, ...]) -> 
         if own
         else [],
         pairings=found,
+        under_review=pairings.under_review(session, entry, today=local_today()) if own else 0,
     )
 
 

@@ -133,6 +133,23 @@ def for_entry(
     return [Pairing(*row) for row in session.exec(stmt.options(*_SHOWN).limit(limit))]
 
 
+def under_review(session: Session, entry: Scenario | Capability, *, today: date) -> int:
+    """How many of the entry's pairings its owner does not see yet: their other side is still
+    waiting for an official's review (``for_entry`` with ``published_counterpart``)."""
+    if isinstance(entry, Scenario):
+        mine, other = Recommendation.scenario_id == entry.id, Capability.status == "submitted"
+    else:
+        mine, other = Recommendation.capability_id == entry.id, Scenario.status == "submitted"
+    stmt = (
+        select(func.count())
+        .select_from(Recommendation)
+        .join(Scenario, Scenario.id == Recommendation.scenario_id)
+        .join(Capability, Capability.id == Recommendation.capability_id)
+        .where(mine, other, _no_lapsed_recommendations(today))
+    )
+    return session.exec(stmt).one()
+
+
 # What an organisation is shown as its own recommendations: not what officials turned down.
 OPEN_FOR_PARTIES = (
     RecommendationStatus.recommended,
