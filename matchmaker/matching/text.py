@@ -94,9 +94,18 @@ def mainland_sources(words: Sequence[str]) -> dict[str, str]:
     new = [word for word in dict.fromkeys(words) if word not in _SOURCES]
     if new:
         taiwan = _simplified().convert(_to_taiwan().convert("\n".join(new))).split("\n")
-        for word, source in zip(new, taiwan, strict=True):
-            found = source != word and normalize(source) == word
-            _SOURCES[word] = source if found else ""
+        _SOURCES.update(dict.fromkeys(new, ""))
+        differs = [
+            (word, source) for word, source in zip(new, taiwan, strict=True) if source != word
+        ]
+        if differs:
+            # OpenCC's own tables only (the Taiwan-phrase table would load the segmenter into
+            # processes that never segment, such as a re-match); one pass, a line each.
+            joined = "\n".join(source for _, source in differs)
+            back = normalize(joined, taiwan_phrases=False).split("\n")
+            for (word, source), normalised in zip(differs, back, strict=True):
+                if normalised == word:
+                    _SOURCES[word] = source
     return {word: _SOURCES[word] for word in words if _SOURCES[word]}
 
 
