@@ -209,6 +209,8 @@ def test_the_chinese_trail_names_every_change_in_chinese(app, session, official)
                    changes={"stage": "signed", "corrects": {"id": 3, "stage": "negotiating"}}),
         AuditEntry(action="saved_search.create", object_type="saved_search", object_id=5,
                    changes={"name": "桥梁", "kind": "scenarios"}),
+        AuditEntry(action="recommendation.displace", object_type="recommendation", object_id=6,
+                   changes={"score": 0.1073}),
     )  # fmt: skip
     official.get("/?lang=zh")
     page = official.get("/audit/").get_data(as_text=True)
@@ -216,7 +218,7 @@ def test_the_chinese_trail_names_every_change_in_chinese(app, session, official)
         "类型: 资质", "文件大小（字节）: 431", "SHA-256 校验值: ae33", "状态: 待处理",
         "匹配 ID: 4751", "匹配状态: 已推荐", "企业能力 ID: 1001",
         "修改的字段: 名称, 预算上限（万元）", "状态: 已发布",
-        "阶段: 已签约", "更正的步骤: ID: 3, 阶段: 洽谈中", "类型: 应用场景",
+        "阶段: 已签约", "更正的步骤: ID: 3, 阶段: 洽谈中", "类型: 应用场景", "得分: 0.11",
     ):  # fmt: skip
         assert said in page, said
     for raw in ("qualification", "recommended", "published", "budget_max_wan", "scenarios",

@@ -292,6 +292,8 @@ def change_value(value: object, key: str = "") -> str:
         return _("yes") if value else _("no")
     if isinstance(value, str) and STORED_TIME.fullmatch(value):
         return when(datetime.fromisoformat(value))  # stored in UTC, read in China time
+    if key == "score" and isinstance(value, float):
+        return f"{value:.2f}"  # as the pages show scores
     coded = CODED_VALUES.get(key, {})
     if isinstance(value, str) and value in coded:
         return str(coded[value])
