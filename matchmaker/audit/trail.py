@@ -245,7 +245,7 @@ CHANGE_LABELS = {
     "user": _l("Account"),
 }
 # Changes whose values are codes, and the labels the reader knows those codes by.
-LIST_LABELS = {"scenarios": _l("Scenarios"), "capabilities": _l("Capabilities")}
+LIST_LABELS = {name: CHANGE_LABELS[name] for name in ("scenarios", "capabilities")}
 CODED_VALUES: dict[str, Mapping[str, object]] = {
     "status": STATUS_LABELS,
     "pairing_status": STATUS_LABELS,

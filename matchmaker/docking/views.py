@@ -349,7 +349,7 @@ def reminders() -> str:
     stale = stale_pairings(session, today=local_today())
     orgs = organisations(session, [item.pairing for item in stale])
     # With nothing published yet there is no docking to follow, rather than none stalled.
-    published = stale or session.exec(published_pairings().limit(1)).first() is not None
+    published = bool(stale) or session.exec(published_pairings().limit(1)).first() is not None
     return render_template(
         "docking/reminders.html", stale=stale, orgs=orgs, days=STALE_AFTER_DAYS, published=published
     )

@@ -197,13 +197,18 @@ def return_entry(session: Session, entry: Entry, *, version: int | None, reason:
     recommend.forget_entry(session, entry)
 
 
+def require_published(entry: Entry) -> None:
+    """Only a published entry can be closed or withdrawn (NotAllowed otherwise)."""
+    if entry.status != "published":
+        raise NotAllowed(_("Only a published entry can be closed or withdrawn."))
+
+
 def end_entry(session: Session, entry: Entry, *, version: int | None, reason: str) -> None:
     """The owner takes a published entry off the lists: a scenario is closed (its need met or
     dropped), a capability withdrawn (no longer offered). Its undecided matcher pairings go;
     decided pairings, their dockings and the interest shown stay on record."""
     kind = kind_of(entry)
-    if entry.status != "published":
-        raise NotAllowed(_("Only a published entry can be closed or withdrawn."))
+    require_published(entry)
     claim(session, entry, version, _decided_message())
     entry.status = kind.status(kind.ended)
     entry.updated_at = utcnow()

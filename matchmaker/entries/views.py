@@ -317,8 +317,7 @@ ENDED = {
 def end_page(kind: Kind, entry_id: int) -> Any:
     """The owner confirms taking a published entry off the lists (with a reason, if any)."""
     entry = owned_or_404(kind.model, entry_id)
-    if entry.status != "published":
-        raise NotAllowed(_("Only a published entry can be closed or withdrawn."))
+    posting.require_published(entry)
     form = EndForm(obj=entry if request.method == "GET" else None)
     if not form.validate_on_submit():
         status = 422 if form.is_submitted() else 200

@@ -25,7 +25,7 @@ _TRACED = 12  # of an entry's heaviest telling words, those a latent closeness i
 _CHUNK = 4096  # entries whose words' loadings are gathered at a time, to bound memory
 # A Latin word as the matcher keeps it (lower case), standing alone: "ocr", "5g", not "IoT".
 _LOWER_LATIN = re.compile(r"(?<![A-Za-z0-9])[0-9a-z]*[a-z][0-9a-z]*(?![A-Za-z0-9])")
-_LATIN_RUN = re.compile(r"[A-Za-z0-9Ａ-Ｚａ-ｚ０-９]+")  # a Latin word as written, full width too
+_LATIN_RUN = re.compile(r"[A-Za-z0-9]+")  # a Latin word as written (in NFKC: full width too)
 
 
 def is_telling(words: Sequence[str]) -> np.ndarray:
@@ -355,10 +355,7 @@ class Written:
         spellings = self._spellings.get(id(entry))
         if spellings is None:
             spellings = {}
-            for word in _LATIN_RUN.findall(
-                "\n".join([entry.title, entry.description, *entry.tags])
-            ):
-                word = unicodedata.normalize("NFKC", word)  # ＯＣＲ is OCR
+            for word in _LATIN_RUN.findall(self._text(entry)):  # NFKC: ＯＣＲ is OCR
                 spellings.setdefault(word.lower(), word)
             self._spellings[id(entry)] = spellings
         return spellings

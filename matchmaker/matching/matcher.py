@@ -1116,9 +1116,10 @@ class Matcher:
         # Only the pairs listing a Latin word or a rewritten one are looked at (a sparse
         # product finds them).
         columns = np.flatnonzero(listed.getnnz(axis=0))
-        sources = mainland_sources(names[columns].tolist())
+        listed_names = names[columns].tolist()
+        sources = mainland_sources(listed_names)
         respelled = self.vectorizer_.is_latin.copy()
-        respelled[columns[[name in sources for name in names[columns].tolist()]]] = True
+        respelled[columns[[name in sources for name in listed_names]]] = True
         as_written(
             terms, np.flatnonzero((listed > 0) @ respelled), scenarios, capabilities, sources
         )

@@ -138,9 +138,9 @@ _COMMIT_SLACK = timedelta(minutes=2)
 
 
 def newcomers(
-    session: Session, matcher: matching.Matcher, side: matching.Side
+    session: Session, matcher: matching.Matcher, model: type[Scenario] | type[Capability]
 ) -> matching.Shard | None:
-    """The `side` entries that became matchable since `matcher` was fitted, as a shard to
+    """The entries of `model` that became matchable since `matcher` was fitted, as a shard to
     search beside its index: a new entry of the other side is paired with them by
     `recommend_for` until the next re-match indexes them. None for a matcher without a read
     time (written by an older version).
@@ -150,7 +150,7 @@ def newcomers(
     """
     if not matcher.read_at:
         return None
-    model = Scenario if side == "scenario" else Capability
+    side: matching.Side = "scenario" if model is Scenario else "capability"
     since = datetime.fromisoformat(matcher.read_at) - _COMMIT_SLACK
     changed = session.exec(
         select(model.id, model.updated_at).where(*_alive(model), col(model.updated_at) >= since)
@@ -293,7 +293,7 @@ def recommend_entry(session: Session, entry: Scenario | Capability) -> int:
     session.flush()
     side: matching.Side = "scenario" if isinstance(entry, Scenario) else "capability"
     other = Capability if side == "scenario" else Scenario
-    posted_since = newcomers(session, matcher, "capability" if side == "scenario" else "scenario")
+    posted_since = newcomers(session, matcher, other)
     # Beyond k: a candidate kept off by the cap leaves its place to the next one.
     entry_view = matcher_view(session, entry)
     found = matcher.recommend_for(
