@@ -10,12 +10,16 @@ figure is never stale, even after a bulk load that went around the app: `recount
 
 import zlib
 from collections.abc import Iterable, Sequence
+from functools import cache
 from typing import Any
 
 from sqlalchemy import (
+    BindParameter,
     ColumnElement,
+    Executable,
     Select,
     and_,
+    bindparam,
     case,
     delete,
     event,
@@ -73,13 +77,16 @@ class Marked:
 # ---- the facts of a slice, as the tallies store them --------------------------------------
 
 
-def _within(model: Any, slices: list[tuple[str, str]] | None) -> ColumnElement[bool]:
+Slices = list[tuple[str, str]] | BindParameter | None  # None: every slice
+
+
+def _within(model: Any, slices: Slices) -> ColumnElement[bool]:
     if slices is None:
         return true()
     return tuple_(col(model.field), col(model.district)).in_(slices)
 
 
-def _entries(model: Any, side: str, slices: list[tuple[str, str]] | None) -> Select:
+def _entries(model: Any, side: str, slices: Slices) -> Select:
     """Entries per slice, status, batch and (scenarios) whether a pairing of theirs is public."""
     covered: Any = false()
     if model is Scenario:
@@ -105,7 +112,7 @@ def _entries(model: Any, side: str, slices: list[tuple[str, str]] | None) -> Sel
     ).group_by(rows.c.field, rows.c.district, rows.c.status, rows.c.batch_id, rows.c.covered)
 
 
-def _pairings(slices: list[tuple[str, str]] | None) -> Select:
+def _pairings(slices: Slices) -> Select:
     """Pairings per their scenario's slice, status, batch and furthest funnel stage, with the
     value of their contracts (a pairing's latest signing counts)."""
     steps = and_(DockingEvent.recommendation_id == Recommendation.id, followup.counts())
@@ -162,13 +169,13 @@ def _pairings(slices: list[tuple[str, str]] | None) -> Select:
     ).group_by(rows.c.field, rows.c.district, rows.c.status, rows.c.batch_id, level)
 
 
-def _facts(side: str, slices: list[tuple[str, str]] | None) -> list[Select]:
+def _facts(side: str, slices: Slices) -> list[Select]:
     if side == SCENARIO:
         return [_entries(Scenario, SCENARIO, slices), _pairings(slices)]
     return [_entries(Capability, CAPABILITY, slices)]
 
 
-def _firms(organisations: list[int] | None) -> Select:
+def _firms(organisations: list[int] | BindParameter | None) -> Select:
     """Per organisation, its published capabilities by field, district and batch, and whether
     any capability of the organisation was ever recommended."""
     mine = true() if organisations is None else col(Capability.organisation_id).in_(organisations)
@@ -209,18 +216,48 @@ def _chunks(items: Sequence[Any]) -> Iterable[Sequence[Any]]:
         yield items[start : start + CHUNK]
 
 
+# Built once, with the slices and organisations as parameters: a write settles in a few
+# statements, and building them anew each time cost as much as running them.
+SLICES = bindparam("slices", expanding=True)
+ORGANISATIONS = bindparam("organisations", expanding=True)
+
+
+@cache
+def _recount_statements(side: str) -> list[Executable]:
+    """Recounting `side`'s tallies of the `slices` given at execution."""
+    tally = Tally.__table__
+    within = tuple_(tally.c.field, tally.c.district).in_(SLICES)
+    recount = [insert(tally).from_select(TALLY_COLUMNS, facts) for facts in _facts(side, SLICES)]
+    return [delete(tally).where(tally.c.side == side, within), *recount]
+
+
+@cache
+def _recount_firm_statements() -> list[Executable]:
+    """Recounting the firm tallies of the `organisations` given at execution."""
+    firms = FirmTally.__table__
+    return [
+        delete(firms).where(firms.c.organisation_id.in_(ORGANISATIONS)),
+        insert(firms).from_select(FIRM_COLUMNS, _firms(ORGANISATIONS)),
+    ]
+
+
 def _recount(session: Session, marked: Marked) -> None:
     """Recount the marked slices and organisations from the tables."""
+    connection = session.connection()
     for side, slices in marked.slices.items():
         for part in _chunks(slices):
-            within = tuple_(col(Tally.field), col(Tally.district)).in_(part)
-            session.exec(delete(Tally).where(Tally.side == side, within))  # type: ignore[call-overload]
-            for facts in _facts(side, list(part)):
-                session.exec(insert(Tally).from_select(TALLY_COLUMNS, facts))  # type: ignore[call-overload]
+            for statement in _recount_statements(side):
+                connection.execute(statement, {"slices": list(part)})
     for part in _chunks(marked.organisations):
-        mine = col(FirmTally.organisation_id).in_(part)
-        session.exec(delete(FirmTally).where(mine))  # type: ignore[call-overload]
-        session.exec(insert(FirmTally).from_select(FIRM_COLUMNS, _firms(list(part))))  # type: ignore[call-overload]
+        for statement in _recount_firm_statements():
+            connection.execute(statement, {"organisations": list(part)})
+
+
+_MARKS = select(
+    TallyMark.id, TallyMark.side, TallyMark.field, TallyMark.district, TallyMark.organisation_id
+)
+_UNMARK = delete(TallyMark).where(col(TallyMark.id).in_(bindparam("ids", expanding=True)))
+_SLICE_LOCK = select(func.pg_advisory_xact_lock(bindparam("key")))
 
 
 def settle(session: Session) -> int:
@@ -231,24 +268,17 @@ def settle(session: Session) -> int:
     recounting, so that its count sees every change whose mark it took.
     """
     session.flush()
-    marks = session.exec(
-        select(
-            TallyMark.id,
-            TallyMark.side,
-            TallyMark.field,
-            TallyMark.district,
-            TallyMark.organisation_id,
-        )
-    ).all()
+    connection = session.connection()
+    marks = connection.execute(_MARKS).all()
     if not marks:
         return 0
     marked = Marked(mark[1:] for mark in marks)
-    if session.get_bind().dialect.name == "postgresql":
+    if connection.dialect.name == "postgresql":
         keys = {zlib.crc32(repr(tuple(mark[1:])).encode()) for mark in marks}
         for key in sorted(keys):
-            session.exec(select(func.pg_advisory_xact_lock(key)))
+            connection.execute(_SLICE_LOCK, {"key": key})
     for part in _chunks([mark[0] for mark in marks]):
-        session.exec(delete(TallyMark).where(col(TallyMark.id).in_(part)))  # type: ignore[call-overload]
+        connection.execute(_UNMARK, {"ids": list(part)})
     _recount(session, marked)
     return len(marked.organisations) + sum(map(len, marked.slices.values()))
 
