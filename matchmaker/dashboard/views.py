@@ -106,7 +106,7 @@ def _page(template: str, scope: Scope, **context: object) -> Response:
 def officials() -> Response:
     """Every figure, filterable by batch, field and district."""
     filters = aggregates.parse_filters(request.args)
-    batches = [(b.id, b.name) for b in listing.batches(get_session(), include_drafts=True)]
+    batches = [(b.id, b.name) for b in listing.batches(get_session(), drafts=True)]
     choices = [
         ("batch", _("Batch"), _("All batches"), batches),
         ("field", _("Field"), _("All fields"), reference_options(FIELDS)),

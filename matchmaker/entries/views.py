@@ -44,7 +44,7 @@ from matchmaker.web.access import (
     public,
     side_required,
 )
-from matchmaker.web.caching import shared
+from matchmaker.web.caching import remembered, shared
 from matchmaker.web.dates import local_today
 from matchmaker.web.db import get_session
 from matchmaker.web.errors import Conflict, NotAllowed
@@ -135,9 +135,10 @@ def list_page(
     query = listing.parse_query(request.args, model)
     words = search_words(query.q)
     # Officials see every status but draft: a draft is its organisation's own business.
+    staff = is_staff()
     statuses = (
         tuple(s.value for s in model.model_fields["status"].annotation if s.value != "draft")
-        if is_staff()
+        if staff
         else public_statuses
     )
     page = listing.search(
@@ -165,7 +166,7 @@ def list_page(
         statuses=statuses,
         fields=reference_options(FIELDS),
         districts=reference_options(DISTRICTS),
-        batches=listing.batches(session, include_drafts=is_staff()),
+        batches=remembered(("batches", staff), lambda: listing.batches(session, drafts=staff)),
     )
 
 

@@ -153,7 +153,7 @@ def _queue_page(query: pairings.QueueQuery, status: int = 200, **extra: Any) -> 
         options={
             "fields": reference_options(FIELDS),
             "districts": reference_options(DISTRICTS),
-            "batches": [(b.id, b.name) for b in listing.batches(session, include_drafts=True)],
+            "batches": [(b.id, b.name) for b in listing.batches(session, drafts=True)],
             "statuses": [(s, status_label(s)) for s in pairings.STATUSES],
             "sources": [
                 ("interest", _("Both parties (an accepted interest)")),
