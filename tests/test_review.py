@@ -1,6 +1,7 @@
 """Officials review: they publish or send back submissions, and decide recommended pairings."""
 
 import re
+from urllib.parse import unquote
 
 from posting_data import (
     OCR_CAPABILITY,
@@ -300,3 +301,32 @@ def test_a_refused_bulk_decision_keeps_the_ticks_and_the_note(app, session):
     )
     assert half_said.status_code == 422 and 'value="重复"' in half_said.get_data(as_text=True)
     assert {r.status for r in recommendations(session)} == {RecommendationStatus.recommended}
+
+
+def test_a_refused_decision_without_javascript_shows_the_queue_with_the_note_as_typed(
+    app, session
+):
+    matched_lists(app, session)
+    desk = sign_in(app, official(session))
+    everything = recommendations(session)
+    district = "南岸区"
+    queue = desk.get(f"/review/?district={district}&lang=en").get_data(as_text=True)
+    rec = next(r for r in everything if f'id="rec-{r.id}"' in queue)
+    url = f"/review/recommendations/{rec.id}/decision"
+    back = f"district={district}"
+    # Approving with 501 characters: too long a note, however the browser let it through.
+    note = "太长" * 251
+    form = {"decision": "approve", "version": rec.version, "note": note, "back": back}
+    refused = post(desk, url, form)
+    page = refused.get_data(as_text=True)
+    assert refused.status_code == 422 and "<html" in page
+    # The queue the official came from, the refusal beside the note they typed, kept.
+    assert f'<option value="{district}" selected' in page
+    row = page[page.index(f'<tr id="rec-{rec.id}"') :].split("</tr>")[0]
+    assert "The note may have at most 500 characters." in row and f'value="{note}"' in row
+    assert recommendations(session, id=rec.id)[0].status is RecommendationStatus.recommended
+
+    # Said well, the decision lands and the official is back on the same filtered queue.
+    saved = post(desk, url, {**form, "note": "对口"})
+    assert saved.status_code == 303 and unquote(saved.location).endswith(f"/review/?{back}")
+    assert recommendations(session, id=rec.id)[0].status is RecommendationStatus.approved

@@ -1,7 +1,7 @@
 """Officials' review: submitted entries (publish or send back) and the pairing queue."""
 
-from typing import Any
-from urllib.parse import parse_qsl
+from typing import Any, NamedTuple
+from urllib.parse import parse_qsl, urlencode
 
 from flask import (
     Blueprint,
@@ -27,7 +27,7 @@ from matchmaker.web.access import STAFF, roles_required
 from matchmaker.web.caching import remembered
 from matchmaker.web.dates import local_today
 from matchmaker.web.db import get_session
-from matchmaker.web.errors import Conflict, NotAllowed, render_error
+from matchmaker.web.errors import Conflict, NotAllowed
 from matchmaker.web.labels import status_label
 from matchmaker.web.names import reference_options
 from matchmaker.web.security import parse_int
@@ -132,7 +132,22 @@ def _reviewers(session: Any, items: list[pairings.Pairing]) -> dict[int, str]:
     return dict(session.exec(select(User.id, User.name).where(col(User.id).in_(list(ids)))).all())
 
 
-def _queue_page(query: pairings.QueueQuery, status: int = 200, **extra: Any) -> Response:
+class Refusal(NamedTuple):
+    """A single decision refused to a browser without JavaScript: shown in its row, with the
+    note as typed (or above the list, when the row is not on the page)."""
+
+    rec_id: int
+    message: str
+    note: str
+
+
+def _queue_page(
+    query: pairings.QueueQuery,
+    status: int = 200,
+    *,
+    refusal: Refusal | None = None,
+    **extra: Any,
+) -> Response:
     session, today = get_session(), local_today()
     # Counting every matching pairing is the queue's dearest part; the count stands until
     # the next write.
@@ -143,6 +158,8 @@ def _queue_page(query: pairings.QueueQuery, status: int = 200, **extra: Any) -> 
     page = pairings.queue(
         session, query, today=today, page_size=current_app.config["PAGE_SIZE"], total=total
     )
+    if refusal and all(p.recommendation.id != refusal.rec_id for p in page.items):
+        extra["error"] = refusal.message
     response = htmx.render(
         "review/queue.html",
         "review/_results.html",
@@ -161,6 +178,7 @@ def _queue_page(query: pairings.QueueQuery, status: int = 200, **extra: Any) -> 
             ],
         },
         back=request.query_string.decode(),
+        refusal=refusal,
         **extra,
     )
     response.status_code = status
@@ -213,11 +231,14 @@ def decide(rec_id: int) -> Any:
             session.rollback()
             session.refresh(rec)
             message, status = str(refused), 409
+    back = _queue_filters(request.form.get("back", ""))
     if not htmx.wants_fragment():
         if message:
-            return render_error(status, message)
+            # The queue as the official left it, the refusal beside the note they typed.
+            refusal = Refusal(rec.id, message, note)
+            return _queue_page(pairings.parse_queue_query(back), status, refusal=refusal)
         flash(_("Decision saved."), "info")
-        return redirect(url_for("review.queue"), 303)
+        return redirect(url_for("review.queue", **back), 303)
     (pairing,) = pairings.by_ids(session, [rec.id])
     response = Response(
         render_template(
@@ -225,11 +246,19 @@ def decide(rec_id: int) -> Any:
             p=pairing,
             reviewers=_reviewers(session, [pairing]),
             message=message,
+            note=note if message else "",
+            back=urlencode(back),
         ),
         status,
     )
     response.headers["Vary"] = "HX-Request, HX-Target"
     return response
+
+
+def _queue_filters(back: str) -> dict[str, str]:
+    """The queue's filters from a form's `back` field (the query string it was shown with)."""
+    known = pairings.QueueQuery._fields
+    return {k: v for k, v in parse_qsl(back) if k in known}
 
 
 def _picked(values: list[str]) -> dict[int, int]:
@@ -246,8 +275,7 @@ def _picked(values: list[str]) -> dict[int, int]:
 @roles_required(*STAFF)
 def bulk() -> Any:
     """Decide the ticked pairings with one note; those decided by others first are reported."""
-    known = pairings.QueueQuery._fields
-    back = {k: v for k, v in parse_qsl(request.form.get("back", "")) if k in known}
+    back = _queue_filters(request.form.get("back", ""))
     query = pairings.parse_queue_query(back)
     decision = request.form.get("decision", "")
     note = request.form.get("note", "").strip()
