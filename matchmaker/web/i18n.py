@@ -99,6 +99,14 @@ def _catalogue() -> _Catalogue:
     return found
 
 
+def locale_code() -> str | None:
+    """The request's locale ("zh", "en") as `_catalogue` keeps it, for code that runs once per
+    number or row of a page (Flask-Babel's get_locale looks it up anew each time); None, as
+    Flask-Babel answers, outside the app."""
+    locale = _catalogue().locale
+    return str(locale) if locale is not None else None
+
+
 def gettext(message: str, **variables: Any) -> str:
     """Flask-Babel's gettext through the request's catalogue (see `_catalogue`), for code that
     runs once per row of a page."""
