@@ -44,7 +44,7 @@ class FirmTally(SQLModel, table=True):
 
 class TallyMark(SQLModel, table=True):
     """A slice whose tallies a write has made stale: a scenario's or a capability's field and
-    district, or an organisation ("firm")."""
+    district, a scenario slice's pairings alone ("pairing"), or an organisation ("firm")."""
 
     __table_args__ = (sa.Index("ix_tallymark_slice", "side", "field", "district"),)
 
@@ -86,11 +86,13 @@ WATCHED: dict[str, tuple[tuple[str, ...], tuple[tuple[str, str, str], ...]]] = {
             ),
         ),
     ),
+    # A step changes its pairing's funnel stage alone: its scenario slice's pairings are
+    # recounted ("pairing"), not the slice's scenarios.
     "dockingevent": (
         ("stage", "contract_amount_wan", "corrected_by_id", "occurred_on", "recommendation_id"),
         (
             (
-                _SLICE.format("'scenario'", "s.field", "s.district", "0"),
+                _SLICE.format("'pairing'", "s.field", "s.district", "0"),
                 "recommendation x JOIN scenario s ON s.id = x.scenario_id",
                 "x.id = row_.recommendation_id",
             ),

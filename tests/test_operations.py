@@ -9,6 +9,7 @@ import pytest
 from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
+from listdata import make_capability, make_pairing, make_scenario
 from sqlalchemy import create_engine, text
 from sqlmodel import Session, SQLModel
 
@@ -17,7 +18,7 @@ from matchmaker.commands.backup import backup_sqlite
 from matchmaker.web.db import alembic_config
 from models import OrgKind, Scenario
 from models._search import in_metadata
-from support import database_url, make_org, schema_name
+from support import database_url, make_org, make_user, schema_name
 
 
 def empty_database(tmp_path: Path, worker_id: str) -> str:
@@ -138,3 +139,47 @@ def test_create_app_does_no_work_at_import(tmp_path: Path):
     )
     assert "matcher" not in app.extensions
     assert not (tmp_path / "never.db").exists()
+
+
+def test_docking_steps_mark_pairings_after_0015_and_whole_slices_before(
+    tmp_path: Path, worker_id: str
+):
+    url = empty_database(tmp_path, worker_id)
+    config = alembic_config(url)
+    command.upgrade(config, "head")
+    engine = create_engine(url)
+    with Session(engine) as session:
+        buyer, firm = make_org(session, OrgKind.demand), make_org(session, OrgKind.supply)
+        pairing = make_pairing(
+            session, make_scenario(session, buyer), make_capability(session, firm)
+        )
+        facts = {"id": pairing.id, "user": make_user(session, buyer).id, "org": buyer.id}
+    step = text(
+        "INSERT INTO dockingevent (recommendation_id, stage, occurred_on, note, reason, "
+        "user_id, organisation_id, created_at) VALUES "
+        "(:id, 'contacted', '2024-05-03', '', '', :user, :org, '2024-05-03')"
+    )
+
+    def marked_sides() -> list[str]:
+        with engine.begin() as conn:
+            return sorted(conn.execute(text("SELECT side FROM tallymark")).scalars())
+
+    with engine.begin() as conn:
+        conn.execute(text("DELETE FROM tallymark"))
+        conn.execute(step, facts)
+    assert marked_sides() == ["pairing"]
+
+    command.downgrade(config, "0014")
+    assert marked_sides() == ["scenario"]  # the code before knows no pairings-only mark
+    with engine.begin() as conn:
+        conn.execute(text("DELETE FROM tallymark"))
+        conn.execute(step, facts)
+    assert marked_sides() == ["scenario"]
+
+    command.upgrade(config, "head")
+    with engine.begin() as conn:
+        conn.execute(text("DELETE FROM tallymark"))
+        conn.execute(step, facts)
+    sides = marked_sides()
+    engine.dispose()
+    assert sides == ["pairing"]

@@ -303,9 +303,7 @@ def test_a_refused_bulk_decision_keeps_the_ticks_and_the_note(app, session):
     assert {r.status for r in recommendations(session)} == {RecommendationStatus.recommended}
 
 
-def test_a_refused_decision_without_javascript_shows_the_queue_with_the_note_as_typed(
-    app, session
-):
+def test_a_refused_decision_without_javascript_shows_the_queue_with_the_note_as_typed(app, session):
     matched_lists(app, session)
     desk = sign_in(app, official(session))
     everything = recommendations(session)

@@ -18,6 +18,7 @@ from models import (
     RecommendationStatus,
     Tally,
     TallyMark,
+    User,
 )
 from support import make_org, make_user
 
@@ -96,3 +97,39 @@ def test_a_write_around_the_app_is_counted_live_until_it_is_settled(app, session
     assert result.exit_code == 0 and "recounted" in result.output
     assert session.exec(select(TallyMark)).all() == []
     assert figures(app, session) == live
+
+
+def marks(session: Session) -> list[tuple[str, str, str]]:
+    session.expire_all()
+    return sorted((m.side, m.field, m.district) for m in session.exec(select(TallyMark)))
+
+
+def test_a_docking_step_marks_its_slice_s_pairings_alone_and_counts_as_a_recount_would(
+    app, session, world
+):
+    before = figures(app, session)
+    buyer = session.exec(select(User)).first()
+    [pairing] = session.exec(
+        select(Recommendation).where(Recommendation.status == RecommendationStatus.recommended)
+    ).all()
+    with session.get_bind().begin() as conn:  # around the app: the mark stays until settled
+        conn.execute(
+            text(
+                "INSERT INTO dockingevent (recommendation_id, stage, occurred_on, note, reason, "
+                "user_id, organisation_id, created_at) VALUES "
+                "(:id, 'contacted', '2024-05-03', '', '', :user, :org, '2024-05-03')"
+            ),
+            {"id": pairing.id, "user": buyer.id, "org": buyer.organisation_id},
+        )
+    # The step changes a pairing's stage, not the slice's scenarios: only pairings recount.
+    assert marks(session) == [("pairing", "智慧政务", "渝北区")]
+    live = figures(app, session)
+    assert live != before
+
+    assert rollup.settle(session) == 1
+    session.commit()
+    assert marks(session) == [] and figures(app, session) == live
+    settled = kept(session)
+    rollup.recount(session)
+    session.commit()
+    assert kept(session) == settled

@@ -52,6 +52,9 @@ from models import (
 )
 
 SCENARIO, CAPABILITY, FIRM = "scenario", "capability", "firm"
+# A mark of a scenario slice whose pairings alone changed (a docking step): only the pairings'
+# tallies are recounted, not the scenarios'.
+PAIRING = "pairing"
 TALLY_COLUMNS = ("side", "field", "district", "subject", "status", "batch_id", "covered", "level",
                  "count", "amount")  # fmt: skip
 FIRM_COLUMNS = ("organisation_id", "field", "district", "batch_id", "published", "recommended")
@@ -59,16 +62,20 @@ CHUNK = 500  # ids or slices per statement
 
 
 class Marked:
-    """The slices marked stale: (field, district) per side, and organisations."""
+    """The slices marked stale: (field, district) per side (or a scenario slice's pairings
+    alone), and organisations."""
 
     def __init__(self, marks: Iterable[Sequence[Any]]) -> None:
-        self.slices: dict[str, list[tuple[str, str]]] = {SCENARIO: [], CAPABILITY: []}
+        self.slices: dict[str, list[tuple[str, str]]] = {SCENARIO: [], PAIRING: [], CAPABILITY: []}
         self.organisations: list[int] = []
         for side, field, district, organisation_id in sorted(set(map(tuple, marks))):
             if side == FIRM:
                 self.organisations.append(organisation_id)
             else:
                 self.slices[side].append((field, district))
+        # A scenario slice recounted whole has its pairings recounted with it.
+        whole = set(self.slices[SCENARIO])
+        self.slices[PAIRING] = [part for part in self.slices[PAIRING] if part not in whole]
 
     def __bool__(self) -> bool:
         return bool(self.organisations or any(self.slices.values()))
@@ -170,9 +177,22 @@ def _pairings(slices: Slices) -> Select:
 
 
 def _facts(side: str, slices: Slices) -> list[Select]:
+    """The tallies a marked side's slices hold."""
     if side == SCENARIO:
         return [_entries(Scenario, SCENARIO, slices), _pairings(slices)]
+    if side == PAIRING:
+        return [_pairings(slices)]
     return [_entries(Capability, CAPABILITY, slices)]
+
+
+def _held(side: str, slices: Slices) -> ColumnElement[bool]:
+    """The stored tallies of a marked side's slices: what `_facts` recounts."""
+    tally = Tally.__table__
+    if side == PAIRING:
+        held = and_(tally.c.side == SCENARIO, tally.c.subject == PAIRING)
+    else:
+        held = tally.c.side == side
+    return and_(held, tuple_(tally.c.field, tally.c.district).in_(slices))
 
 
 def _firms(organisations: list[int] | BindParameter | None) -> Select:
@@ -226,9 +246,8 @@ ORGANISATIONS = bindparam("organisations", expanding=True)
 def _recount_statements(side: str) -> list[Executable]:
     """Recounting `side`'s tallies of the `slices` given at execution."""
     tally = Tally.__table__
-    within = tuple_(tally.c.field, tally.c.district).in_(SLICES)
     recount = [insert(tally).from_select(TALLY_COLUMNS, facts) for facts in _facts(side, SLICES)]
-    return [delete(tally).where(tally.c.side == side, within), *recount]
+    return [delete(tally).where(_held(side, SLICES)), *recount]
 
 
 @cache
@@ -274,7 +293,11 @@ def settle(session: Session) -> int:
         return 0
     marked = Marked(mark[1:] for mark in marks)
     if connection.dialect.name == "postgresql":
-        keys = {zlib.crc32(repr(tuple(mark[1:])).encode()) for mark in marks}
+        # One lock a slice: a pairings-only mark takes its scenario slice's.
+        keys = {
+            zlib.crc32(repr((SCENARIO if side == PAIRING else side, *rest)).encode())
+            for _id, side, *rest in marks
+        }
         for key in sorted(keys):
             connection.execute(_SLICE_LOCK, {"key": key})
     for part in _chunks([mark[0] for mark in marks]):
@@ -337,11 +360,7 @@ def current(session: Session) -> tuple[Any, Any]:
     marked = Marked(marks)
     if not marked:
         return Tally.__table__, FirmTally.__table__
-    stale = [
-        and_(Tally.side == side, tuple_(col(Tally.field), col(Tally.district)).in_(slices))
-        for side, slices in marked.slices.items()
-        if slices
-    ]
+    stale = [_held(side, slices) for side, slices in marked.slices.items() if slices]
     stored = select(*(getattr(Tally, name) for name in TALLY_COLUMNS))
     live = [facts for side, slices in marked.slices.items() if slices for facts in
             _facts(side, slices)]  # fmt: skip
