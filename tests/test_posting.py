@@ -346,7 +346,9 @@ def test_a_firm_withdraws_a_capability_it_no_longer_offers(app, session):
     assert OCR_CAPABILITY["title"] not in visitor.get("/capabilities/").get_data(as_text=True)
 
 
-def test_a_scenario_page_lists_its_own_recommendations_before_the_firms_side_ones(app, session):
+def test_a_scenario_page_lists_its_own_recommendations_before_the_firms_side_ones_apart(
+    app, session
+):
     owner = member_of(session, OrgKind.demand, "重庆市渝北区政务服务中心")
     scenario = published(
         session, Scenario, session.get(Organisation, owner.organisation_id), **OCR_SCENARIO_ROW
@@ -358,8 +360,10 @@ def test_a_scenario_page_lists_its_own_recommendations_before_the_firms_side_one
     # own best (scored from the firm's side, on the firm's scale: higher, not better).
     make_pairing(session, scenario, ocr, score=0.2, scenario_list_score=0.2)
     make_pairing(session, scenario, slope, score=0.3, capability_list_score=0.3)
-    page = sign_in(app, owner).get(f"/scenarios/{scenario.id}").get_data(as_text=True)
-    assert page.index(OCR_CAPABILITY["title"]) < page.index(SLOPE_CAPABILITY["title"])
+    page = sign_in(app, owner).get(f"/scenarios/{scenario.id}?lang=en").get_data(as_text=True)
+    # Under their own heading, which says why they come after a lower score.
+    heading = page.index("Firms for which this scenario is among the best fits")
+    assert page.index(OCR_CAPABILITY["title"]) < heading < page.index(SLOPE_CAPABILITY["title"])
 
 
 def test_the_owner_is_told_of_recommendations_waiting_for_the_other_side_s_review(app, session):

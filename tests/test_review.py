@@ -3,6 +3,7 @@
 import re
 from urllib.parse import unquote
 
+from listdata import make_capability, make_scenario
 from posting_data import (
     OCR_CAPABILITY,
     OCR_SCENARIO,
@@ -12,8 +13,10 @@ from posting_data import (
     official,
     sign_in,
 )
+from sqlalchemy import insert
 from sqlmodel import select
 
+from matchmaker.entries import listing
 from models import (
     AuditEntry,
     Capability,
@@ -25,7 +28,7 @@ from models import (
     Scenario,
     ScenarioStatus,
 )
-from support import post
+from support import make_org, post
 
 ROW = re.compile(r'<tr id="rec-(\d+)"')
 
@@ -324,7 +327,32 @@ def test_a_refused_decision_without_javascript_shows_the_queue_with_the_note_as_
     assert "The note may have at most 500 characters." in row and f'value="{note}"' in row
     assert recommendations(session, id=rec.id)[0].status is RecommendationStatus.recommended
 
-    # Said well, the decision lands and the official is back on the same filtered queue.
-    saved = post(desk, url, {**form, "note": "对口"})
+    # Said well from that page, the decision lands and the official is back on the same
+    # filtered queue.
+    kept_back = re.search(r'name="back" value="([^"]*)"', row)
+    assert kept_back and unquote(kept_back.group(1)) == back
+    saved = post(desk, url, {**form, "note": "对口", "back": unquote(kept_back.group(1))})
     assert saved.status_code == 303 and unquote(saved.location).endswith(f"/review/?{back}")
     assert recommendations(session, id=rec.id)[0].status is RecommendationStatus.approved
+
+
+def test_a_queue_of_more_than_a_thousand_says_so_and_how_to_reach_the_rest(app, session):
+    buyer, firm = make_org(session, OrgKind.demand), make_org(session, OrgKind.supply)
+    side = 32  # 32 × 32 = 1,024 pairings
+    scenarios = [make_scenario(session, buyer, title=f"应用场景第{n}号") for n in range(side)]
+    capabilities = [make_capability(session, firm, title=f"企业能力第{n}号") for n in range(side)]
+    rows = [
+        {"scenario_id": s.id, "capability_id": c.id, "score": 0.01, "status": "recommended",
+         "source": "matcher"}
+        for s in scenarios
+        for c in capabilities
+    ]  # fmt: skip
+    assert len(rows) > listing.COUNT_CAP
+    session.exec(insert(Recommendation), params=rows)
+    session.commit()
+    desk = sign_in(app, official(session))
+    first = desk.get("/review/?lang=en").get_data(as_text=True)
+    assert "1,000+ pairings" in first and "Page 1 of 50+" in first
+    last = desk.get("/review/?page=99").get_data(as_text=True)
+    assert "Page 50 of 50+" in last and 'rel="next"' not in last
+    assert "Only the best 1,000 are listed: narrow them with a filter" in last

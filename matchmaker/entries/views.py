@@ -363,7 +363,8 @@ def detail_page(kind: Kind, entry_id: int, public_statuses: tuple[str, ...]) -> 
         hints=posting.thin_hints(kind, entry.model_dump(exclude=set(listing.MACHINE_COLUMNS)))
         if own
         else [],
-        pairings=found,
+        pairings=[p for p in found if not pairings.from_other_side(p, entry)],
+        other_side=[p for p in found if pairings.from_other_side(p, entry)],
         under_review=pairings.under_review(session, entry, today=local_today()) if own else 0,
     )
 

@@ -133,6 +133,19 @@ def for_entry(
     return [Pairing(*row) for row in session.exec(stmt.options(*_SHOWN).limit(limit))]
 
 
+def from_other_side(pairing: Pairing, entry: Scenario | Capability) -> bool:
+    """Whether `pairing` is an undecided recommendation the matcher made for the other side
+    only (a firm's best scenarios, not among this scenario's own): ``for_entry`` lists these
+    after the entry's own list, and a page says so."""
+    rec = pairing.recommendation
+    own_list = rec.scenario_list_score if isinstance(entry, Scenario) else rec.capability_list_score
+    return (
+        rec.status == RecommendationStatus.recommended
+        and rec.source == RecommendationSource.matcher
+        and own_list is None
+    )
+
+
 def under_review(session: Session, entry: Scenario | Capability, *, today: date) -> int:
     """How many of the entry's pairings its owner does not see yet: their other side is still
     waiting for an official's review (``for_entry`` with ``published_counterpart``)."""

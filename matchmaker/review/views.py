@@ -146,8 +146,11 @@ def _queue_page(
     status: int = 200,
     *,
     refusal: Refusal | None = None,
+    back: dict[str, str] | None = None,
     **extra: Any,
 ) -> Response:
+    """The queue at `query`; `back` its filters as the page's forms return to them (a refused
+    form's own, else the request's query string)."""
     session, today = get_session(), local_today()
     # Counting every matching pairing is the queue's dearest part; the count stands until
     # the next write.
@@ -177,7 +180,7 @@ def _queue_page(
                 ("matcher", _("The matcher alone")),
             ],
         },
-        back=request.query_string.decode(),
+        back=request.query_string.decode() if back is None else urlencode(back),
         refusal=refusal,
         **extra,
     )
@@ -236,7 +239,8 @@ def decide(rec_id: int) -> Any:
         if message:
             # The queue as the official left it, the refusal beside the note they typed.
             refusal = Refusal(rec.id, message, note)
-            return _queue_page(pairings.parse_queue_query(back), status, refusal=refusal)
+            query = pairings.parse_queue_query(back)
+            return _queue_page(query, status, refusal=refusal, back=back)
         flash(_("Decision saved."), "info")
         return redirect(url_for("review.queue", **back), 303)
     (pairing,) = pairings.by_ids(session, [rec.id])
@@ -285,7 +289,7 @@ def bulk() -> Any:
         message = _("Tick at least one pairing.")
     if message:
         # The ticks and the note stay as they were sent: only the missing part is asked for.
-        return _queue_page(query, 422, error=message, ticked=set(picked), bulk_note=note)
+        return _queue_page(query, 422, back=back, error=message, ticked=set(picked), bulk_note=note)
     session = get_session()
     result = pairings.decide_many(
         session, picked, decision=decision, note=note, reviewer_id=current_user.id
