@@ -293,12 +293,27 @@ def as_written(
     """The shared terms of the pairs at ``rows`` as the entries write them (``Written``):
     Latin words in their capitals, and a word the normalisation rewrote in the mainland word
     the entry used (``sources``, from ``text.mainland_sources``). The words a latent or
-    feedback reason names are left as they are: writing them too, over every pair, cost a
-    sixth of a re-match at 458 x 1000."""
+    feedback reason names are written by ``latin_as_written``."""
     written = Written(sources)
     for n in rows.tolist():
         scenario, capability = scenarios[n], capabilities[n]
         terms[n] = [(written.term(t, scenario, capability), w) for t, w in terms[n]]
+
+
+def latin_as_written(
+    words: Mapping[str, tuple[np.ndarray, np.ndarray]],
+    scenarios: Sequence[Entry],
+    capabilities: Sequence[Entry],
+) -> None:
+    """The Latin words a latent or feedback reason names (``words``: part -> positions, words
+    joined by 、) as the pair writes them: 8K, DIP, 5G, not 8k, dip, 5g. Only the reasons that
+    hold such a word are looked at (one in seven on the seed lists): writing every pair's
+    words cost a sixth of a re-match at 458 x 1000."""
+    written = Written({})
+    for positions, values in words.values():
+        for k, (n, value) in enumerate(zip(positions.tolist(), values.tolist(), strict=True)):
+            if has_lower_latin(value):
+                values[k] = written.words(value, scenarios[n], capabilities[n])
 
 
 class Written:

@@ -35,6 +35,7 @@ from .explain import (
     as_written,
     has_lower_latin,
     is_telling,
+    latin_as_written,
     matched_tags,
 )
 from .reasons import PART_OF, VISIBLE
@@ -1102,16 +1103,15 @@ class Matcher:
                 (capabilities[n], _columns(c.forms, c_rows[n])),
                 [group for group, _ in concepts[n]],
             )
+        traced = self._traced_words(query, other, pairs)
+        latin_as_written(traced, scenarios, capabilities)
         add_part_reasons(
             reasons,
             side,
             pairs.parts,
             self.config.blend,
             terms,
-            {
-                "concept": self._alike_words(shared, pairs, reasons),
-                **self._traced_words(query, other, pairs),
-            },
+            {"concept": self._alike_words(shared, pairs, reasons), **traced},
         )
         # Only the pairs listing a Latin word or a rewritten one are looked at (a sparse
         # product finds them).

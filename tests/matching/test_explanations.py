@@ -150,3 +150,28 @@ def test_every_recommendation_of_a_labelled_list_is_explained_truly(directory):
     assert len(recs) > 10 * len(data.scenarios)
     for rec in recs:
         assert_true(rec, matcher.config)
+
+
+def test_latent_and_feedback_reasons_write_latin_words_as_the_entries_do():
+    # The words that carry the LSA and feedback parts come from the index (lower case); the
+    # page shows 8K and 5G as the firms write them.
+    scenarios = [
+        entry("s1", "8K超高清赛事直播", "体育馆赛事8K超高清直播，5G回传。", ["8K"], "超高清视频"),
+        entry("s2", "学校食堂明厨亮灶", "后厨视频接入监管平台。", ["明厨亮灶"], "智慧政务"),
+    ]
+    capabilities = [
+        entry("c1", "8K超高清转播车", "8K超高清转播与5G直播回传。", ["8K"], "超高清视频"),
+        entry("c2", "8K直播编码器", "8K超高清直播编码，5G回传。", ["8K"], "超高清视频"),
+        entry("c3", "食堂视频监管", "后厨操作规范识别。", ["食品安全"], "人工智能"),
+    ]
+    matcher = Matcher(MatcherConfig(latent_dims=1, min_score=0.0)).fit(scenarios, capabilities)
+    recs = matcher.rematch(k=3, cap=None) + matcher.rematch(k=3, cap=None, side="capability")
+    named = [
+        word
+        for rec in recs
+        for code, value in rec.reasons
+        if code in ("latent", "near_best_capabilities", "near_best_scenarios")
+        for word in value.split("、")
+    ]
+    assert {"8K", "5G"} & set(named), named
+    assert not {"8k", "5g"} & set(named), named
