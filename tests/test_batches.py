@@ -3,10 +3,11 @@
 import re
 
 import pytest
+from listdata import make_batch
 from posting_data import matched_lists, member_of, official, scenarios_in_two_fields, sign_in
 from sqlmodel import select
 
-from matchmaker.batches.publication import candidates, chinese_number, default_name
+from matchmaker.batches.publication import candidates
 from matchmaker.web.dates import local_today
 from models import (
     AuditEntry,
@@ -21,6 +22,7 @@ from models import (
     Scenario,
     User,
 )
+from models.batch import chinese_number, default_name
 from support import post
 
 
@@ -75,7 +77,7 @@ def test_an_official_assembles_previews_and_publishes_a_numbered_batch(app, sess
     visitor = app.test_client()
     visitor.get("/?lang=en")  # a visitor reading the English pages
     assert visitor.get(f"/batches/{batch.id}").status_code == 404
-    assert "2023年第一批" not in visitor.get("/batches/").get_data(as_text=True)
+    assert "Batch 1 of 2023" not in visitor.get("/batches/").get_data(as_text=True)
     session.refresh(batch)
     preview = desk.get(f"/batches/{batch.id}").get_data(as_text=True)
     assert "Preview: this batch is a draft and not public." in preview
@@ -100,7 +102,7 @@ def test_an_official_assembles_previews_and_publishes_a_numbered_batch(app, sess
     assert all(params["batch"] == "2023年第一批" for _, params in told)
 
     listing = visitor.get("/batches/").get_data(as_text=True)
-    assert "2023年第一批" in listing
+    assert "Batch 1 of 2023" in listing  # 2023年第一批, in the reader's language
     public = visitor.get(f"/batches/{batch.id}").get_data(as_text=True)
     for rec in approved:
         pair = (session.get(Scenario, rec.scenario_id), session.get(Capability, rec.capability_id))
@@ -176,6 +178,15 @@ def test_batch_input_and_state_are_checked(app, session):
 def test_batches_are_named_the_way_officials_write_them(number, words):
     assert chinese_number(number) == words
     assert default_name(2023, number) == f"2023年第{words}批"
+
+
+def test_a_batch_s_usual_name_reads_in_the_reader_s_language(app, client, session):
+    make_batch(session)  # 2024年第一批, the usual name
+    make_batch(session, name="数字经济专场", number=2)  # typed by an official: kept as typed
+    english = client.get("/scenarios/?lang=en").get_data(as_text=True)
+    assert ">Batch 1 of 2024</option>" in english and ">数字经济专场</option>" in english
+    chinese = client.get("/scenarios/?lang=zh").get_data(as_text=True)
+    assert ">2024年第一批</option>" in chinese and "Batch 1 of 2024" not in chinese
 
 
 def test_the_publish_confirmation_counts_the_entries_its_pairings_bring_along(app, session):

@@ -24,22 +24,7 @@ from models import (
     Scenario,
 )
 from models._types import utcnow
-from models.batch import BatchBase
-
-_DIGITS = "零一二三四五六七八九"
-
-
-def chinese_number(n: int) -> str:
-    """1..99 in Chinese numerals, as batch names write them (一, 十, 十二, 二十一)."""
-    tens, ones = divmod(n, 10)
-    if tens == 0:
-        return _DIGITS[ones]
-    return f"{_DIGITS[tens] if tens > 1 else ''}十{_DIGITS[ones] if ones else ''}"
-
-
-def default_name(year: int, number: int) -> str:
-    """The usual name of a batch, e.g. 2023年第一批."""
-    return f"{year}年第{chinese_number(number)}批"
+from models.batch import BatchBase, default_name
 
 
 class Taken(ValueError):

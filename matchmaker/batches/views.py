@@ -30,6 +30,7 @@ from matchmaker.web.access import STAFF, is_staff, public, roles_required
 from matchmaker.web.caching import shared
 from matchmaker.web.dates import local_today
 from matchmaker.web.db import get_session
+from matchmaker.web.labels import batch_label
 from matchmaker.web.names import reference_options
 from matchmaker.web.security import parse_int
 from matchmaker.web.text import Form
@@ -228,7 +229,7 @@ def publish(batch_id: int) -> Response:
             "%(name)s is published with %(num)d pairing.",
             "%(name)s is published with %(num)d pairings.",
             len(held.pairings),
-            name=batch.name,
+            name=batch_label(batch),
         ),
         "info",
     )

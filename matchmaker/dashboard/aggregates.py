@@ -15,6 +15,7 @@ from sqlmodel import Session, col, select
 from matchmaker.dashboard import rollup
 from matchmaker.docking import followup
 from matchmaker.entries.reference import DISTRICTS, FIELDS
+from matchmaker.web.labels import batch_label
 from matchmaker.web.names import reference_label
 from matchmaker.web.security import parse_int
 from models import (
@@ -264,7 +265,7 @@ def _labels(session: Session, dimension: str, keys: set[Any]) -> tuple[dict[Any,
         batches = {
             b.id: b for b in session.exec(select(Batch).where(col(Batch.id).in_(keys - {None})))
         }
-        labels = {k: batches[k].name if k in batches else str(_l("No batch")) for k in keys}
+        labels = {k: batch_label(batches[k]) if k in batches else str(_l("No batch")) for k in keys}
         return (
             labels,
             lambda k: (batches[k].year, batches[k].number, k) if k in batches else (9999, 0, 0),

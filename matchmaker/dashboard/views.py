@@ -14,7 +14,7 @@ from matchmaker.web import htmx
 from matchmaker.web.access import STAFF, public, roles_required
 from matchmaker.web.caching import remembered, shared
 from matchmaker.web.db import get_session
-from matchmaker.web.labels import status_label
+from matchmaker.web.labels import batch_label, status_label
 from matchmaker.web.names import reference_options
 
 bp = Blueprint("dashboard", __name__)
@@ -106,7 +106,7 @@ def _page(template: str, scope: Scope, **context: object) -> Response:
 def officials() -> Response:
     """Every figure, filterable by batch, field and district."""
     filters = aggregates.parse_filters(request.args)
-    batches = [(b.id, b.name) for b in listing.batches(get_session(), drafts=True)]
+    batches = [(b.id, batch_label(b)) for b in listing.batches(get_session(), drafts=True)]
     choices = [
         ("batch", _("Batch"), _("All batches"), batches),
         ("field", _("Field"), _("All fields"), reference_options(FIELDS)),

@@ -28,7 +28,7 @@ from matchmaker.web.caching import remembered
 from matchmaker.web.dates import local_today
 from matchmaker.web.db import get_session
 from matchmaker.web.errors import Conflict, NotAllowed
-from matchmaker.web.labels import status_label
+from matchmaker.web.labels import batch_label, status_label
 from matchmaker.web.names import reference_options
 from matchmaker.web.security import parse_int
 from models import Organisation, Recommendation, User
@@ -173,7 +173,7 @@ def _queue_page(
         options={
             "fields": reference_options(FIELDS),
             "districts": reference_options(DISTRICTS),
-            "batches": [(b.id, b.name) for b in listing.batches(session, drafts=True)],
+            "batches": [(b.id, batch_label(b)) for b in listing.batches(session, drafts=True)],
             "statuses": [(s, status_label(s)) for s in pairings.STATUSES],
             "sources": [
                 ("interest", _("Both parties (an accepted interest)")),

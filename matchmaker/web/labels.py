@@ -4,13 +4,14 @@ from collections.abc import Iterable, Mapping, Sequence
 from functools import lru_cache
 
 from babel.numbers import format_decimal
-from flask import Flask
+from flask import Flask, current_app
 from flask_babel import lazy_gettext as _l
 
 from matchmaker.matching.reasons import PART_OF, VISIBLE, same_thing, telling
 from matchmaker.web.i18n import gettext as _
 from matchmaker.web.i18n import in_language, locale_code
 from matchmaker.web.names import reference_label
+from models.batch import Batch, default_name
 
 STATUS_LABELS = {
     "draft": _l("Draft"),
@@ -182,6 +183,15 @@ def budget(scenario: object) -> str:
     return _("%(amount)s × 10,000 yuan", amount=amount)
 
 
+def batch_label(batch: Batch) -> str:
+    """A batch's name for the reader: its usual name, written in the platform's language
+    (2023年第一批), reads "Batch 1 of 2023" in another; a name an official typed stays as is."""
+    usual = batch.name == default_name(batch.year, batch.number)
+    if not usual or locale_code() == current_app.config["BABEL_DEFAULT_LOCALE"]:
+        return batch.name
+    return _("Batch %(number)d of %(year)d", number=batch.number, year=batch.year)
+
+
 def init_app(app: Flask) -> None:
     """Register the label helpers as template globals."""
     app.jinja_env.globals.update(
@@ -204,4 +214,5 @@ def init_app(app: Flask) -> None:
         key_terms=key_terms,
         wan=wan,
         numberformat=number,
+        batch_label=batch_label,
     )

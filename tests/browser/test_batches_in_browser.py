@@ -56,14 +56,14 @@ def test_publishing_a_batch_says_what_goes_public_and_who_is_told_first(
     )
 
     confirm = page.locator("details.confirm")
-    expect(confirm.get_by_role("button", name="Yes, publish 2023年第一批")).to_be_hidden()
-    page.get_by_text("Publish 2023年第一批…").click()
+    expect(confirm.get_by_role("button", name="Yes, publish Batch 1 of 2023")).to_be_hidden()
+    page.get_by_text("Publish Batch 1 of 2023…").click()
     # The pairing brings its scenario and capability along, beside the ticked scenario.
     expect(confirm).to_contain_text("makes public: 1 pairing, 2 scenarios and 1 capability")
     # No mail is set up in the tests, so only the inbox is promised.
     expect(confirm).to_contain_text("notified in their inbox: 2 organisations")
     expect(confirm.locator(".notified li")).to_have_text([lists.government.name, firm.name])
-    confirm.get_by_role("button", name="Yes, publish 2023年第一批").click()
+    confirm.get_by_role("button", name="Yes, publish Batch 1 of 2023").click()
     expect(page.get_by_role("status").first).to_contain_text("published with 1 pairing")
 
 
