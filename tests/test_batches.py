@@ -56,6 +56,7 @@ def test_an_official_assembles_previews_and_publishes_a_numbered_batch(app, sess
     batch = session.exec(select(Batch)).one()
     assert batch.name == "2023年第一批" and batch.status is BatchStatus.draft
     page = desk.get(response.location).get_data(as_text=True)
+    assert "Batch 1 of 2023 is open: add pairings and entries to it." in page
     for rec in approved:
         assert f'name="pairing" value="{rec.id}"' in page
     assert f'name="pairing" value="{rejected.id}"' not in page

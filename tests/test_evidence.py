@@ -159,6 +159,8 @@ def test_a_certificate_is_approved_reminded_once_and_stops_counting_when_it_expi
     assert "High-tech enterprise" not in public
     listed = app.test_client().get("/capabilities/?qualification=高新技术企业&lang=en")
     assert capability.title not in listed.get_data(as_text=True)
+    # The empty list says why a firm that lists the qualification is not found.
+    assert "once an official has checked the firm's evidence" in listed.get_data(as_text=True)
     with app.test_request_context():
         session.expire_all()
         fresh = session.get(Capability, capability.id)

@@ -135,7 +135,7 @@ def new() -> Any:
             form.name.errors.append(_("Please check this value."))
         else:
             session.commit()
-            flash(_("Batch %(name)s opened. Add pairings and entries to it.", name=batch.name))
+            flash(_("%(name)s is open: add pairings and entries to it.", name=batch_label(batch)))
             return redirect(url_for("batches.edit", batch_id=batch.id), 303)
     status = 422 if form.is_submitted() else 200
     return render_template("batches/new.html", form=form), status
