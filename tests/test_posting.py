@@ -4,6 +4,7 @@ import re
 
 from listdata import make_pairing
 from posting_data import (
+    INVOICE_SCENARIO,
     KIOSK_CAPABILITY,
     OCR_CAPABILITY,
     OCR_CAPABILITY_ROW,
@@ -364,6 +365,24 @@ def test_a_scenario_page_lists_its_own_recommendations_before_the_firms_side_one
     # Under their own heading, which says why they come after a lower score.
     heading = page.index("Firms for which this scenario is among the best fits")
     assert page.index(OCR_CAPABILITY["title"]) < heading < page.index(SLOPE_CAPABILITY["title"])
+
+
+def test_a_capability_page_orders_and_scores_its_own_list_by_the_firm_s_scores(app, session):
+    owner = member_of(session, OrgKind.supply, "重庆星河软件有限公司")
+    ocr = published(
+        session, Capability, session.get(Organisation, owner.organisation_id), **OCR_CAPABILITY_ROW
+    )
+    buyers = [make_org(session, OrgKind.demand, name=f"重庆市第{n}区政务服务中心") for n in (1, 2)]
+    hall = published(session, Scenario, buyers[0], **OCR_SCENARIO_ROW)
+    invoices = published(session, Scenario, buyers[1], **INVOICE_SCENARIO)
+    # On both lists, the pair keeps the scenario's score; the firm's own list scores it higher.
+    make_pairing(session, hall, ocr, score=0.24, scenario_list_score=0.24,
+                 capability_list_score=0.31)  # fmt: skip
+    make_pairing(session, invoices, ocr, score=0.28, capability_list_score=0.28)
+    page = sign_in(app, owner).get(f"/capabilities/{ocr.id}?lang=en").get_data(as_text=True)
+    first, second = page.index(OCR_SCENARIO["title"]), page.index(INVOICE_SCENARIO["title"])
+    assert first < second
+    assert "Score 0.31" in page and "Score 0.24" not in page
 
 
 def test_the_owner_is_told_of_recommendations_waiting_for_the_other_side_s_review(app, session):

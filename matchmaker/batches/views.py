@@ -46,7 +46,9 @@ class BatchForm(Form):
     )
     name = StringField(
         _l("Name"),
-        description=_l("Leave empty for the usual name, e.g. 2023年第一批."),
+        description=_l(
+            "Leave empty for the usual name, e.g. 2023年第一批 (Batch 1 of 2023 on English pages)."
+        ),
         validators=[Optional(), Length(2, 40)],
     )
     note = TextAreaField(_l("Note"), validators=[Optional(), Length(max=1000)])

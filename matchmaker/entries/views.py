@@ -365,6 +365,7 @@ def detail_page(kind: Kind, entry_id: int, public_statuses: tuple[str, ...]) -> 
         else [],
         pairings=[p for p in found if not pairings.from_other_side(p, entry)],
         other_side=[p for p in found if pairings.from_other_side(p, entry)],
+        scores={p.recommendation.id: pairings.score_on(p, entry) for p in found},
         under_review=pairings.under_review(session, entry, today=local_today()) if own else 0,
     )
 

@@ -306,14 +306,17 @@ def latin_as_written(
     capabilities: Sequence[Entry],
 ) -> None:
     """The Latin words a latent or feedback reason names (``words``: part -> positions, words
-    joined by 、) as the pair writes them: 8K, DIP, 5G, not 8k, dip, 5g. Only the reasons that
-    hold such a word are looked at (one in seven on the seed lists): writing every pair's
-    words cost a sixth of a re-match at 458 x 1000."""
+    joined by 、) as the pair writes them: 8K, DIP, 5G, not 8k, dip, 5g. A Latin word neither
+    entry writes is a piece of a longer one (ar of TARA, mony of OpenHarmony) and is left
+    out. Only the reasons that hold such a word are looked at (one in seven on the seed
+    lists): writing every pair's words cost a sixth of a re-match at 458 x 1000."""
     written = Written({})
     for positions, values in words.values():
         for k, (n, value) in enumerate(zip(positions.tolist(), values.tolist(), strict=True)):
             if has_lower_latin(value):
-                values[k] = written.words(value, scenarios[n], capabilities[n])
+                pair = scenarios[n], capabilities[n]
+                named = [w for w in value.split("、") if written.writes(w, *pair)]
+                values[k] = "、".join(written.words(w, *pair) for w in named)
 
 
 class Written:
@@ -355,6 +358,11 @@ class Written:
             return ours.get(found) or theirs.get(found) or found
 
         return _LOWER_LATIN.sub(as_written, value)
+
+    def writes(self, value: str, scenario: Entry, capability: Entry) -> bool:
+        """Whether every lower-case Latin word of ``value`` is one the pair writes whole."""
+        ours, theirs = self._spelled(scenario), self._spelled(capability)
+        return all(found in ours or found in theirs for found in _LOWER_LATIN.findall(value))
 
     def _text(self, entry: Entry) -> str:
         text = self._texts.get(id(entry))

@@ -107,7 +107,8 @@ def for_entry(
 
     Undecided recommendations the matcher made for the other side only (a firm's best
     scenarios, not among this scenario's own) come after the entry's own list: scored from the
-    other side, they would otherwise sit among its own by a score on another scale.
+    other side, they would otherwise sit among its own by a score on another scale. The
+    entry's own are ordered by their score on its list (`score_on`).
     """
     stmt = _select()
     if today is not None:
@@ -129,8 +130,18 @@ def for_entry(
         Recommendation.source == RecommendationSource.matcher,
         own_list.is_(None),
     )
-    stmt = stmt.order_by(others_only, col(Recommendation.score).desc(), col(Recommendation.id))
+    on_this_list = func.coalesce(own_list, Recommendation.score)
+    stmt = stmt.order_by(others_only, on_this_list.desc(), col(Recommendation.id))
     return [Pairing(*row) for row in session.exec(stmt.options(*_SHOWN).limit(limit))]
+
+
+def score_on(pairing: Pairing, entry: Scenario | Capability) -> float:
+    """The pairing's score as `entry`'s page shows it: on the entry's own list where it is on
+    it (a pair on both lists stores the scenario's score, and a firm's list scores it a little
+    differently), else its stored score."""
+    rec = pairing.recommendation
+    own_list = rec.scenario_list_score if isinstance(entry, Scenario) else rec.capability_list_score
+    return rec.score if own_list is None else own_list
 
 
 def from_other_side(pairing: Pairing, entry: Scenario | Capability) -> bool:

@@ -2,12 +2,13 @@
 
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from matchmaker.matching import Entry, Matcher, MatcherConfig
 from matchmaker.matching.concepts import concept_of
 from matchmaker.matching.evaluate import load_dataset
-from matchmaker.matching.explain import Written, is_telling
+from matchmaker.matching.explain import Written, is_telling, latin_as_written
 from matchmaker.matching.reasons import PART_OF, VISIBLE, WORD_PARTS, equivalent, same_thing
 from matchmaker.matching.text import stopwords
 
@@ -175,3 +176,13 @@ def test_latent_and_feedback_reasons_write_latin_words_as_the_entries_do():
     ]
     assert {"8K", "5G"} & set(named), named
     assert not {"8k", "5g"} & set(named), named
+
+
+def test_a_latin_piece_of_a_longer_word_is_left_out_of_a_reason():
+    # The segmenter may cut TARA's "ar" or OpenHarmony's "mony" out of a Latin word; neither
+    # entry writes them whole, so a reason does not name them.
+    scenario = entry("s1", "车联网安全TARA分析", "按R155开展威胁分析与风险评估。", [], "车联网")
+    capability = entry("c1", "OpenHarmony车载系统", "入侵检测，满足R155。", [], "车联网")
+    words = {"latent": (np.array([0]), np.array(["r155、ar、入侵检测、mony"], dtype=object))}
+    latin_as_written(words, [scenario], [capability])
+    assert words["latent"][1][0] == "R155、入侵检测"
