@@ -347,6 +347,7 @@ def detail_page(kind: Kind, entry_id: int, public_statuses: tuple[str, ...]) -> 
         found = pairings.for_entry(session, entry, today=local_today())
     else:
         found = pairings.for_entry(session, entry, statuses=["published"])
+    own_list, other_side = pairings.by_list(found, entry)
     shown_claims = (
         claims.shown(session, entry, today=local_today(), insider=own or is_staff())
         if isinstance(entry, Capability)
@@ -363,8 +364,8 @@ def detail_page(kind: Kind, entry_id: int, public_statuses: tuple[str, ...]) -> 
         hints=posting.thin_hints(kind, entry.model_dump(exclude=set(listing.MACHINE_COLUMNS)))
         if own
         else [],
-        pairings=[p for p in found if not pairings.from_other_side(p, entry)],
-        other_side=[p for p in found if pairings.from_other_side(p, entry)],
+        pairings=own_list,
+        other_side=other_side,
         scores={p.recommendation.id: pairings.score_on(p, entry) for p in found},
         under_review=pairings.under_review(session, entry, today=local_today()) if own else 0,
     )

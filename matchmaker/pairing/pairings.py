@@ -135,26 +135,36 @@ def for_entry(
     return [Pairing(*row) for row in session.exec(stmt.options(*_SHOWN).limit(limit))]
 
 
+def _own_list_score(rec: Recommendation, entry: Scenario | Capability) -> float | None:
+    """The pair's score on `entry`'s own list (None: not on it)."""
+    return rec.scenario_list_score if isinstance(entry, Scenario) else rec.capability_list_score
+
+
 def score_on(pairing: Pairing, entry: Scenario | Capability) -> float:
     """The pairing's score as `entry`'s page shows it: on the entry's own list where it is on
     it (a pair on both lists stores the scenario's score, and a firm's list scores it a little
     differently), else its stored score."""
-    rec = pairing.recommendation
-    own_list = rec.scenario_list_score if isinstance(entry, Scenario) else rec.capability_list_score
-    return rec.score if own_list is None else own_list
+    own = _own_list_score(pairing.recommendation, entry)
+    return pairing.recommendation.score if own is None else own
 
 
-def from_other_side(pairing: Pairing, entry: Scenario | Capability) -> bool:
-    """Whether `pairing` is an undecided recommendation the matcher made for the other side
-    only (a firm's best scenarios, not among this scenario's own): ``for_entry`` lists these
-    after the entry's own list, and a page says so."""
-    rec = pairing.recommendation
-    own_list = rec.scenario_list_score if isinstance(entry, Scenario) else rec.capability_list_score
-    return (
-        rec.status == RecommendationStatus.recommended
-        and rec.source == RecommendationSource.matcher
-        and own_list is None
-    )
+def by_list(
+    found: list[Pairing], entry: Scenario | Capability
+) -> tuple[list[Pairing], list[Pairing]]:
+    """``for_entry``'s pairings as the entry's page lists them: its own, then the undecided
+    recommendations the matcher made for the other side only (a firm's best scenarios, not
+    among this scenario's own), which the page puts under a heading of their own."""
+    own: list[Pairing] = []
+    other_side: list[Pairing] = []
+    for pairing in found:
+        rec = pairing.recommendation
+        from_other_side = (
+            rec.status == RecommendationStatus.recommended
+            and rec.source == RecommendationSource.matcher
+            and _own_list_score(rec, entry) is None
+        )
+        (other_side if from_other_side else own).append(pairing)
+    return own, other_side
 
 
 def under_review(session: Session, entry: Scenario | Capability, *, today: date) -> int:
