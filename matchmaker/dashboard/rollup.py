@@ -187,12 +187,11 @@ def _facts(side: str, slices: Slices) -> list[Select]:
 
 def _held(side: str, slices: Slices) -> ColumnElement[bool]:
     """The stored tallies of a marked side's slices: what `_facts` recounts."""
-    tally = Tally.__table__
     if side == PAIRING:
-        held = and_(tally.c.side == SCENARIO, tally.c.subject == PAIRING)
+        held = and_(Tally.side == SCENARIO, Tally.subject == PAIRING)
     else:
-        held = tally.c.side == side
-    return and_(held, tuple_(tally.c.field, tally.c.district).in_(slices))
+        held = Tally.side == side
+    return and_(held, _within(Tally, slices))
 
 
 def _firms(organisations: list[int] | BindParameter | None) -> Select:
