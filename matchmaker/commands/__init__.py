@@ -41,6 +41,12 @@ class _Commands(FlaskGroup):
         """The group's commands, in order of name."""
         return sorted(self.commands)
 
+    def get_command(self, ctx: click.Context, name: str) -> click.Command | None:
+        """The group's command called ``name``. Flask's own lookup would first load every
+        installed package's plugin commands (flask-limiter's imports it and rich: a fifth
+        of `--help`) and then build the app to ask it; neither has a command of ours."""
+        return click.Group.get_command(self, ctx, name)
+
 
 @click.group(cls=_Commands, create_app=_create_app, add_default_commands=False)
 def main() -> None:
