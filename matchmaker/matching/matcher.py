@@ -12,7 +12,7 @@ from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import cache, cached_property
-from itertools import chain, repeat
+from itertools import chain, count, repeat
 from pathlib import Path
 from typing import Literal, NamedTuple, Self, TypeVar
 
@@ -148,10 +148,10 @@ def _counted(
     rows, cols, data = [], [], []
     for tokens, weight in groups:
         flat = list(chain.from_iterable(tokens))
-        if learn:
-            for token in dict.fromkeys(flat):  # new tokens in order of appearance
-                columns.setdefault(token, len(columns))
-        ids = np.array(list(map(columns.get, flat, repeat(-1))), dtype=np.int64)
+        if learn:  # new tokens in order of appearance
+            new = [token for token in dict.fromkeys(flat) if token not in columns]
+            columns.update(zip(new, count(len(columns))))
+        ids = np.fromiter(map(columns.get, flat, repeat(-1)), np.int64, len(flat))
         rows.append(np.repeat(np.arange(n_docs), [len(ts) for ts in tokens]))
         cols.append(ids)
         data.append(np.full(len(ids), weight, dtype=np.float64))
@@ -329,19 +329,16 @@ class _Vectorizer:
         return _Vectorizer(weights, config.concept_scale, config.bm25_k1, config.bm25_b)
 
 
-def character_pairs(tokens: Sequence[str]) -> list[str]:
-    """The overlapping pairs of characters inside each Chinese word; other words whole.
+def character_pairs(word: str) -> Sequence[str]:
+    """The distinct overlapping pairs of characters of a Chinese word longer than two; any
+    other word whole.
 
     Two entries that cut one phrase differently (碳盘查 / 碳 盘查, or a Traditional text whose
     segmentation differs) still share its character pairs.
     """
-    pairs: list[str] = []
-    for token in tokens:
-        if len(token) > 2 and _HAN.fullmatch(token):
-            pairs += [token[i : i + 2] for i in range(len(token) - 1)]
-        else:
-            pairs.append(token)
-    return pairs
+    if len(word) > 2 and _HAN.fullmatch(word):
+        return list(dict.fromkeys([word[i : i + 2] for i in range(len(word) - 1)]))
+    return (word,)
 
 
 class _PairVectorizer:
@@ -355,16 +352,15 @@ class _PairVectorizer:
         """Learn the pairs of two entries or more and their IDF from word counts (``names``
         their words); each entry's 0/1 row."""
         # Each distinct word is cut once, and an entry's pairs are those of its words.
-        columns: dict[str, int] = {}
-        rows: list[int] = []
-        cols: list[int] = []
-        sizes = np.zeros(len(names), np.int64)
-        for row, word in enumerate(names.tolist()):
-            pairs = dict.fromkeys(character_pairs([word]))
-            sizes[row] = len(pairs)
-            rows += [row] * len(pairs)
-            cols += [columns.setdefault(pair, len(columns)) for pair in pairs]
-        mapping = ones_at(list(zip(rows, cols, strict=True)), (len(names), len(columns)))
+        cut = list(map(character_pairs, names.tolist()))
+        sizes = np.fromiter(map(len, cut), np.int64, len(cut))
+        every = list(chain.from_iterable(cut))
+        columns = dict(zip(dict.fromkeys(every), count()))  # in order of first appearance
+        cells = np.fromiter(map(columns.__getitem__, every), np.int64, len(every))
+        mapping = sp.csr_matrix(
+            (np.ones(len(cells), np.float32), (np.repeat(np.arange(len(cut)), sizes), cells)),
+            shape=(len(names), len(columns)),
+        )
         found = sp.csr_matrix((counts > 0) * 1.0 @ mapping)
         keep = _seen_twice(found)
         self.columns_ = {
@@ -385,7 +381,10 @@ class _PairVectorizer:
     def _found(
         self, docs: Sequence[dict[str, list[str]]], columns: dict[str, int], *, learn: bool
     ) -> sp.csr_matrix:
-        pairs = [character_pairs([t for field in FIELDS for t in d[field]]) for d in docs]
+        pairs = [
+            list(chain.from_iterable(map(character_pairs, chain(*(d[f] for f in FIELDS)))))
+            for d in docs
+        ]
         counts = _counted([(pairs, 1.0)], len(docs), columns, learn=learn)
         ones = np.ones_like(counts.data, np.float32)
         return sp.csr_matrix((ones, counts.indices, counts.indptr), shape=counts.shape)
@@ -1090,8 +1089,9 @@ class Matcher:
             total = np.asarray(query.pairs @ idf).ravel()[pairs.query]
             with np.errstate(invalid="ignore", divide="ignore"):
                 covered = np.where(total > 0, (found @ idf) / total, 0.0)
-            for n in np.flatnonzero(pairs.parts["coverage"] > 0).tolist():
-                reasons[n].append(("coverage", f"{covered[n]:.0%}"))
+            shown = np.flatnonzero(pairs.parts["coverage"] > 0)
+            for n, share in zip(shown.tolist(), covered[shown].tolist(), strict=True):
+                reasons[n].append(("coverage", f"{share:.0%}"))
         explainer = Explainer(self.vectorizer_.form_hits)
         s_distinct, s_slots = np.unique(s_rows, return_inverse=True)
         c_distinct, c_slots = np.unique(c_rows, return_inverse=True)
@@ -1255,7 +1255,7 @@ class Matcher:
             if word.startswith(CONCEPT_MARK):
                 sizes.append(0)
                 continue
-            pairs = dict.fromkeys(character_pairs([word]))
+            pairs = character_pairs(word)
             sizes.append(len(pairs))
             cells += [(n, col) for pair in pairs if (col := columns.get(pair)) is not None]
         shape = (len(sizes), len(columns))
@@ -1422,11 +1422,12 @@ def _structured_reasons(
 ) -> list[list[tuple[str, str]]]:
     """Field, district, qualification and budget reasons of each pair, as (code, value)."""
     reasons: list[list[tuple[str, str]]] = [[] for _ in range(len(s_rows))]
+    scenario_at, capability_at = s_rows.tolist(), c_rows.tolist()  # Python ints index faster
 
     def add(where: np.ndarray, found: Callable[[int, int, int], tuple[str, str]]) -> None:
         # Only the pairs a reason applies to are visited, in the order reasons are listed.
         for n in np.flatnonzero(where).tolist():
-            reasons[n].append(found(n, s_rows[n], c_rows[n]))
+            reasons[n].append(found(n, scenario_at[n], capability_at[n]))
 
     agreement = _agreement(s, s_rows, c, c_rows)
     add(agreement == 2, lambda n, i, j: ("same_field", s.entries[i].field or ""))
@@ -1437,8 +1438,8 @@ def _structured_reasons(
         lambda n, i, j: ("same_district", s.entries[i].district or ""),
     )
     for n in np.flatnonzero(s.requires[s_rows]).tolist():
-        required = s.qualifications[s_rows[n]]
-        held = required & c.qualifications[c_rows[n]]
+        required = s.qualifications[scenario_at[n]]
+        held = required & c.qualifications[capability_at[n]]
         reasons[n] += [("qualification", q) for q in sorted(held)]
         reasons[n] += [("missing_qualification", q) for q in sorted(required - held)]
     s_budget, c_budget = s.budgets[s_rows], c.budgets[c_rows]
