@@ -874,8 +874,10 @@ class Matcher:
             if name in features:
                 features[name] = _share_of_best(pairs.query, features[name], queries)
         if "latent" in features and (cfg.feedback or every):
-            features["feedback"], centroids = self._feedback(pairs, features, queries, other_latent)
-            return pairs._replace(parts=features, anchors=centroids, anchor=pairs.query)
+            features["feedback"], centroids, own = self._feedback(
+                pairs, features, queries, other_latent
+            )
+            return pairs._replace(parts=features, anchors=centroids, anchor=pairs.query, own=own)
         return pairs._replace(parts=features)
 
     def _feedback(
@@ -884,7 +886,7 @@ class Matcher:
         features: dict[str, np.ndarray],
         queries: int,
         other_latent: np.ndarray,
-    ) -> tuple[np.ndarray, np.ndarray]:
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Pseudo-relevance feedback: what a query's best first matches have in common.
 
         The query's ``feedback_docs`` best matches on the other content parts speak the
@@ -893,7 +895,8 @@ class Matcher:
         candidate's closeness to it is the "feedback" similarity. A query whose best matches
         are weak gets little from it. Structured agreement plays no part in choosing them:
         same-field neighbours would pull the feedback towards the query's field.
-        Returns the closeness of each pair, and each query's centroid.
+        Returns the closeness of each pair, each query's centroid, and each pair's own weight
+        in its query's centroid (0 for a candidate not among the best matches).
         """
         cfg = self.config
         first = sum(
@@ -910,7 +913,9 @@ class Matcher:
         # fraction of the cost (dense 64-wide rows instead of wide sparse centroids).
         latent = weights @ other_latent
         closeness = np.einsum("ij,ij->i", latent[pairs.query], other_latent[pairs.other])
-        return np.clip(closeness, 0, None).astype(np.float64), latent
+        own = np.zeros(len(pairs.query), np.float32)
+        own[best] = first[best] / cfg.feedback_docs
+        return np.clip(closeness, 0, None).astype(np.float64), latent, own
 
     def _blended(
         self, features: dict[str, np.ndarray], queries: np.ndarray, n_queries: int
@@ -1174,8 +1179,13 @@ class Matcher:
         directions: dict[str, Callable[[np.ndarray], np.ndarray]] = {}
         if "latent" in pairs.parts:
             directions["latent"] = lambda at: query.latent[pairs.query[at]]
-        if "feedback" in pairs.parts and pairs.anchors is not None:
-            directions["feedback"] = lambda at: pairs.anchors[pairs.anchor[at]]
+        if "feedback" in pairs.parts and pairs.anchors is not None and pairs.own is not None:
+            # Towards the query's other best matches: a candidate among them is close to the
+            # centroid partly because it is in it, and its own words would explain that.
+            own, anchors, anchor = pairs.own, pairs.anchors, pairs.anchor
+            directions["feedback"] = lambda at: (
+                anchors[anchor[at]] - own[at, None] * other.latent[pairs.other[at]]
+            )
         if not directions:
             return {}
         shown = {part: pairs.parts[part] >= VISIBLE for part in directions}
@@ -1355,6 +1365,7 @@ class _Pairs(NamedTuple):
     # pair's row among them (rows of their own, so shifting the pairs leaves them be).
     anchors: np.ndarray | None = None
     anchor: np.ndarray | None = None
+    own: np.ndarray | None = None  # each pair's own weight in its query's centroid
 
     @property
     def total(self) -> np.ndarray:
@@ -1374,6 +1385,7 @@ class _Pairs(NamedTuple):
             {name: values[positions] for name, values in self.parts.items()},
             anchors,
             anchor,
+            None if self.own is None else self.own[positions],
         )
 
     def shifted(self, queries: int = 0, others: int = 0) -> _Pairs:
@@ -1385,17 +1397,20 @@ class _Pairs(NamedTuple):
         """One list of the pairs of ``pieces``, in that order."""
         if not pieces:
             return _Pairs(np.empty(0, np.int64), np.empty(0, np.int64), {})
-        anchors = anchor = None
+        anchors = anchor = own = None
         if all(p.anchors is not None for p in pieces):
             firsts = np.cumsum([0, *(len(p.anchors) for p in pieces)])
             anchors = np.concatenate([p.anchors for p in pieces])
             anchor = np.concatenate([p.anchor + at for p, at in zip(pieces, firsts, strict=False)])
+        if all(p.own is not None for p in pieces):
+            own = np.concatenate([p.own for p in pieces])
         return _Pairs(
             np.concatenate([p.query for p in pieces]),
             np.concatenate([p.other for p in pieces]),
             {name: np.concatenate([p.parts[name] for p in pieces]) for name in pieces[0].parts},
             anchors,
             anchor,
+            own,
         )
 
 

@@ -69,8 +69,12 @@ REASON_LABELS = {
     "related_concept": _l("Related topics, not the same thing: %(value)s"),
     "same_concept": _l("Both name the concept %(value)s"),
     "latent": _l("On a related topic: %(value)s"),
-    "near_best_capabilities": _l("Close to the firms that best fit this scenario: %(value)s"),
-    "near_best_scenarios": _l("Close to the scenarios this firm fits best: %(value)s"),
+    "near_best_capabilities": _l(
+        "Close to the other firms that best fit this scenario, through the firm's words: %(value)s"
+    ),
+    "near_best_scenarios": _l(
+        "Close to the other scenarios this firm fits best, through the scenario's words: %(value)s"
+    ),
     "fuzzy_title": _l("Titles written alike (%(value)s)"),
     "fuzzy_tags": _l("Tags written alike (%(value)s)"),
     "common_words": _l("Only single characters, numbers or common words in common"),

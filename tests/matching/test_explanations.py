@@ -186,3 +186,57 @@ def test_a_latin_piece_of_a_longer_word_is_left_out_of_a_reason():
     words = {"latent": (np.array([0]), np.array(["r155、ar、入侵检测、mony"], dtype=object))}
     latin_as_written(words, [scenario], [capability])
     assert words["latent"][1][0] == "R155、入侵检测"
+
+
+def test_a_best_match_is_not_explained_as_close_to_itself():
+    # The feedback part is a candidate's closeness to the query's best first matches. The best
+    # match is among them; its reason names the words that bring it close to the *other* ones,
+    # and with no other best match (one feedback document) it names none of its own words.
+    scenarios = [
+        entry(
+            "s-check",
+            "政务大厅证照材料智能预审",
+            "窗口收件时自动识别证照材料，预审材料是否齐全，减少群众跑腿。",
+            ["OCR", "预审"],
+            "智慧政务",
+        ),
+        entry(
+            "s-school",
+            "中学教学楼装修改造",
+            "教学楼装修改造，更换家具与导视标识。",
+            ["装修"],
+            "教育",
+        ),
+    ]
+    capabilities = [
+        entry(
+            "c-ocr",
+            "证照OCR识别引擎",
+            "身份证、营业执照等证照材料自动识别，字段回填。",
+            ["OCR"],
+            "人工智能",
+        ),
+        entry(
+            "c-precheck",
+            "材料智能预审系统",
+            "申报材料齐全性与规范性智能预审，窗口收件提效。",
+            ["预审"],
+            "智慧政务",
+        ),
+        entry(
+            "c-fitout",
+            "政务大厅装修与导视系统",
+            "政务大厅装修设计、窗口柜台与导视标识。",
+            ["装修"],
+            "智慧政务",
+        ),
+    ]
+    config = MatcherConfig(latent_dims=2, min_score=0.0, feedback_docs=1)
+    matcher = Matcher(config).fit(scenarios, capabilities)
+    recs = matcher.recommend_for(scenarios[0], side="scenario")
+    feedback = {
+        r.capability_id: value for r in recs for code, value in r.reasons if code.startswith("near")
+    }
+    assert recs[0].capability_id == "c-ocr"
+    assert feedback["c-ocr"] == ""  # once "证照、材料、OCR": its own words, close to itself
+    assert feedback["c-precheck"]
