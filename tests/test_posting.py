@@ -239,6 +239,9 @@ def test_editing_a_submitted_scenario_keeps_it_submitted_and_refreshes_its_match
     assert "The description is short" in form  # the hint follows the entry into its form
     response = post(browser, url, {**OCR_SCENARIO, "version": hidden(form, "version"), "send": "1"})
     assert response.status_code == 302
+    page = browser.get(response.location).get_data(as_text=True)
+    assert "Changes saved. It stays under review" in page  # not "Submitted for review"
+    assert "Submitted for review." not in page
     session.refresh(scenario)
     assert scenario.status is ScenarioStatus.submitted and scenario.title == OCR_SCENARIO["title"]
     session.refresh(before)

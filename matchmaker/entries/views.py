@@ -276,6 +276,7 @@ def edit_page(kind: Kind, entry_id: int) -> Any:
     if not form.validate_on_submit():
         return _render_form(kind, form, entry, status=422 if form.is_submitted() else 200)
     session = get_session()
+    under_review = entry.status == "submitted"
     try:
         posting.update_entry(
             session,
@@ -295,7 +296,10 @@ def edit_page(kind: Kind, entry_id: int) -> Any:
         form.version.data, form.version.raw_data = entry.version, [str(entry.version)]
         return _render_form(kind, form, entry, status=409, conflict=str(conflict))
     session.commit()
-    _flash_saved(entry)
+    if under_review:
+        flash(_("Changes saved. It stays under review, with the recommendations below."), "info")
+    else:
+        _flash_saved(entry)
     return redirect(kind.detail_url(entry))
 
 
