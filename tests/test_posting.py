@@ -153,6 +153,14 @@ def test_bad_input_is_explained_and_nothing_is_saved(app, session):
     assert 'href="#title"' in summary and 'href="#description"' in summary
     assert re.search(r'<div class="field required[^"]*">\s*<label for="title">', empty)
 
+    # Two things wrong with one field: the summary lists both, and counts what the page shows.
+    both = {"budget_min_wan": "-5", "budget_max_wan": "-10", "send": "1"}
+    page = post(browser, "/scenarios/new", {**OCR_SCENARIO, **both}).get_data(as_text=True)
+    summary = re.search(r'<div class="error-summary".*?</div>', page, re.S).group(0)
+    shown = page.count('<p class="error"')
+    assert shown == 3 and f"{shown} things to fix" in summary
+    assert summary.count("<li>") == shown and "must not be below the lower one" in summary
+
 
 def test_another_organisations_draft_is_not_found(app, session):
     owner = member_of(session, OrgKind.demand, "重庆市渝北区政务服务中心")
@@ -309,7 +317,7 @@ def test_a_buyer_closes_a_published_scenario_and_its_decided_pairings_stay(app, 
     confirm = buyer.get(f"/scenarios/{scenario.id}/close").get_data(as_text=True)
     assert "Close this scenario?" in confirm and "cannot be reopened" in confirm
     too_long = post(buyer, f"/scenarios/{scenario.id}/close", {"reason": "长" * 501, "version": 1})
-    assert too_long.status_code == 422 and "One field needs attention" in too_long.get_data(
+    assert too_long.status_code == 422 and "One thing to fix" in too_long.get_data(
         as_text=True
     )
     done = post(
