@@ -161,8 +161,15 @@ def test_batch_input_and_state_are_checked(app, session):
     assert "0 items added." in page and "Some ticked items were not added" in page
     assert session.get(Recommendation, approved[0].id).batch_id is None
 
+    # Adding with nothing ticked says so, and records nothing.
+    session.refresh(batch)
+    nothing = post(desk, f"/batches/{batch.id}/items", {"version": batch.version})
+    assert "Nothing was ticked" in desk.get(nothing.location).get_data(as_text=True)
+    assert len(session.exec(select(AuditEntry).where(AuditEntry.action == "batch.add")).all()) == 1
+
     # Two officials assembling at once: the second, on a stale page, is told.
-    assert post(desk, f"/batches/{batch.id}/items", {"version": 1}).status_code == 409
+    stale = {"version": 1, "pairing": [str(approved[0].id)]}
+    assert post(desk, f"/batches/{batch.id}/items", stale).status_code == 409
     assert post(desk, "/batches/999/publish", {"version": 1}).status_code == 404
     assert (
         post(desk, f"/batches/{batch.id}/items/remove", {"item": "x", "id": "1"}).status_code == 400
@@ -211,6 +218,7 @@ def test_the_publish_confirmation_counts_the_entries_its_pairings_bring_along(ap
         f"{len(approved)} pairings, {len(scenarios)} scenarios and {len(capabilities)} capabilities"
         in page
     )
+    assert "the entries of its pairings included" in page
     # No mail is configured here, so the confirmation promises only the inbox.
     assert "notified in their inbox:" in page and "by e-mail" not in page
     session.refresh(batch)

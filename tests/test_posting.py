@@ -317,9 +317,7 @@ def test_a_buyer_closes_a_published_scenario_and_its_decided_pairings_stay(app, 
     confirm = buyer.get(f"/scenarios/{scenario.id}/close").get_data(as_text=True)
     assert "Close this scenario?" in confirm and "cannot be reopened" in confirm
     too_long = post(buyer, f"/scenarios/{scenario.id}/close", {"reason": "长" * 501, "version": 1})
-    assert too_long.status_code == 422 and "One thing to fix" in too_long.get_data(
-        as_text=True
-    )
+    assert too_long.status_code == 422 and "One thing to fix" in too_long.get_data(as_text=True)
     done = post(
         buyer, f"/scenarios/{scenario.id}/close", {"reason": "已由本单位自建", "version": 1}
     )

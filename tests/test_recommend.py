@@ -244,6 +244,11 @@ def test_a_new_scenario_takes_a_full_firms_place_from_a_pairing_that_fits_it_les
         (INVOICE_SCENARIO["title"], KIOSK_CAPABILITY["title"], 1),
     }
     assert all(d["displaced_by"].startswith(OCR_SCENARIO["title"]) for d in displacements(session))
+    # The matcher displaced them, not the buyer whose posting it was answering.
+    by = session.exec(
+        select(AuditEntry.user_id).where(AuditEntry.action == "recommendation.displace")
+    ).all()
+    assert by == [None, None]
     # Each displaced pairing scored less on the firm's list than the newcomer's pairing does.
     assert all(theirs[d["capability"]].score > d["score"] for d in displacements(session))
 

@@ -230,7 +230,9 @@ CHANGE_LABELS = {
     "capability_id": _l("Capability ID"),
     "stage": _l("Stage"),
     "occurred_on": _l("Date"),
-    "contract_amount_wan": _l("Contract amount (万元)"),
+    "contract_amount_wan": _l("Contract amount (10,000 yuan)"),
+    "year": _l("Year"),
+    "number": _l("Number within the year"),
     "org": _l("Organisation"),
     "organisation": _l("Organisation"),
     "verified": _l("Verified"),
@@ -244,6 +246,8 @@ CHANGE_LABELS = {
     "reset": _l("Reset link"),
     "user": _l("Account"),
 }
+# Changes recorded as [before, after].
+TRANSITIONS = {"role"}
 # Changes whose values are codes, and the labels the reader knows those codes by.
 LIST_LABELS = {name: CHANGE_LABELS[name] for name in ("scenarios", "capabilities")}
 CODED_VALUES: dict[str, Mapping[str, object]] = {
@@ -286,6 +290,8 @@ def change_value(value: object, key: str = "") -> str:
             for k, v in value.items()
         ]
         return ", ".join(parts) or "–"
+    if isinstance(value, list) and key in TRANSITIONS and len(value) == 2:
+        return " → ".join(change_value(v, key) for v in value)
     if isinstance(value, list):
         return ", ".join(change_value(v, key) for v in value) or "–"
     if isinstance(value, bool):

@@ -170,7 +170,8 @@ def candidates(
     return Candidates(shown, (pairings_waiting, scenarios_waiting, capabilities_waiting), limit)
 
 
-def _draft(batch: Batch) -> None:
+def ensure_draft(batch: Batch) -> None:
+    """Raise NotAllowed unless ``batch`` is still a draft."""
     if batch.status != BatchStatus.draft:
         raise NotAllowed(_("This batch is published and can no longer change."))
 
@@ -236,7 +237,7 @@ def add_items(
     makes it public; anything already in a batch, or not in the right state, is left out
     with its reason.
     """
-    _draft(batch)
+    ensure_draft(batch)
     claim(session, batch, version, _conflict())
     pairing_ids, scenario_ids, capability_ids = map(
         list, (pairing_ids, scenario_ids, capability_ids)
@@ -299,7 +300,7 @@ def remove_item(
     session: Session, batch: Batch, *, version: int | None, item: str, item_id: int
 ) -> bool:
     """Take one pairing or entry out of a draft batch; False if the batch did not hold it."""
-    _draft(batch)
+    ensure_draft(batch)
     model = REMOVABLE[item]
     claim(session, batch, version, _conflict())
     removed = session.exec(
@@ -314,7 +315,7 @@ def remove_item(
 
 def publish_batch(session: Session, batch: Batch, *, version: int | None) -> Contents:
     """Publish a draft batch: its pairings become public, both sides of each are told."""
-    _draft(batch)
+    ensure_draft(batch)
     held = contents(session, batch)
     if not held:
         raise NotAllowed(_("The batch is empty: add pairings or entries first."))

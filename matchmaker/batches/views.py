@@ -188,6 +188,13 @@ def add(batch_id: int) -> Response:
         "scenario_ids": _ids("scenario"),
         "capability_ids": _ids("capability"),
     }
+    # Back to the same filtered list, to go on ticking.
+    narrowed = {name: value for name, value in _candidate_filters().items() if value}
+    back = url_for("batches.edit", batch_id=batch.id, **narrowed)
+    if not any(wanted.values()):
+        publication.ensure_draft(batch)  # a published batch is refused as when items are ticked
+        flash(_("Nothing was ticked: tick the pairings or entries to add first."), "error")
+        return redirect(back, 303)
     added = publication.add_items(session, batch, version=_version(), **wanted)
     session.commit()
     flash(ngettext("%(num)d item added.", "%(num)d items added.", added.count), "info")
@@ -199,9 +206,7 @@ def add(batch_id: int) -> Response:
             ),
             "error",
         )
-    # Back to the same filtered list, to go on ticking.
-    narrowed = {name: value for name, value in _candidate_filters().items() if value}
-    return redirect(url_for("batches.edit", batch_id=batch.id, **narrowed), 303)
+    return redirect(back, 303)
 
 
 @bp.route("/<int:batch_id>/items/remove", methods=["POST"])

@@ -423,6 +423,7 @@ def _displace(
                 "displaced_by": f"{newcomer.title} ({score:.2f})",
                 "cap": cap(),
             },
+            by_system=True,
         )
 
 

@@ -16,9 +16,18 @@ def record(
     changes: dict[str, Any] | None = None,
     *,
     user_id: int | None = None,
+    by_system: bool = False,
 ) -> AuditEntry:
-    """Add one audit row for `action` on `obj`; committed with the caller's transaction."""
-    if user_id is None and has_request_context() and current_user.is_authenticated:
+    """Add one audit row for `action` on `obj`; committed with the caller's transaction.
+
+    The row names `user_id`, else the signed-in user, unless the platform did it on its own
+    (`by_system`: a matcher's displacement inside a firm's posting is not the firm's act)."""
+    if (
+        user_id is None
+        and not by_system
+        and has_request_context()
+        and current_user.is_authenticated
+    ):
         user_id = current_user.id
     session.flush()  # so a new object has its id
     entry = AuditEntry(
