@@ -53,6 +53,7 @@ def test_both_parties_record_progress_to_signed_and_each_sees_the_others_steps(a
     )
     assert fragment.status_code == 200
     assert "<html" not in fragment.get_data(as_text=True)  # htmx gets the timeline only
+    assert 'role="status">进展已登记。' in fragment.get_data(as_text=True)  # said at once
     assert story.supply.name in fragment.get_data(as_text=True)
     response = step(
         buyer, pid, "signed", today, contract_amount_wan="12345.67", note="合同已在两江新区签署"

@@ -243,10 +243,12 @@ def _shown_on(form: StepForm, refused: StepRefused) -> int:
 def _saved(pairing: Pairing, party: bool, message: str) -> Response:
     """After a step is stored: htmx gets the updated timeline, a page is sent back to it."""
     if htmx.wants_fragment("docking"):
+        # The message goes with the fragment: a flash would wait for the next full page.
         return htmx.render(
             "docking/detail.html",
             "docking/_timeline.html",
             target="docking",
+            saved=message,
             **_context(pairing, party),
         )
     flash(message, "info")
