@@ -76,6 +76,10 @@ def test_the_home_page_counts_the_published_entries_and_follows_a_change(client,
         return re.findall(r'<span class="num">(\d+)</span> (published \w+)', page)
 
     assert figures() == [("2", "published scenarios"), ("1", "published capabilities")]
+    # The filter of the list counts those past their deadline as closed, as their cards say.
+    assert "published scenarios <small>(past deadline included)" in client.get("/?lang=en").text
+    listed = client.get("/scenarios/?lang=en").text
+    assert '<option value="closed">Closed or past deadline</option>' in listed
     draft = lists[2]
     draft.status = ScenarioStatus.published
     session.add(draft)
