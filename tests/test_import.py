@@ -174,6 +174,18 @@ def test_english_headers_are_accepted(client, session, buyer):
     assert scenario.budget_max_wan == 80 and scenario.deadline == date(2031, 1, 31)
 
 
+def test_the_template_s_example_row_left_in_the_file_is_left_out(client, session, buyer):
+    login(client, buyer)
+    header, example = read_xlsx(client.get("/io/template/scenarios.xlsx").data)[:2]
+    mine = dict(zip(header, example, strict=True)) | {"场景名称": "智能工厂能耗监测"}
+    data = xlsx([list(header), list(example), [mine[h] for h in header]])
+    response = upload(client, "scenarios", data, "list.xlsx")
+    page = client.get(response.headers["Location"], query_string={"lang": "en"}).text
+    assert "Row 2 is the template's example; it is left out." in page
+    assert confirm(client, response.headers["Location"]).status_code == 302
+    assert [s.title for s in session.exec(select(Scenario))] == ["智能工厂能耗监测"]
+
+
 def too_many_rows() -> bytes:
     workbook = Workbook(write_only=True)
     sheet = workbook.create_sheet()

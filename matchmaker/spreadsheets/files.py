@@ -773,7 +773,8 @@ def template_workbook(layout: Layout, *, with_organisation: bool) -> bytes:
         _("Fill in one entry per row under the header row; keep the header row as it is."),
         _("English column names (title, description, field…) are accepted too."),
         _(
-            "Delete the example row before uploading. At most %(max)s rows per file.",
+            "The example row is left out on upload, unchanged or deleted. At most %(max)s rows "
+            "per file.",
             max=f"{MAX_ROWS:,}",
         ),
         _("Save as .xlsx, or as CSV in UTF-8 or GBK."),

@@ -76,6 +76,7 @@ class Preview(NamedTuple):
     rows: int
     ignored_columns: list[str]
     organisations: dict[int, str]  # id → name of every organisation the entries go to
+    example_row: int | None = None  # the template's example row, left out, if it was kept
 
 
 def kinds_for(*, staff: bool, side: OrgKind | None, verified: bool) -> list[str]:
@@ -97,8 +98,12 @@ def preview(
     resolve = _organisation_resolver(session, kind, table, positions, importer)
     model = MODELS[kind]
     entries, errors = [], []
+    example_row = None
     for number, cells in table.rows:
         values, row_errors = _convert(layout, positions, cells, number)
+        if _is_example(layout, values):
+            example_row = number  # people fill in the template below it and forget it
+            continue
         if model is Scenario:
             row_errors += _posting_errors(layout, values, number, today)
         org_id = resolve(number, cells, row_errors)
@@ -122,7 +127,12 @@ def preview(
         if org_ids
         else {}
     )
-    return Preview(kind, entries, errors, len(table.rows), ignored, names)
+    return Preview(kind, entries, errors, len(table.rows), ignored, names, example_row)
+
+
+def _is_example(layout: Layout, values: dict[str, Any]) -> bool:
+    """Whether a row is the template's own example (its title and description as given)."""
+    return all(values.get(name) == layout.example[name] for name in ("title", "description"))
 
 
 def check_headers(
