@@ -195,7 +195,7 @@ def test_the_budget_filter_keeps_scenarios_whose_budget_reaches_into_the_range(c
 
 
 def test_a_budget_range_written_backwards_is_pointed_out_with_the_range_the_other_way(
-    client, lists
+    client, session, lists
 ):
     backwards = client.get("/scenarios/?budget_min=500&budget_max=100&lang=en", headers=HTMX)
     page = backwards.get_data(as_text=True)
@@ -209,6 +209,22 @@ def test_a_budget_range_written_backwards_is_pointed_out_with_the_range_the_othe
     assert re.search(r'id="budget_max"[^>]*value="500"', found)
     chinese = client.get("/scenarios/?budget_min=500&budget_max=100&lang=zh", headers=HTMX)
     assert "预算下限（500）高于上限（100）" in chinese.get_data(as_text=True)
+    # A wide budget reaches into a backwards range too: it is found, and the range still pointed out.
+    wide = Scenario(
+        title="全区智慧停车诱导",
+        field="智慧交通",
+        description="全区路内泊位检测与停车诱导，预算按分期建设安排。",
+        status=ScenarioStatus.published,
+        budget_min_wan=20,
+        budget_max_wan=200,
+        organisation_id=lists[0].organisation_id,
+    )
+    index_entry(wide)
+    session.add(wide)
+    session.commit()
+    found = client.get("/scenarios/?budget_min=100&budget_max=50&lang=en", headers=HTMX).text
+    assert "全区智慧停车诱导" in found
+    assert "The lowest budget (100) is above the highest (50)" in found
 
 
 def publish_scenarios(session, owner: int, entries: list[tuple[str, str]]) -> None:
