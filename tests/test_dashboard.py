@@ -215,6 +215,8 @@ def test_a_funnel_where_one_stage_dwarfs_the_others_stays_readable(client, sessi
     # 2 of 300: one decimal, never a rounded "0%"; and 2 of the 3 contacted before them.
     assert "0.7%" in signed and "66.7%" in signed and ">0%<" not in signed
     assert "(logarithmic scale)" in page
+    # The tables count every entry ever submitted, and say so.
+    assert "count from submission on, closed and withdrawn ones included" in page
     # The coverage share likewise: one decimal, as the funnel's.
     covered, published, shown = re.search(r"<dd>(\d+) / (\d+) \(([^)]*)\)</dd>", page).groups()
     assert shown == f"{100 * int(covered) / int(published):.1f}%"
