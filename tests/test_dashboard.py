@@ -240,6 +240,7 @@ def test_the_audit_log_names_actions_and_objects_in_words(client, session, world
     page = client.get("/audit/?lang=en").get_data(as_text=True)
     assert "Items added to a batch" in page and ">batch.add<" not in page
     assert f"Batch #{batch.id}" in page
+    assert "Batch 1 of 2024" in page and "2024年第一批" not in page  # its name, in English
     assert "Pairings: 56, 57" in page and "#56: 2" in page and "{&#39;56&#39;" not in page
 
 

@@ -17,7 +17,7 @@ from sqlmodel import Session, col, select
 
 from matchmaker.entries.forms import FIELD_LABELS
 from matchmaker.web.dates import local_midnight_utc, when
-from matchmaker.web.labels import CLAIM_KIND_LABELS, ROLE_LABELS, STATUS_LABELS
+from matchmaker.web.labels import CLAIM_KIND_LABELS, ROLE_LABELS, STATUS_LABELS, batch_label
 from matchmaker.web.security import parse_int
 from models import (
     AuditEntry,
@@ -102,7 +102,7 @@ LABELS = {
     "capability": (Capability, lambda o: o.title),
     "organisation": (Organisation, lambda o: o.name),
     "user": (User, lambda o: o.email),
-    "batch": (Batch, lambda o: o.name),
+    "batch": (Batch, batch_label),
     "saved_search": (SavedSearch, lambda o: o.name),
     "evidence": (Evidence, lambda o: f"{o.claim} · {o.filename}"),
 }
