@@ -291,3 +291,15 @@ def test_a_chart_of_a_few_pairings_counts_in_whole_pairings(app):
     assert "." not in "".join(ticks) and "8,000" in ticks
     # A chart with nothing to show says so, with no axis of fractions.
     assert not re.findall(r">[\d.]+</text>", empty)
+
+
+def test_a_chart_s_axis_has_few_enough_ticks_to_read(app):
+    from matchmaker.dashboard import charts
+
+    with app.test_request_context():
+        series = [("scenarios", [150, 128, 126]), ("signed", [0, 0, 0])]
+        svg = str(charts.lines("By batch", ["a", "b", "c"], series))
+    # One tick every ten from 0 to 150 ran together in the chart's small box.
+    axis = svg.split('<g class="axis y', 1)[1].split('<g class="axis x', 1)[0]
+    ticks = re.findall(r'class="(?:major)?">([\d,]+)</text>', axis)
+    assert 3 <= len(ticks) <= 8, ticks

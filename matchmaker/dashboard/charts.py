@@ -85,6 +85,8 @@ def _config(title: str, labels: Sequence[str], series: Series) -> dict[str, Any]
         "truncate_label": -1,
         "truncate_legend": -1,
         "print_values": False,  # the numbers are in the table beside the chart
+        # At most this many ticks on a value axis: pygal's default of 16 ran together.
+        "max_scale": 7,
         "no_data_text": _("No data yet"),
         "tooltip_fancy_mode": False,
         # Axis labels grouped as the tables beside them are (12,000, not 12000).
