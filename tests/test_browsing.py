@@ -77,7 +77,10 @@ def test_the_home_page_counts_the_published_entries_and_follows_a_change(client,
 
     assert figures() == [("2", "published scenarios"), ("1", "published capabilities")]
     # The filter of the list counts those past their deadline as closed, as their cards say.
-    assert "published scenarios <small>(past deadline included)" in client.get("/?lang=en").text
+    assert (
+        'published scenarios<small class="aside">(past deadline included)'
+        in client.get("/?lang=en").text
+    )
     listed = client.get("/scenarios/?lang=en").text
     assert '<option value="closed">Closed or past deadline</option>' in listed
     draft = lists[2]
