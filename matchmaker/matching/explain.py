@@ -118,7 +118,7 @@ def add_part_reasons(
     """
     codes = {
         "feedback": "near_best_capabilities" if side == "scenario" else "near_best_scenarios",
-        "latent": "latent",
+        "latent": "latent_firm" if side == "scenario" else "latent_scenario",
         "concept": "same_concept",
     }
     for part, (positions, values) in words.items():

@@ -27,7 +27,9 @@ PART_OF = {
     "concept": "concept",
     "related_concept": "concept",
     "same_concept": "concept",  # both sides name one concept with the same word
-    "latent": "latent",
+    "latent": "latent",  # stored before the codes below named whose words they are
+    "latent_firm": "latent",  # asked for a scenario: the firm's words
+    "latent_scenario": "latent",  # asked for a firm: the scenario's words
     "near_best_capabilities": "feedback",
     "near_best_scenarios": "feedback",
     "fuzzy_title": "fuzzy_title",

@@ -69,6 +69,8 @@ REASON_LABELS = {
     "related_concept": _l("Related topics, not the same thing: %(value)s"),
     "same_concept": _l("Both name the concept %(value)s"),
     "latent": _l("On a related topic: %(value)s"),
+    "latent_firm": _l("On a related topic, through the firm's words: %(value)s"),
+    "latent_scenario": _l("On a related topic, through the scenario's words: %(value)s"),
     "near_best_capabilities": _l(
         "Close to the other firms that best fit this scenario, through the firm's words: %(value)s"
     ),
@@ -81,7 +83,10 @@ REASON_LABELS = {
 }
 # The same reasons when no word an explanation lists carries the part (value "").
 BARE_REASON_LABELS = {
-    "latent": _l("On a related topic, through common words"),
+    **dict.fromkeys(
+        ("latent", "latent_firm", "latent_scenario"),
+        _l("On a related topic, through common words"),
+    ),
     "near_best_capabilities": _l("Close to the firms that best fit this scenario"),
     "near_best_scenarios": _l("Close to the scenarios this firm fits best"),
 }

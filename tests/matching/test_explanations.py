@@ -171,7 +171,8 @@ def test_latent_and_feedback_reasons_write_latin_words_as_the_entries_do():
         word
         for rec in recs
         for code, value in rec.reasons
-        if code in ("latent", "near_best_capabilities", "near_best_scenarios")
+        if code
+        in ("latent_firm", "latent_scenario", "near_best_capabilities", "near_best_scenarios")
         for word in value.split("、")
     ]
     assert {"8K", "5G"} & set(named), named
@@ -240,3 +241,14 @@ def test_a_best_match_is_not_explained_as_close_to_itself():
     assert recs[0].capability_id == "c-ocr"
     assert feedback["c-ocr"] == ""  # once "证照、材料、OCR": its own words, close to itself
     assert feedback["c-precheck"]
+
+
+def test_a_latent_reason_says_whose_words_it_names(matcher):
+    # A page may show a pair away from the list it was found for (a scenario's page lists the
+    # firms whose own lists hold the scenario), so the code says whose words these are.
+    for side, code, other in (
+        ("scenario", "latent_firm", "latent_scenario"),
+        ("capability", "latent_scenario", "latent_firm"),
+    ):
+        codes = {c for r in matcher.rematch(k=3, cap=None, side=side) for c, _ in r.reasons}
+        assert code in codes and other not in codes and "latent" not in codes, (side, codes)
