@@ -230,7 +230,7 @@ class Term(Schema):
 class Reason(Schema):
     code: str = Field(
         description="e.g. same_field, concept (equivalent forms), related_concept (related "
-        "topics), latent, near_best_capabilities; docs/matcher.md lists every code"
+        "topics), latent_firm, near_best_capabilities; docs/matcher.md lists every code"
     )
     value: str
 
