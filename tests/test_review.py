@@ -3,7 +3,7 @@
 import re
 from urllib.parse import unquote
 
-from listdata import make_capability, make_scenario
+from listdata import make_batch, make_capability, make_scenario
 from posting_data import (
     OCR_CAPABILITY,
     OCR_SCENARIO,
@@ -144,6 +144,18 @@ def test_an_official_filters_the_queue_and_decides_inline_and_in_bulk(app, sessi
     ).get_data(as_text=True)
     assert {int(i) for i in ROW.findall(fragment)} == {r.id for r in everything if r.score >= cut}
     assert desk.get("/review/?min_score=abc&status=nonsense&page=x").status_code == 200
+    # By batch: the pairings found for the scenarios a batch published, though none is in it.
+    batch = make_batch(session)
+    filed = lists.scenarios[0]
+    filed.batch_id = batch.id
+    session.add(filed)
+    session.commit()
+    fragment = desk.get(
+        f"/review/?batch={batch.id}", headers={"HX-Request": "true", "HX-Target": "results"}
+    ).get_data(as_text=True)
+    assert {int(i) for i in ROW.findall(fragment)} == {
+        r.id for r in everything if r.scenario_id == filed.id
+    }
     # A score range written backwards says so, and offers it the other way round.
     backwards = desk.get("/review/?min_score=0.9&max_score=0.1&lang=en").get_data(as_text=True)
     assert "The lowest score (0.9) is above the highest (0.1)" in backwards

@@ -303,7 +303,16 @@ def parse_queue_query(args: Mapping[str, str]) -> QueueQuery:
 def _queue_filters(stmt: Select, query: QueueQuery) -> Select:
     """The filters on the recommendation's own columns."""
     if query.batch is not None:
-        stmt = stmt.where(Recommendation.batch_id == query.batch)
+        # A batch's pairings, and those of the scenarios it published: an official reviewing
+        # "the 2022 first batch" means the pairings found for its scenarios too.
+        stmt = stmt.where(
+            or_(
+                Recommendation.batch_id == query.batch,
+                col(Recommendation.scenario_id).in_(
+                    select(Scenario.id).where(Scenario.batch_id == query.batch)
+                ),
+            )
+        )
     if query.min_score is not None:
         stmt = stmt.where(Recommendation.score >= query.min_score)
     if query.max_score is not None:
