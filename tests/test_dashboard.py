@@ -303,3 +303,15 @@ def test_a_chart_s_axis_has_few_enough_ticks_to_read(app):
     axis = svg.split('<g class="axis y', 1)[1].split('<g class="axis x', 1)[0]
     ticks = re.findall(r'class="(?:major)?">([\d,]+)</text>', axis)
     assert 3 <= len(ticks) <= 8, ticks
+
+
+def test_the_last_batch_of_a_trend_keeps_its_whole_name(app):
+    from matchmaker.dashboard import charts
+
+    labels = ["Batch 1 of 2022", "Batch 2 of 2022", "Batch 1 of 2026"]
+    with app.test_request_context():
+        svg = str(charts.lines("By batch", labels, [("n", [151, 130, 3])]))
+    left = float(re.search(r'<g transform="translate\(([\d.]+), [\d.]+\)" class="plot">', svg)[1])
+    centre = float(re.search(r'<text x="([\d.]+)" y="[\d.]+" class="">Batch 1 of 2026<', svg)[1])
+    # The label is centred on its point; pygal reckons a Latin letter 0.6 of the font size.
+    assert left + centre + len(labels[-1]) * 0.3 * charts.STYLE["label_font_size"] <= 800

@@ -180,7 +180,12 @@ def lines(title: str, labels: Sequence[str], series: Series) -> Markup:
     import pygal
 
     labels, series = _with_data(labels, series)
-    chart = pygal.Line(**_config(title, labels, series), margin_right=MARGIN + _room_for(labels))
+    # The last label is centred on the right edge of the plot: half of it lies beyond
+    # ("Batch 1 of 2026" was cut to "Batch 1 of 20").
+    beyond = round(len(str(labels[-1])) * 0.3 * STYLE["label_font_size"]) if labels else 0
+    chart = pygal.Line(
+        **_config(title, labels, series), margin_right=MARGIN + _room_for(labels) + beyond
+    )
     chart.x_labels = list(labels)
     if len(labels) > 6:
         chart.x_label_rotation = 30
