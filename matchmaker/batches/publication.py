@@ -27,6 +27,10 @@ from models._types import utcnow
 from models.batch import BatchBase, default_name
 
 
+class NothingChosen(ValueError):
+    """Nothing was asked to be added to a batch."""
+
+
 class Taken(ValueError):
     """A batch of that name, or of that year and number, exists already."""
 
@@ -170,8 +174,7 @@ def candidates(
     return Candidates(shown, (pairings_waiting, scenarios_waiting, capabilities_waiting), limit)
 
 
-def ensure_draft(batch: Batch) -> None:
-    """Raise NotAllowed unless ``batch`` is still a draft."""
+def _draft(batch: Batch) -> None:
     if batch.status != BatchStatus.draft:
         raise NotAllowed(_("This batch is published and can no longer change."))
 
@@ -235,13 +238,15 @@ def add_items(
 
     A pairing goes in only if both its entries are published, since publishing the batch
     makes it public; anything already in a batch, or not in the right state, is left out
-    with its reason.
+    with its reason. Raises NothingChosen, and records nothing, when no id is given.
     """
-    ensure_draft(batch)
-    claim(session, batch, version, _conflict())
+    _draft(batch)
     pairing_ids, scenario_ids, capability_ids = map(
         list, (pairing_ids, scenario_ids, capability_ids)
     )
+    if not (pairing_ids or scenario_ids or capability_ids):
+        raise NothingChosen(_("Nothing was ticked: tick the pairings or entries to add first."))
+    claim(session, batch, version, _conflict())
     refused: list[Refused] = []
     found = {p.recommendation.id: p for p in pairings.by_ids(session, pairing_ids)}
     chosen: dict[type, list[int]] = {Recommendation: []}
@@ -300,7 +305,7 @@ def remove_item(
     session: Session, batch: Batch, *, version: int | None, item: str, item_id: int
 ) -> bool:
     """Take one pairing or entry out of a draft batch; False if the batch did not hold it."""
-    ensure_draft(batch)
+    _draft(batch)
     model = REMOVABLE[item]
     claim(session, batch, version, _conflict())
     removed = session.exec(
@@ -315,7 +320,7 @@ def remove_item(
 
 def publish_batch(session: Session, batch: Batch, *, version: int | None) -> Contents:
     """Publish a draft batch: its pairings become public, both sides of each are told."""
-    ensure_draft(batch)
+    _draft(batch)
     held = contents(session, batch)
     if not held:
         raise NotAllowed(_("The batch is empty: add pairings or entries first."))

@@ -191,11 +191,11 @@ def add(batch_id: int) -> Response:
     # Back to the same filtered list, to go on ticking.
     narrowed = {name: value for name, value in _candidate_filters().items() if value}
     back = url_for("batches.edit", batch_id=batch.id, **narrowed)
-    if not any(wanted.values()):
-        publication.ensure_draft(batch)  # a published batch is refused as when items are ticked
-        flash(_("Nothing was ticked: tick the pairings or entries to add first."), "error")
+    try:
+        added = publication.add_items(session, batch, version=_version(), **wanted)
+    except publication.NothingChosen as nothing:
+        flash(str(nothing), "error")
         return redirect(back, 303)
-    added = publication.add_items(session, batch, version=_version(), **wanted)
     session.commit()
     flash(ngettext("%(num)d item added.", "%(num)d items added.", added.count), "info")
     if added.refused:
