@@ -1365,7 +1365,7 @@ class _Pairs(NamedTuple):
     # pair's row among them (rows of their own, so shifting the pairs leaves them be).
     anchors: np.ndarray | None = None
     anchor: np.ndarray | None = None
-    own: np.ndarray | None = None  # each pair's own weight in its query's centroid
+    own: np.ndarray | None = None  # with them: each pair's own weight in its query's centroid
 
     @property
     def total(self) -> np.ndarray:
@@ -1374,18 +1374,18 @@ class _Pairs(NamedTuple):
 
     def take(self, positions: np.ndarray) -> _Pairs:
         """The pairs at ``positions``, in that order."""
-        anchors = anchor = None
-        if self.anchors is not None:
+        anchors = anchor = own = None
+        if self.anchors is not None and self.own is not None:
             # Only the centroids still referred to go along (a block's, not the whole side's).
             used, anchor = np.unique(self.anchor[positions], return_inverse=True)
-            anchors = self.anchors[used]
+            anchors, own = self.anchors[used], self.own[positions]
         return _Pairs(
             self.query[positions],
             self.other[positions],
             {name: values[positions] for name, values in self.parts.items()},
             anchors,
             anchor,
-            None if self.own is None else self.own[positions],
+            own,
         )
 
     def shifted(self, queries: int = 0, others: int = 0) -> _Pairs:
@@ -1398,11 +1398,10 @@ class _Pairs(NamedTuple):
         if not pieces:
             return _Pairs(np.empty(0, np.int64), np.empty(0, np.int64), {})
         anchors = anchor = own = None
-        if all(p.anchors is not None for p in pieces):
+        if all(p.anchors is not None and p.own is not None for p in pieces):
             firsts = np.cumsum([0, *(len(p.anchors) for p in pieces)])
             anchors = np.concatenate([p.anchors for p in pieces])
             anchor = np.concatenate([p.anchor + at for p, at in zip(pieces, firsts, strict=False)])
-        if all(p.own is not None for p in pieces):
             own = np.concatenate([p.own for p in pieces])
         return _Pairs(
             np.concatenate([p.query for p in pieces]),
