@@ -296,10 +296,7 @@ def edit_page(kind: Kind, entry_id: int) -> Any:
         form.version.data, form.version.raw_data = entry.version, [str(entry.version)]
         return _render_form(kind, form, entry, status=409, conflict=str(conflict))
     session.commit()
-    if under_review:
-        flash(_("Changes saved. It stays under review, with the recommendations below."), "info")
-    else:
-        _flash_saved(entry)
+    _flash_saved(entry, was_under_review=under_review)
     return redirect(kind.detail_url(entry))
 
 
@@ -389,8 +386,10 @@ def _version() -> int | None:
     return parse_int(value)
 
 
-def _flash_saved(entry: Any) -> None:
-    if entry.status == "draft" and not current_org().verified:
+def _flash_saved(entry: Any, *, was_under_review: bool = False) -> None:
+    if entry.status == "submitted" and was_under_review:
+        flash(_("Changes saved. It stays under review, with the recommendations below."), "info")
+    elif entry.status == "draft" and not current_org().verified:
         flash(
             _(
                 "Draft saved. You can submit it for review once an official has verified "
