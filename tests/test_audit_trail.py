@@ -221,11 +221,11 @@ def test_the_chinese_trail_names_every_change_in_chinese(app, session, official)
     official.get("/?lang=zh")
     page = official.get("/audit/").get_data(as_text=True)
     for said in (
-        "类型: 资质", "文件大小（字节）: 431", "SHA-256 校验值: ae33", "状态: 待处理",
-        "匹配 ID: 4751", "匹配状态: 已推荐", "企业能力 ID: 1001",
-        "修改的字段: 名称, 预算上限（万元）", "状态: 已发布",
-        "阶段: 已签约", "更正的步骤: ID: 3, 阶段: 洽谈中", "类型: 应用场景", "得分: 0.11",
-        "年度: 2026", "年内序号: 1", "角色: 成员 → 单位管理员", "合同金额（万元）: 380.0",
+        "类型：资质", "文件大小（字节）：431", "SHA-256 校验值：ae33", "状态：待处理",
+        "匹配 ID：4751", "匹配状态：已推荐", "企业能力 ID：1001",
+        "修改的字段：名称、预算上限（万元）", "状态：已发布",
+        "阶段：已签约", "更正的步骤：ID：3、阶段：洽谈中", "类型：应用场景", "得分：0.11",
+        "年度：2026", "年内序号：1", "角色：成员 → 单位管理员", "合同金额（万元）：380.0",
     ):  # fmt: skip
         assert said in page, said
     for raw in ("qualification", "recommended", "published", "budget_max_wan", "scenarios",

@@ -13,6 +13,7 @@ from typing import NamedTuple
 
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from flask_babel import pgettext
 from sqlmodel import Session, col, select
 
 from matchmaker.entries.forms import FIELD_LABELS
@@ -279,21 +280,31 @@ def change_label(key: str) -> str:
 STORED_TIME = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?\+00:00")
 
 
+def labelled(label: str, value: str) -> str:
+    """The label and its value, with the colon of the reader's language (full-width in Chinese)."""
+    return _("%(label)s: %(value)s", label=label, value=value)
+
+
+def _listed(values: Iterable[str]) -> str:
+    """The values joined as the reader's language lists them: "a, b"; "a、b" in Chinese."""
+    return pgettext("between the items of a list", ", ").join(values)
+
+
 def change_value(value: object, key: str = "") -> str:
     """The change recorded under ``key`` as a sentence fragment: codes in the reader's words,
     lists joined, mappings of ids as "#id: value" and of names as "name: value", no repr."""
     if isinstance(value, dict):
         parts = [
-            f"#{k}: {change_value(v)}"
+            labelled(f"#{k}", change_value(v))
             if str(k).isdigit()
-            else f"{change_label(k)}: {change_value(v, k)}"
+            else labelled(change_label(k), change_value(v, k))
             for k, v in value.items()
         ]
-        return ", ".join(parts) or "–"
+        return _listed(parts) or "–"
     if isinstance(value, list) and key in TRANSITIONS and len(value) == 2:
         return " → ".join(change_value(v, key) for v in value)
     if isinstance(value, list):
-        return ", ".join(change_value(v, key) for v in value) or "–"
+        return _listed(change_value(v, key) for v in value) or "–"
     if isinstance(value, bool):
         return _("yes") if value else _("no")
     if isinstance(value, str) and STORED_TIME.fullmatch(value):

@@ -47,6 +47,7 @@ def index() -> Response:
         action_label=trail.action_label,
         object_type_label=trail.object_type_label,
         change_label=trail.change_label,
+        labelled=trail.labelled,
         change_value=trail.change_value,
         **filter_choices(session),
     )
