@@ -26,11 +26,31 @@ def test_disabling_and_enabling_an_account_says_what_happened(app, session):
     admin, member = an_admin_and_a_member(session)
     desk = sign_in(app, admin)
 
-    disabled = post(desk, f"/admin/users/{member.id}/active", follow_redirects=True)
+    disabled = post(
+        desk, f"/admin/users/{member.id}/active", {"active": "0"}, follow_redirects=True
+    )
     assert "测试用户 is disabled and signed out everywhere." in disabled.get_data(as_text=True)
-    enabled = post(desk, f"/admin/users/{member.id}/active", follow_redirects=True)
+    enabled = post(desk, f"/admin/users/{member.id}/active", {"active": "1"}, follow_redirects=True)
     assert "测试用户 can sign in again." in enabled.get_data(as_text=True)
-    assert post(desk, f"/admin/users/{admin.id}/active").status_code == 409  # not oneself
+    assert (
+        post(desk, f"/admin/users/{admin.id}/active", {"active": "0"}).status_code == 409
+    )  # not oneself
+    assert post(desk, f"/admin/users/{member.id}/active").status_code == 400  # says neither
+
+
+def test_a_disable_button_from_before_another_admins_change_does_not_undo_it(app, session):
+    admin, member = an_admin_and_a_member(session)
+    first, second = sign_in(app, admin), sign_in(app, admin)
+    # Both admins' pages offer "Disable"; the first presses it, then the second.
+    assert 'name="active" value="0"' in second.get("/admin/users").get_data(as_text=True)
+    post(first, f"/admin/users/{member.id}/active", {"active": "0"})
+    late = post(second, f"/admin/users/{member.id}/active", {"active": "0"}, follow_redirects=True)
+
+    assert "测试用户 was already disabled: nothing changed." in late.get_data(as_text=True)
+    session.refresh(member)
+    assert not member.is_active
+    rows = session.exec(select(AuditEntry).where(AuditEntry.action == "user.active")).all()
+    assert len(rows) == 1
 
 
 def test_an_admin_makes_a_member_the_organisations_admin_but_never_an_official(app, session):
@@ -132,6 +152,6 @@ def test_an_admin_finds_an_account_among_many_and_stays_on_the_search_after_acti
 
     found = desk.get("/admin/users?q=星河").get_data(as_text=True)
     assert "1 account" in found and "li@xinghe.cn" in found
-    response = post(desk, f"/admin/users/{member.id}/active?q=星河&page=1")
+    response = post(desk, f"/admin/users/{member.id}/active?q=星河&page=1", {"active": "0"})
     assert response.status_code == 302
     assert response.location == "/admin/users?q=%E6%98%9F%E6%B2%B3&page=1"

@@ -88,7 +88,9 @@ def test_disabling_a_user_ends_their_open_session_at_once(app, session):
     login(member_client, member)
     assert member_client.get("/auth/password").status_code == 200
     login(admin_client, admin)
-    assert post(admin_client, f"/admin/users/{member.id}/active").status_code == 302
+    assert (
+        post(admin_client, f"/admin/users/{member.id}/active", {"active": "0"}).status_code == 302
+    )
     assert member_client.get("/auth/password").status_code == 302
 
 

@@ -37,13 +37,19 @@ def find(session: Session, *, text: str, page: int, page_size: int) -> Page:
     return paged(session, query, page=page, page_size=page_size)
 
 
-def toggle_active(session: Session, user: User, *, acting_user_id: int) -> None:
-    """Disable an account (its sessions end at once) or enable it again; never one's own."""
+def set_active(session: Session, user: User, active: bool, *, acting_user_id: int) -> bool:
+    """Disable an account (its sessions end at once) or enable it again; never one's own.
+
+    False if it already was as asked: another admin got there first, and what they did stands.
+    """
     if user.id == acting_user_id:
         raise NotAllowed(_("You cannot disable your own account."))
-    user.is_active = not user.is_active
+    if user.is_active == active:
+        return False
+    user.is_active = active
     user.session_version += 1
     audit.record(session, "user.active", user, {"is_active": user.is_active})
+    return True
 
 
 def change_role(

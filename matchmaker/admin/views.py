@@ -117,16 +117,30 @@ def _users_page(status: int = 200) -> tuple[str, int]:
 
 @bp.route("/users/<int:user_id>/active", methods=["POST"])
 @roles_required(Role.admin)
-def toggle_active(user_id: int) -> Response:
-    """Disable an account (locked out at once) or enable it again."""
+def set_active(user_id: int) -> Response:
+    """Disable an account (locked out at once) or enable it again.
+
+    The form says which (``active`` 0 or 1), not "the other way": a button pressed on a page
+    drawn before another admin's change must not undo that change.
+    """
     session = get_session()
     user = session.get(User, user_id) or abort(404)
-    accounts.toggle_active(session, user, acting_user_id=current_user.id)
+    wanted = request.form.get("active")
+    if wanted not in ("0", "1"):
+        abort(400)
+    changed = accounts.set_active(session, user, wanted == "1", acting_user_id=current_user.id)
     session.commit()
-    if user.is_active:
-        flash(_("%(name)s can sign in again.", name=user.name), "info")
+    if not changed:
+        message = (
+            _("%(name)s was already enabled: nothing changed.", name=user.name)
+            if user.is_active
+            else _("%(name)s was already disabled: nothing changed.", name=user.name)
+        )
+    elif user.is_active:
+        message = _("%(name)s can sign in again.", name=user.name)
     else:
-        flash(_("%(name)s is disabled and signed out everywhere.", name=user.name), "info")
+        message = _("%(name)s is disabled and signed out everywhere.", name=user.name)
+    flash(message, "info")
     return _back_to("admin.users")
 
 

@@ -62,7 +62,7 @@ def test_a_disabled_users_tokens_stop_working_at_once(client, session):
     session.commit()
     browser = client.application.test_client()
     login(browser, admin)
-    assert post(browser, f"/admin/users/{user.id}/active").status_code == 302
+    assert post(browser, f"/admin/users/{user.id}/active", {"active": "0"}).status_code == 302
     assert call(client, "GET", "/api/v1/me", secret).status_code == 401
 
 

@@ -51,7 +51,7 @@ WRITE_ENDPOINTS = [
     "admin.change_role",
     "admin.reject",
     "admin.reset_password",
-    "admin.toggle_active",
+    "admin.set_active",
     "admin.verify",
     "alerts.delete",
     "alerts.edit",
@@ -127,20 +127,22 @@ def test_a_write_without_its_token_changes_nothing(app, session, endpoint):
 
 
 @pytest.mark.parametrize(
-    "endpoint, visitor",
+    "endpoint, visitor, form",
     [
-        ("auth.logout", "demand"),
-        ("inbox.mark_all_read", "supply"),
-        ("admin.toggle_active", "admin"),
+        ("auth.logout", "demand", {}),
+        ("inbox.mark_all_read", "supply", {}),
+        ("admin.set_active", "admin", {"active": "0"}),
     ],
 )
-def test_the_same_write_with_its_token_does_change_things(app, session, endpoint, visitor):
+def test_the_same_write_with_its_token_does_change_things(app, session, endpoint, visitor, form):
     """The control: the snapshot sees these writes, so "nothing changed" above means it."""
     world = build(app, session)
     actor = world.actors[visitor]
     url = app.url_map.bind("localhost").build(endpoint, ROUTES[endpoint].own(actor, world))
     client = client_for(app, session, actor)
     before = snapshot(session)
-    response = client.post(url, headers={"HX-Request": "true", "X-CSRFToken": csrf_token(client)})
+    response = client.post(
+        url, data=form, headers={"HX-Request": "true", "X-CSRFToken": csrf_token(client)}
+    )
     assert response.status_code in (200, 302)
     assert snapshot(session) != before

@@ -207,7 +207,7 @@ ROUTES: dict[str, Route] = {
     "admin.verify": Route("staff", own=lambda actor, world: {"org_id": world.orgs["demand_b"]}),
     "admin.reject": Route("staff", own=lambda actor, world: {"org_id": world.orgs["demand_b"]}),
     "admin.users": Route("admin"),
-    "admin.toggle_active": Route(
+    "admin.set_active": Route(
         "admin", own=lambda actor, world: {"user_id": world.users["demand_b"]}
     ),
     "admin.change_role": Route(
