@@ -59,6 +59,11 @@ def test_a_state_enterprise_posts_a_scenario_submits_it_and_sees_matches_at_once
     assert "Submit this entry to see its recommendations." in page
     assert session.exec(select(Recommendation)).all() == []
 
+    # A Submit button on a page drawn before an edit elsewhere says so, not "your text is below".
+    stale = post(browser, f"/scenarios/{scenario.id}/submit", {"version": scenario.version - 1})
+    assert stale.status_code == 409
+    assert "so it was not submitted" in stale.get_data(as_text=True)
+    assert "Your text is below" not in stale.get_data(as_text=True)
     response = post(browser, f"/scenarios/{scenario.id}/submit", {"version": scenario.version})
     assert response.status_code == 302
     session.refresh(scenario)
@@ -221,10 +226,16 @@ def test_a_published_entry_can_no_longer_be_edited_by_its_owner(app, session):
     capability = published(session, Capability, firm, **OCR_CAPABILITY_ROW)
     browser = sign_in(app, user)
     assert browser.get(f"/capabilities/{capability.id}/edit").status_code == 409
-    response = post(
-        browser, f"/capabilities/{capability.id}/edit", {**OCR_CAPABILITY, "version": 1}
-    )
+    # Published while the owner was still typing: the text comes back to copy, with no button.
+    typed = {**OCR_CAPABILITY, "version": 1, "description": "新增：支持手写体识别的说明"}
+    response = post(browser, f"/capabilities/{capability.id}/edit", typed)
     assert response.status_code == 409
+    page = response.get_data(as_text=True)
+    assert "was published while you were editing it" in page
+    assert "新增：支持手写体识别的说明" in page
+    assert 'name="send"' not in page and 'name="save_draft"' not in page
+    session.refresh(capability)
+    assert capability.description == OCR_CAPABILITY_ROW["description"]
     assert post(browser, f"/capabilities/{capability.id}/submit", {"version": 1}).status_code == 409
 
 
@@ -331,8 +342,12 @@ def test_a_buyer_closes_a_published_scenario_and_its_decided_pairings_stay(app, 
     assert record.changes == {"status": "closed", "reason": "已由本单位自建"}
     page = app.test_client().get(f"/scenarios/{scenario.id}?lang=en").get_data(as_text=True)
     assert "Closed" in page and "Express interest" not in page
-    # Closing twice, or someone else's scenario, is refused.
-    assert post(buyer, f"/scenarios/{scenario.id}/close", {"version": 2}).status_code == 409
+    # Closing twice, or someone else's scenario, is refused; the reason typed stays on the page.
+    twice = post(buyer, f"/scenarios/{scenario.id}/close", {"version": 1, "reason": "重复提交"})
+    assert twice.status_code == 409
+    page = twice.get_data(as_text=True)
+    assert "Only a published entry can be closed or withdrawn." in page and "重复提交" in page
+    assert "Close the scenario</button>" not in page
     stranger = sign_in(app, member_of(session, OrgKind.demand, "重庆市江北区大数据局"))
     assert stranger.get(f"/scenarios/{scenario.id}/close").status_code == 404
 

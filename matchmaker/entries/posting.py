@@ -158,7 +158,11 @@ def submit_entry(session: Session, entry: Entry, *, version: int | None) -> None
     if entry.status != "draft":
         raise NotAllowed(_("Only a draft can be submitted."))
     _require_verified(session, entry.organisation_id)
-    claim(session, entry, version, _conflict_message())
+    stale = _(
+        "Someone changed this draft after you opened its page, so it was not submitted. "
+        "Reload the page, check the latest version, then submit it again."
+    )
+    claim(session, entry, version, stale)
     entry.status = kind.status("submitted")
     entry.updated_at = utcnow()
     audit.record(session, f"{kind.name}.submit", entry, {"status": "submitted"})

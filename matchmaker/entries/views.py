@@ -270,7 +270,14 @@ def edit_page(kind: Kind, entry_id: int) -> Any:
     """The owner's form for a draft or submitted entry; a stale version answers 409."""
     entry = owned_or_404(kind.model, entry_id)
     if entry.status not in posting.EDITABLE:
-        raise NotAllowed(_("A published entry can no longer be edited."))
+        if request.method != "POST":
+            raise NotAllowed(_("A published entry can no longer be edited."))
+        # Published while the owner was typing: what they typed is shown, not thrown away.
+        unsaved = _(
+            "This entry was published while you were editing it, and a published entry can "
+            "no longer be edited. Your text is below, unsaved: copy what you still need."
+        )
+        return _render_form(kind, FORMS[kind.name](), entry, 409, conflict=unsaved, locked=True)
     form = FORMS[kind.name](obj=entry if request.method == "GET" else None)
     form.allow_stored(entry)
     if not form.validate_on_submit():
@@ -319,15 +326,29 @@ ENDED = {
 def end_page(kind: Kind, entry_id: int) -> Any:
     """The owner confirms taking a published entry off the lists (with a reason, if any)."""
     entry = owned_or_404(kind.model, entry_id)
-    posting.require_published(entry)
+    if request.method != "POST":
+        posting.require_published(entry)
     form = EndForm(obj=entry if request.method == "GET" else None)
+
+    def page(status: int, **refused: Any) -> tuple[str, int]:
+        return render_template(
+            "posting/end.html", kind=kind, entry=entry, form=form, **refused
+        ), status
+
     if not form.validate_on_submit():
-        status = 422 if form.is_submitted() else 200
-        return render_template("posting/end.html", kind=kind, entry=entry, form=form), status
+        return page(422 if form.is_submitted() else 200)
     session = get_session()
-    posting.end_entry(
-        session, entry, version=form.version.data, reason=(form.reason.data or "").strip()
-    )
+    try:
+        posting.end_entry(
+            session, entry, version=form.version.data, reason=(form.reason.data or "").strip()
+        )
+    except (Conflict, NotAllowed) as refused:
+        # Changed since the page was drawn: the reason stays as typed. Still published, the
+        # owner may confirm again (now knowing the latest); otherwise there is nothing to end.
+        session.rollback()
+        session.refresh(entry)
+        form.version.data, form.version.raw_data = entry.version, [str(entry.version)]
+        return page(409, conflict=str(refused), locked=entry.status != "published")
     session.commit()
     flash(str(ENDED[kind.name]), "info")
     return redirect(url_for(f"{kind.area}.mine"))
