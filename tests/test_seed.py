@@ -4,7 +4,7 @@ import json
 from pathlib import Path
 
 from sqlalchemy import func
-from sqlmodel import select
+from sqlmodel import col, select
 
 from matchmaker.auth.creditcode import is_valid
 from matchmaker.entries.reference import CENTRAL_DISTRICTS, DISTRICTS, FIELDS
@@ -43,6 +43,9 @@ def test_seeding_twice_gives_the_same_counts_and_a_search_still_finds(app, sessi
     assert (count(Scenario), count(Capability)) == (458, 1000)
     assert count(User) == 4
     assert count(Organisation) == len(json.loads((SEED / "organisations.json").read_text("utf-8")))
+    # A batch holds published entries only, as when officials put one together.
+    batched = select(Scenario.status).where(col(Scenario.batch_id).is_not(None)).distinct()
+    assert session.exec(batched).all() == ["published"]
     tokens = session.exec(select(Scenario.tokens).limit(1)).one()
     assert tokens["title"], "entries are stored with their matcher tokens"
     # The second run keeps the search text: OCR is said by seven capabilities.

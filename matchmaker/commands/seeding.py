@@ -163,9 +163,12 @@ def _load_entry(
     values = entry.model_dump(
         exclude={"id", "code", "created_at", "updated_at", "tokens", "search_text", "search_terms"}
     )
-    batch = _batch(session, raw.get("batch"), batches, calendar)
+    # Only a published entry is in a batch (as in the app, where a batch takes published
+    # entries only): the lists name a batch for drafts and submissions too, the one meant.
+    published = raw.get("status") == "published"
+    batch = _batch(session, raw.get("batch"), batches, calendar) if published else None
     values["batch_id"] = batch.id if batch else None
-    if raw.get("status") == "published":
+    if published:
         # Published with its batch; an entry in no batch was published when it was loaded.
         values["published_at"] = batch.published_at if batch else utcnow()
     row = _upsert(session, model, "code", raw["id"], values)
