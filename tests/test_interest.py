@@ -273,3 +273,32 @@ def test_a_firm_without_a_published_capability_is_told_to_publish_one_first(app,
     assert "Publish a capability first" in page
     assert express(firm, scenario, capability).status_code == 422
     assert session.exec(select(Interest)).all() == []
+
+
+def test_the_interest_form_ticks_a_capability_only_when_the_matcher_pairs_it(app, session):
+    scenario, capability, owner, seller = a_scenario_and_a_firm(session)
+    other = make_capability(
+        session, session.get(Organisation, seller.organisation_id), title="无人机巡检"
+    )
+    firm = signed_in(app, seller)
+    # Two capabilities, neither paired with the scenario: nothing is chosen for the firm.
+    page = firm.get(f"/interest/scenarios/{scenario.id}").get_data(as_text=True)
+    assert "checked" not in page
+    # Once the matcher pairs one, it comes first and is ticked.
+    make_pairing(session, scenario, other)
+    page = firm.get(f"/interest/scenarios/{scenario.id}").get_data(as_text=True)
+    ticked = re.search(
+        r'<input checked[^>]*value="(\d+)"|<input[^>]*value="(\d+)"[^>]*checked', page
+    )
+    assert ticked and str(other.id) in ticked.groups()
+
+
+def test_a_firm_whose_capability_awaits_review_is_told_it_can_name_it_once_published(app, session):
+    scenario, capability, owner, seller = a_scenario_and_a_firm(session)
+    capability.status = CapabilityStatus.submitted
+    session.add(capability)
+    session.commit()
+    page = signed_in(app, seller).get(f"/interest/scenarios/{scenario.id}").get_data(as_text=True)
+    assert "Publish a capability first" in page
+    assert "Your capability “语音识别与调度辅助平台” is awaiting an official" in page
+    assert 'href="/capabilities/mine"' in page

@@ -71,13 +71,21 @@ def verified_qualifications(session: Session, org_ids: set[int]) -> dict[int, fr
 
 def published_capabilities(session: Session, organisation_id: int) -> list[Capability]:
     """A firm's published capabilities, the ones it can put forward."""
+    return _capabilities(session, organisation_id, CapabilityStatus.published)
+
+
+def capabilities_in_review(session: Session, organisation_id: int) -> list[Capability]:
+    """A firm's capabilities awaiting an official's review: what it can put forward soon."""
+    return _capabilities(session, organisation_id, CapabilityStatus.submitted)
+
+
+def _capabilities(
+    session: Session, organisation_id: int, status: CapabilityStatus
+) -> list[Capability]:
     return list(
         session.exec(
             select(Capability)
-            .where(
-                Capability.organisation_id == organisation_id,
-                Capability.status == CapabilityStatus.published,
-            )
+            .where(Capability.organisation_id == organisation_id, Capability.status == status)
             .order_by(col(Capability.title))
         )
     )

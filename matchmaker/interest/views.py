@@ -18,6 +18,7 @@ from matchmaker.entries import deadlines
 from matchmaker.interest.operations import (
     InterestRefused,
     accept,
+    capabilities_in_review,
     decline,
     express,
     offers,
@@ -88,8 +89,10 @@ def express_view(scenario_id: int) -> str | Response | tuple[str, int]:
     capabilities = [o.capability for o in choices]
     form = InterestForm()
     form.capability.choices = [SelectChoice(str(c.id), c.title) for c in capabilities]
-    if not form.is_submitted() and capabilities:
-        form.capability.data = str(capabilities[0].id)  # the one best paired with the scenario
+    if not form.is_submitted() and choices and (choices[0].pairing or len(choices) == 1):
+        # The one the matcher pairs best with the scenario (or the firm's only one); a firm
+        # the matcher pairs with nothing picks for itself rather than send an arbitrary one.
+        form.capability.data = str(capabilities[0].id)
     existing = _own_interest(session, scenario_id)
     status = 200
     if request.method == "POST":
@@ -130,6 +133,7 @@ def express_view(scenario_id: int) -> str | Response | tuple[str, int]:
         form=form,
         existing=existing,
         offers=choices,
+        in_review=[] if choices else capabilities_in_review(session, current_user.organisation_id),
         summary=summary(session, scenario_id),
     )
     return (page, status) if status != 200 else page
