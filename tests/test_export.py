@@ -81,9 +81,18 @@ def test_an_exported_list_imports_again_unchanged(client, session, buyer_org, of
         contact_name="王工",
         contact_phone="13900001111",
     )
-    make_scenario(session, buyer_org, title="尚未提交的草稿场景", status="draft")
+    draft = make_scenario(session, buyer_org, title="尚未提交的草稿场景", status="draft")
     login(client, official)
     exported = client.get("/io/export/scenarios.xlsx").data
+    # While the entries are live, importing them again would make copies: refused.
+    response = upload(client, "scenarios", exported, "scenarios.xlsx")
+    page = client.get(response.headers["Location"]).get_data(as_text=True)
+    assert page.count("所属单位已有同名条目") == 2
+    # Once they are closed, the list posts them again, every value as it was.
+    for entry in (original, draft):
+        entry.status = "closed"
+        session.add(entry)
+    session.commit()
     response = upload(client, "scenarios", exported, "scenarios.xlsx")
     assert response.status_code == 302
     page = client.get(response.headers["Location"]).get_data(as_text=True)
@@ -126,6 +135,11 @@ def test_a_firm_exports_its_own_capabilities_and_imports_them_back(client, sessi
     exported = client.get("/io/export/capabilities.csv?mine=1")
     rows = as_dicts(csv_rows(exported))
     assert [r["能力名称"] for r in rows] == ["产线数字孪生建模"]
+    # Withdrawn meanwhile, the capability is offered again from the exported row.
+    withdrawn = session.exec(select(Capability).where(Capability.title == "产线数字孪生建模")).one()
+    withdrawn.status = "withdrawn"
+    session.add(withdrawn)
+    session.commit()
     response = upload(client, "capabilities", exported.data, "ours.csv")
     assert post(client, response.headers["Location"], {"status": "draft"}).status_code == 302
     copy = session.exec(select(Capability).order_by(Capability.id.desc())).first()

@@ -255,9 +255,9 @@ CAPABILITY_LAYOUT = Layout(
             "products",
             "产品",
             ("products",),
-            "items",
+            "list",
             False,
-            _l("Products or solutions, separated by ；."),
+            _l("Products or solutions, separated by ； or 、."),
         ),
         Column(
             "cases",
@@ -271,9 +271,12 @@ CAPABILITY_LAYOUT = Layout(
             "qualifications",
             "资质",
             ("qualifications",),
-            "items",
+            "list",
             False,
-            _l("Qualifications such as 专精特新 or 高新技术企业, separated by ；."),
+            _l(
+                "Qualifications listed on the fields and districts sheet, such as 专精特新 or "
+                "高新技术企业, separated by ； or 、."
+            ),
         ),
     ),
     {

@@ -20,8 +20,8 @@ from pydantic import ValidationError
 from sqlmodel import Session, col, or_, select
 
 from matchmaker.entries import deadlines
-from matchmaker.entries.indexing import index_entry
-from matchmaker.entries.reference import DISTRICTS, FIELDS
+from matchmaker.entries.indexing import index_entry, normalize_for_search
+from matchmaker.entries.reference import DISTRICTS, FIELDS, QUALIFICATIONS
 from matchmaker.pairing import recommend
 from matchmaker.records import audit
 from matchmaker.spreadsheets.files import (
@@ -97,7 +97,7 @@ def preview(
     positions, ignored = check_headers(kind, table.headers, staff=importer.staff)
     resolve = _organisation_resolver(session, kind, table, positions, importer)
     model = MODELS[kind]
-    entries, errors = [], []
+    entries, errors, numbers = [], [], []
     example_row = None
     for number, cells in table.rows:
         values, row_errors = _convert(layout, positions, cells, number)
@@ -116,7 +116,12 @@ def preview(
         else:
             if not row_errors:
                 entries.append(entry)
+                numbers.append(number)
         errors.extend(row_errors)
+    repeated = _repeated_titles(session, model, layout, entries, numbers)
+    if repeated:
+        entries = [e for e, n in zip(entries, numbers, strict=True) if n not in repeated]
+        errors = sorted([*errors, *repeated.values()], key=lambda error: error.row)
     org_ids = {e.organisation_id for e in entries}
     names = (
         dict(
@@ -128,6 +133,39 @@ def preview(
         else {}
     )
     return Preview(kind, entries, errors, len(table.rows), ignored, names, example_row)
+
+
+def _repeated_titles(
+    session: Session, model: Any, layout: Layout, entries: list[Any], numbers: list[int]
+) -> dict[int, RowError]:
+    """The rows (by number) whose title their organisation already uses: on an entry of the
+    platform that is still live, or on an earlier row of the file. Importing them would make
+    a second copy (a list exported and imported again, or a row pasted twice)."""
+    ended = ScenarioStatus.closed if model is Scenario else CapabilityStatus.withdrawn
+    org_ids = {e.organisation_id for e in entries}
+    stored = session.exec(
+        select(model.organisation_id, model.title, model.code, model.id).where(
+            col(model.organisation_id).in_(org_ids), model.status != ended
+        )
+    )
+    codes = {(org, normalize_for_search(title)): code or f"#{n}" for org, title, code, n in stored}
+    header = next(c.header for c in layout.columns if c.attr == "title")
+    seen: dict[tuple[int, str], int] = {}
+    repeated = {}
+    for entry, number in zip(entries, numbers, strict=True):
+        key = (entry.organisation_id, normalize_for_search(entry.title))
+        if key in codes:
+            message = _(
+                "Its organisation already has an entry with this title (%(code)s). Edit that "
+                "entry on its page, or give this one another title.",
+                code=codes[key],
+            )
+            repeated[number] = RowError(number, header, message)
+        elif key in seen:
+            message = _("Row %(row)d has the same title for the same organisation.", row=seen[key])
+            repeated[number] = RowError(number, header, message)
+        seen.setdefault(key, number)
+    return repeated
 
 
 def _is_example(layout: Layout, values: dict[str, Any]) -> bool:
@@ -194,7 +232,28 @@ def _convert(
         value = values.get(column.attr)
         if value and value not in allowed:
             errors.append(RowError(number, column.header, _unknown_message(column, value)))
+    if values.get("qualifications"):
+        named = [_QUALIFICATION_KEYS.get(header_key(q), q) for q in values["qualifications"]]
+        values["qualifications"] = list(dict.fromkeys(named))
+        header = next(c.header for c in layout.columns if c.attr == "qualifications")
+        errors += [
+            RowError(number, header, _unknown_qualification(value))
+            for value in values["qualifications"]
+            if value not in QUALIFICATIONS
+        ]
     return values, errors
+
+
+# A qualification as written in a cell (cmmi5, ＣＭＭＩ５, CMMI 5) -> as the platform records it.
+_QUALIFICATION_KEYS = {header_key(q): q for q in QUALIFICATIONS}
+
+
+def _unknown_qualification(value: str) -> str:
+    return _(
+        "“%(value)s” is not one of the qualifications the platform records. Use those listed "
+        "on the template's fields and districts sheet, separated by ； or 、.",
+        value=value,
+    )
 
 
 def _posting_errors(
