@@ -470,6 +470,7 @@ class _Index:
     coverage: sp.csr_matrix  # the entry's pairs as a query whose product is a coverage
     latent: np.ndarray
     titles: np.ndarray
+    bare_titles: np.ndarray  # the same without spaces: whether two share any character
     tag_text: np.ndarray
     fields: list[frozenset[str]]  # the distinct field sets of this side
     field_codes: np.ndarray  # each entry's position in ``fields``
@@ -498,6 +499,7 @@ class _Index:
             coverage=self.coverage[rows],
             latent=self.latent[rows],
             titles=self.titles[rows],
+            bare_titles=self.bare_titles[rows],
             tag_text=self.tag_text[rows],
             field_codes=self.field_codes[rows],
             districts=self.districts[rows],
@@ -528,7 +530,15 @@ class _Index:
             },
             **{
                 name: np.concatenate([getattr(self, name), getattr(more, name)])
-                for name in ("latent", "titles", "tag_text", "districts", "budgets", "requires")
+                for name in (
+                    "latent",
+                    "titles",
+                    "bare_titles",
+                    "tag_text",
+                    "districts",
+                    "budgets",
+                    "requires",
+                )
             },
             fields=fields,
             field_codes=np.concatenate([self.field_codes, code[more.field_codes]]),
@@ -721,6 +731,7 @@ class Matcher:
             coverage=self.pair_vectorizer_.query_rows(found),
             latent=latent,
             titles=np.array([" ".join(d["title"]) for d in docs], dtype=object),
+            bare_titles=np.array(["".join(d["title"]) for d in docs], dtype=object),
             # Sorted, so that the order tags were typed in does not matter to the ratio.
             tag_text=np.array(
                 [" ".join(sorted(p.replace(" ", "") for p in d.get("phrases", ()))) for d in docs],
@@ -776,7 +787,10 @@ class Matcher:
             ratio = process.cpdist(
                 s.titles[s_rows], c.titles[c_rows], scorer=fuzz.ratio, workers=workers
             )
-            f["fuzzy_title"] = ratio / 100
+            shared = process.cpdist(
+                s.bare_titles[s_rows], c.bare_titles[c_rows], scorer=fuzz.ratio, workers=workers
+            )
+            f["fuzzy_title"] = np.where(shared > 0, ratio, 0) / 100
         if "fuzzy_tags" in wanted:
             ratio = process.cpdist(
                 s.tag_text[s_rows], c.tag_text[c_rows], scorer=fuzz.ratio, workers=workers

@@ -149,8 +149,15 @@ def test_every_recommendation_of_a_labelled_list_is_explained_truly(directory):
     matcher = Matcher(MatcherConfig()).fit(data.scenarios, data.capabilities)
     recs = matcher.rematch() + matcher.rematch(side="capability")
     assert len(recs) > 10 * len(data.scenarios)
+    title_characters = {
+        e.id: set("".join(e.words["title"])) for e in (*data.scenarios, *data.capabilities)
+    }
     for rec in recs:
         assert_true(rec, matcher.config)
+        # "Titles written alike" only for titles that share something besides word breaks.
+        if rec.parts.get("fuzzy_title", 0) > 0:
+            shared = title_characters[rec.scenario_id] & title_characters[rec.capability_id]
+            assert shared, (rec.scenario_id, rec.capability_id)
 
 
 def test_latent_and_feedback_reasons_write_latin_words_as_the_entries_do():
