@@ -60,6 +60,14 @@ def test_shared_terms_leave_out_single_characters_numbers_and_common_words():
     ]  # fmt: skip
 
 
+def test_a_place_name_is_never_a_shared_term_every_district_included():
+    # 九龙坡区 shared by an OTA platform and a business-registration hall explained nothing.
+    from matchmaker.entries.reference import DISTRICTS  # the app's list, kept in step
+
+    assert not is_telling([*DISTRICTS, "九龙坡", "重庆市", "设有", "以上"]).any()
+    assert is_telling(["政务服务", "审核"]).all()
+
+
 def test_shared_terms_keep_the_capitals_the_entries_write():
     # The matcher compares lower-cased text; a reader knows OCR, IoT and 5G by their capitals.
     scenarios = [
