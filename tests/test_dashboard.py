@@ -126,7 +126,9 @@ def test_the_officials_funnel_matches_the_database(client, session, world):
 
 def test_filters_narrow_every_figure(client, world):
     login(client, world.official)
-    by_field = funnel_on(client.get("/dashboard/?field=智慧医疗").get_data(as_text=True))
+    medical = client.get("/dashboard/?field=智慧医疗&lang=en").get_data(as_text=True)
+    assert '<span class="num">1</span> signed project</div>' in medical  # one, not "projects"
+    by_field = funnel_on(medical)
     assert by_field == {
         "recommended": 2,
         "approved": 2,
