@@ -158,7 +158,7 @@ def test_backwards_and_after_signed_steps_are_refused_with_a_message(app, sessio
     [
         ("signed", 0, {}, "contract amount"),
         ("signed", 0, {"contract_amount_wan": "-5"}, "Enter an amount"),
-        ("signed", 0, {"contract_amount_wan": "很多"}, "decimal"),
+        ("signed", 0, {"contract_amount_wan": "很多"}, "Enter a number, in digits."),
         ("signed", 0, {"contract_amount_wan": "NaN"}, "as a number"),
         ("closed", 0, {"reason": "  "}, "Say why"),
         ("contacted", -1, {}, "future"),

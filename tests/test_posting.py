@@ -139,8 +139,11 @@ def test_bad_input_is_explained_and_nothing_is_saved(app, session):
     browser = sign_in(app, member_of(session, OrgKind.demand, "重庆市某区人民医院"))
     for broken, message in (
         ({"title": "短"}, "Field must be between 4 and 80 characters long."),
+        # Spaces around it (full-width ones too) are not counted: still too short, and said so.
+        ({"title": "　　标题　　"}, "Field must be between 4 and 80 characters long."),
         ({"budget_min_wan": "300", "budget_max_wan": "100"}, "must not be below the lower one"),
-        ({"budget_max_wan": "很多"}, "Not a valid float value."),
+        # One plain message, not "Not a valid float value." beside the range it missed.
+        ({"budget_max_wan": "很多"}, "Enter a number, in digits.</p>"),
         ({"field": "不存在的领域"}, "Not a valid choice."),
         ({"tags": "、".join(f"标签{n}" for n in range(13))}, "At most 12 items."),
     ):

@@ -11,7 +11,7 @@ from wtforms.widgets import CheckboxInput, HiddenInput, ListWidget
 
 from matchmaker.entries.reference import DISTRICTS, FIELDS
 from matchmaker.web.names import reference_choices
-from matchmaker.web.text import Form
+from matchmaker.web.text import NOT_OFFERED, Form
 from models import Frequency
 
 FREQUENCIES = {
@@ -30,6 +30,7 @@ def _checkboxes(label: Any, names: tuple[str, ...], help_text: Any) -> SelectMul
         option_widget=CheckboxInput(),
         description=help_text,
         validate_choice=True,
+        invalid_choice_message=NOT_OFFERED,
     )
 
 

@@ -30,7 +30,14 @@ class AccountForm(Form):
     """The person's own account: on registering an organisation, and on asking to join one."""
 
     name = StringField(_l("Your name"), validators=[DataRequired(), Length(1, 60)])
-    email = EmailField(_l("E-mail"), validators=[DataRequired(), Email(), Length(max=254)])
+    email = EmailField(
+        _l("E-mail"),
+        validators=[
+            DataRequired(),
+            Email(message=_l("Enter a valid e-mail address, such as name@example.com.")),
+            Length(max=254),
+        ],
+    )
     password = PasswordField(_l("Password"), validators=[DataRequired(), Length(8, 128)])
     confirm = PasswordField(
         _l("Repeat password"),
@@ -61,7 +68,13 @@ class JoinForm(AccountForm):
 
 
 class LoginForm(Form):
-    email = EmailField(_l("E-mail"), validators=[DataRequired(), Email()])
+    email = EmailField(
+        _l("E-mail"),
+        validators=[
+            DataRequired(),
+            Email(message=_l("Enter a valid e-mail address, such as name@example.com.")),
+        ],
+    )
     password = PasswordField(_l("Password"), validators=[DataRequired()])
     remember = BooleanField(_l("Keep me signed in on this device"))
 

@@ -24,7 +24,7 @@ from matchmaker.entries import deadlines
 from matchmaker.entries.reference import DISTRICTS, FIELDS, QUALIFICATIONS
 from matchmaker.web.dates import local_today
 from matchmaker.web.names import reference_choices
-from matchmaker.web.text import Form
+from matchmaker.web.text import NOT_OFFERED, Form
 
 _TAG_SPLIT = re.compile(r"[,，、;；\n]+")
 
@@ -164,6 +164,7 @@ class CapabilityForm(EntryForm):
     qualifications = SelectMultipleField(
         _l("Qualifications"),
         choices=reference_choices(QUALIFICATIONS),
+        invalid_choice_message=NOT_OFFERED,
         widget=ListWidget(prefix_label=False),
         option_widget=CheckboxInput(),
     )

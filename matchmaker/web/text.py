@@ -10,8 +10,18 @@ OpenAPI document says exactly what it accepts.
 import re
 from typing import Any
 
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import PasswordField, StringField
+from wtforms import (
+    DateField,
+    DecimalField,
+    Field,
+    FloatField,
+    IntegerField,
+    PasswordField,
+    StringField,
+)
 
 # Unicode's "format" characters (category Cf: all of those of the Unicode version Python
 # ships, which a test checks), plus the fillers that render as nothing although they are
@@ -42,13 +52,46 @@ def visible(value: Any) -> Any:
     return value
 
 
+# For a box ticked that the form never offered (a stale page, or a hand-made request).
+NOT_OFFERED = _l("“%(value)s” is not one of the choices offered here.")
+
+
+def _trimmed(value: Any) -> Any:
+    # Spaces around a text (full-width ones too) are not part of it: a title of "  ab  " is
+    # two characters long, and the length check says so.
+    return value.strip() if isinstance(value, str) else value
+
+
 class Form(FlaskForm):
-    """The base of every web form: text fields (not passwords) pass through `visible`."""
+    """The base of every web form: text fields (not passwords) pass through `visible` and are
+    trimmed; a value that cannot be read as a number or a date gets one plain message."""
 
     class Meta(FlaskForm.Meta):
         def bind_field(self, form: Any, unbound_field: Any, options: dict[str, Any]) -> Any:
-            """Bind a field, putting `visible` before the field's own filters."""
+            """Bind a field, putting `visible` and trimming before the field's own filters."""
             field_class = unbound_field.field_class
             if issubclass(field_class, StringField) and not issubclass(field_class, PasswordField):
-                options["filters"] = (visible, *unbound_field.kwargs.get("filters", ()))
+                filters = unbound_field.kwargs.get("filters", ())
+                options["filters"] = (visible, _trimmed, *filters)
             return super().bind_field(form, unbound_field, options)
+
+    def validate(self, extra_validators: Any = None) -> bool:
+        valid = super().validate(extra_validators)
+        for field in self:
+            # "Not a valid float value." and then "must be between 0 and 1000000" for one
+            # typed "abc": the reader gets what to type instead, once.
+            message = _unreadable(field) if field.process_errors else None
+            if message:
+                field.errors = [message]
+        return valid
+
+
+def _unreadable(field: Field) -> str | None:
+    """What to type in a number or date field whose text could not be read as one."""
+    if isinstance(field, IntegerField):
+        return _("Enter a whole number, in digits.")
+    if isinstance(field, FloatField | DecimalField):
+        return _("Enter a number, in digits.")
+    if isinstance(field, DateField):
+        return _("Enter a date as YYYY-MM-DD, e.g. 2024-06-30.")
+    return None
