@@ -1,5 +1,6 @@
 """Every API error as application/problem+json (RFC 9457), worded in the request's language."""
 
+import re
 from collections.abc import Iterable, Mapping
 from typing import Any
 
@@ -14,6 +15,7 @@ from werkzeug.routing import RequestRedirect
 
 from matchmaker.entries import deadlines
 from matchmaker.web.errors import Conflict, NotAllowed
+from matchmaker.web.labels import listed
 
 MEDIA_TYPE = "application/problem+json"
 PREFIX = "/api/v1"
@@ -153,6 +155,17 @@ def problem_response(
     return response
 
 
+def _choices(expected: str) -> str:
+    """pydantic's "'newest', 'title' or 'budget'" as the reader's list: newest, title, budget
+    (the "or" is English, also on Chinese pages)."""
+    return listed(re.findall(r"'([^']*)'", expected) or [expected])
+
+
+def _number(value: object) -> str:
+    # 1000000.0 reads as 1000000.
+    return str(int(value)) if isinstance(value, float) and value.is_integer() else str(value)
+
+
 def _message(error: ErrorDetails) -> str:
     """A translated sentence for one pydantic error."""
     kind, ctx = error["type"], error.get("ctx") or {}
@@ -166,16 +179,20 @@ def _message(error: ErrorDetails) -> str:
         "string_too_short": _("Enter at least %(n)s characters.", n=ctx.get("min_length", "")),
         "string_too_long": _("Enter at most %(n)s characters.", n=ctx.get("max_length", "")),
         "string_pattern_mismatch": _("Enter printable text: not blank, no control characters."),
-        "union_tag_invalid": _("Choose one of: %(choices)s.", choices=ctx.get("expected_tags", "")),
+        "union_tag_invalid": _(
+            "Choose one of: %(choices)s.", choices=_choices(ctx.get("expected_tags", ""))
+        ),
         "union_tag_not_found": _("This field is required."),
         "too_short": _("Give at least %(n)s items.", n=ctx.get("min_length", "")),
         "too_long": _("Give at most %(n)s items.", n=ctx.get("max_length", "")),
-        "literal_error": _("Choose one of: %(choices)s.", choices=ctx.get("expected", "")),
-        "enum": _("Choose one of: %(choices)s.", choices=ctx.get("expected", "")),
-        "greater_than_equal": _("Enter a number of at least %(n)s.", n=ctx.get("ge", "")),
-        "less_than_equal": _("Enter a number of at most %(n)s.", n=ctx.get("le", "")),
-        "greater_than": _("Enter a number greater than %(n)s.", n=ctx.get("gt", "")),
-        "less_than": _("Enter a number less than %(n)s.", n=ctx.get("lt", "")),
+        "literal_error": _(
+            "Choose one of: %(choices)s.", choices=_choices(ctx.get("expected", ""))
+        ),
+        "enum": _("Choose one of: %(choices)s.", choices=_choices(ctx.get("expected", ""))),
+        "greater_than_equal": _("Enter a number of at least %(n)s.", n=_number(ctx.get("ge", ""))),
+        "less_than_equal": _("Enter a number of at most %(n)s.", n=_number(ctx.get("le", ""))),
+        "greater_than": _("Enter a number greater than %(n)s.", n=_number(ctx.get("gt", ""))),
+        "less_than": _("Enter a number less than %(n)s.", n=_number(ctx.get("lt", ""))),
         "finite_number": _("Enter a finite number."),
         "budget_order": _("The budget minimum exceeds the maximum."),
         "deadline_past": str(deadlines.PAST_DEADLINE),

@@ -13,12 +13,17 @@ from typing import NamedTuple
 
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from flask_babel import pgettext
 from sqlmodel import Session, col, select
 
 from matchmaker.entries.forms import FIELD_LABELS
 from matchmaker.web.dates import local_midnight_utc, when
-from matchmaker.web.labels import CLAIM_KIND_LABELS, ROLE_LABELS, STATUS_LABELS, batch_label
+from matchmaker.web.labels import (
+    CLAIM_KIND_LABELS,
+    ROLE_LABELS,
+    STATUS_LABELS,
+    batch_label,
+    listed,
+)
 from matchmaker.web.security import parse_int
 from models import (
     AuditEntry,
@@ -285,11 +290,6 @@ def labelled(label: str, value: str) -> str:
     return _("%(label)s: %(value)s", label=label, value=value)
 
 
-def _listed(values: Iterable[str]) -> str:
-    """The values joined as the reader's language lists them: "a, b"; "a、b" in Chinese."""
-    return pgettext("between the items of a list", ", ").join(values)
-
-
 def change_value(value: object, key: str = "") -> str:
     """The change recorded under ``key`` as a sentence fragment: codes in the reader's words,
     lists joined, mappings of ids as "#id: value" and of names as "name: value", no repr."""
@@ -300,11 +300,11 @@ def change_value(value: object, key: str = "") -> str:
             else labelled(change_label(k), change_value(v, k))
             for k, v in value.items()
         ]
-        return _listed(parts) or "–"
+        return listed(parts) or "–"
     if isinstance(value, list) and key in TRANSITIONS and len(value) == 2:
         return " → ".join(change_value(v, key) for v in value)
     if isinstance(value, list):
-        return _listed(change_value(v, key) for v in value) or "–"
+        return listed(change_value(v, key) for v in value) or "–"
     if isinstance(value, bool):
         return _("yes") if value else _("no")
     if isinstance(value, str) and STORED_TIME.fullmatch(value):

@@ -6,6 +6,7 @@ from functools import lru_cache
 from babel.numbers import format_decimal
 from flask import Flask, current_app
 from flask_babel import lazy_gettext as _l
+from flask_babel import pgettext
 
 from matchmaker.matching.reasons import PART_OF, VISIBLE, same_thing, telling
 from matchmaker.web.i18n import gettext as _
@@ -148,6 +149,11 @@ def key_terms(terms: Sequence[Sequence[object]], most: int = 5) -> str:
     characters, bare numbers and common words may still hold them)."""
     telling_terms = (str(pair[0]) for pair in terms if telling(str(pair[0])))
     return "、".join(list(telling_terms)[:most])
+
+
+def listed(values: Iterable[str]) -> str:
+    """The values joined as the reader's language lists them: "a, b"; "a、b" in Chinese."""
+    return pgettext("between the items of a list", ", ").join(values)
 
 
 def status_label(code: str) -> str:

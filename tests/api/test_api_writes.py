@@ -232,6 +232,12 @@ def test_field_problems_are_listed_in_the_requests_language(client, session, bur
     assert set(fields) == {"title", "field", "tags"}
     assert fields["tags"]["message"] == "Give at most 12 items."
     assert fields["field"]["pointer"] == "/field"
+    # Choices are listed in the reader's language, without an English "or".
+    chinese = call(client, "GET", "/api/v1/scenarios?sort=best", secret)
+    [problem] = chinese.json["errors"]
+    assert problem["message"] == "请从以下选项中选择一个：newest、title、deadline、budget。", (
+        problem
+    )
     in_order = call(
         client, "POST", "/api/v1/scenarios", secret, json=SCENARIO | {"budget_min_wan": 200}
     )
