@@ -1,5 +1,7 @@
 """Accounts: a firm registers, an official verifies it, users sign in; disabled users cannot."""
 
+import re
+
 from sqlmodel import select
 
 from models import AuditEntry, Organisation, OrgKind, Role, User
@@ -51,23 +53,31 @@ def test_a_firm_registers_is_verified_by_an_official_and_signs_in(client, sessio
 
 
 def test_registration_explains_a_bad_credit_code_and_keeps_nothing(client, session):
-    response, _ = register(client, credit_code="91500000MA5U000000")
-    assert response.status_code == 200
-    assert "统一社会信用代码".encode() in response.data or b"credit code" in response.data
+    client.get("/?lang=en")
+    for code, said in (
+        ("91500000MA5U000000", "a character is mistyped"),  # 18 characters, wrong check
+        ("91500000MA5U0000", "has 18 characters; this one has 16"),
+        ("", "This field is required."),
+    ):
+        response, _ = register(client, credit_code=code)
+        assert response.status_code == 422
+        assert said in response.get_data(as_text=True), code
+    page = client.get("/auth/register").get_data(as_text=True)
+    assert re.search(r'<div class="field required">\s*<label for="credit_code"', page)  # marked *
     assert session.exec(select(User)).all() == []
 
 
 def test_registration_refuses_a_taken_email(client, session):
     user = make_user(session, make_org(session), email="taken@example.cn")
     response, _ = register(client, email=user.email)
-    assert response.status_code == 200
+    assert response.status_code == 422
     assert len(session.exec(select(Organisation)).all()) == 1
 
 
 def test_a_wrong_password_is_refused_with_a_message(client, session):
     user = make_user(session, make_org(session))
     response = post(client, "/auth/login", {"email": user.email, "password": "wrong"})
-    assert response.status_code == 200
+    assert response.status_code == 422
     assert client.get("/auth/password").status_code == 302  # still signed out
 
 
@@ -77,7 +87,7 @@ def test_a_disabled_user_cannot_sign_in(client, session):
     session.add(user)
     session.commit()
     response = login(client, user)
-    assert response.status_code == 200
+    assert response.status_code == 422
     assert client.get("/auth/password").status_code == 302
 
 
@@ -116,7 +126,7 @@ def test_login_is_rate_limited_per_account(app, session):
         post(client, "/auth/login", {"email": user.email, "password": "wrong"}).status_code
         for _ in range(12)
     ]
-    assert statuses[0] == 200 and statuses[-1] == 429
+    assert statuses[0] == 422 and statuses[-1] == 429
 
 
 def test_a_form_without_its_csrf_token_is_refused(client, session):

@@ -66,7 +66,8 @@ def tokens() -> Response:
             form=form,
             issued=issued,
             tokens=api_tokens.of_user(session, user_id=current_user.id),
-        )
+        ),
+        422 if form.errors else 200,
     )
     response.headers["Cache-Control"] = "no-store"  # the page may hold a new token's secret
     return response

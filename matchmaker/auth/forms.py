@@ -22,8 +22,20 @@ from matchmaker.web.text import Form
 
 def _valid_credit_code(_form: FlaskForm, field: StringField) -> None:
     field.data = (field.data or "").strip().upper()
+    if len(field.data) != 18:
+        raise ValidationError(
+            _(
+                "A unified social credit code has 18 characters; this one has %(n)d.",
+                n=len(field.data),
+            )
+        )
     if not credit_code_is_valid(field.data):
-        raise ValidationError(_("This is not a valid unified social credit code (18 characters)."))
+        raise ValidationError(
+            _(
+                "This is not a valid unified social credit code: a character is mistyped "
+                "(its last character does not check out). Copy it from the business licence."
+            )
+        )
 
 
 class AccountForm(Form):
@@ -54,13 +66,16 @@ class RegisterForm(AccountForm):
             SelectChoice("supply", _l("Supply side: we offer software capabilities")),
         ],
     )
-    credit_code = StringField(_l("Unified social credit code"), validators=[_valid_credit_code])
+    credit_code = StringField(
+        _l("Unified social credit code"), validators=[DataRequired(), _valid_credit_code]
+    )
     district = SelectField(_l("District"), choices=reference_choices(DISTRICTS))
 
 
 class JoinForm(AccountForm):
     credit_code = StringField(
-        _l("Unified social credit code of the organisation"), validators=[_valid_credit_code]
+        _l("Unified social credit code of the organisation"),
+        validators=[DataRequired(), _valid_credit_code],
     )
     message = TextAreaField(
         _l("A word to whoever decides (optional)"), validators=[Length(max=500)]

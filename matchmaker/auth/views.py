@@ -35,6 +35,7 @@ from matchmaker.web.access import public, signed_in
 from matchmaker.web.db import get_session
 from matchmaker.web.errors import render_error
 from matchmaker.web.security import account_key
+from matchmaker.web.text import Form
 from models import JoinRequest, JoinStatus, Organisation, OrgKind, Role, User
 from models._types import utcnow
 
@@ -83,10 +84,15 @@ def _login_key() -> str:
     return "login:" + (request.form.get("email") or "").strip().lower()
 
 
+def _form_status(form: Form) -> int:
+    """A form drawn again after a post is a refusal of what was typed (422); else 200."""
+    return 422 if form.is_submitted() else 200
+
+
 @bp.route("/register", methods=["GET", "POST"])
 @public
 @limiter.limit("20 per hour", methods=["POST"])
-def register() -> str | Response:
+def register() -> tuple[str, int] | Response:
     """Register an organisation and its first user; both wait for an official's check."""
     form = RegisterForm()
     if form.validate_on_submit():
@@ -99,7 +105,8 @@ def register() -> str | Response:
         ).first():
             form.credit_code.errors.append(_("This organisation is already registered."))
             # A colleague registered it first: offer to ask to join it instead.
-            return render_template("auth/register.html", form=form, join_code=form.credit_code.data)
+            page = render_template("auth/register.html", form=form, join_code=form.credit_code.data)
+            return page, 422
         else:
             org = Organisation(
                 name=form.org_name.data.strip(),
@@ -121,14 +128,14 @@ def register() -> str | Response:
             session.commit()
             flash(_("Registration received. An official will verify your organisation."), "info")
             return redirect(url_for("auth.login"))
-    return render_template("auth/register.html", form=form)
+    return render_template("auth/register.html", form=form), _form_status(form)
 
 
 @bp.route("/login", methods=["GET", "POST"])
 @public
 @limiter.limit(_login_limit, methods=["POST"])
 @limiter.limit(_login_limit, key_func=_login_key, methods=["POST"])
-def login() -> str | Response:
+def login() -> tuple[str, int] | Response:
     """Sign in with e-mail and password."""
     form = LoginForm()
     if form.validate_on_submit():
@@ -150,7 +157,7 @@ def login() -> str | Response:
             session.commit()
             target = request.args.get("next", "")
             return redirect(target if same_site_path(target) else url_for("main.home"))
-    return render_template("auth/login.html", form=form)
+    return render_template("auth/login.html", form=form), _form_status(form)
 
 
 @bp.route("/logout", methods=["POST"])
@@ -170,7 +177,7 @@ def logout() -> Response:
 @signed_in
 @limiter.limit(_password_limit, methods=["POST"])
 @limiter.limit(_password_limit, key_func=account_key, methods=["POST"])
-def change_password() -> str | Response:
+def change_password() -> tuple[str, int] | Response:
     """Change the password; other sessions are signed out."""
     form = PasswordForm()
     if form.validate_on_submit():
@@ -198,7 +205,7 @@ def change_password() -> str | Response:
                     "info",
                 )
             return redirect(url_for("main.home"))
-    return render_template("auth/password.html", form=form)
+    return render_template("auth/password.html", form=form), _form_status(form)
 
 
 # ---- a one-time reset link, handed out by an admin (matchmaker.auth.resets) ----------------
@@ -250,7 +257,7 @@ def join() -> str | Response | tuple[str, int]:
             message=form.message.data or "",
         )
     except requests.JoinRefused as refused:
-        form.email.errors.append(str(refused))
+        form[refused.field].errors.append(str(refused))
         return render_template("auth/join.html", form=form), 422
     session.commit()
     org = session.get(Organisation, asked.organisation_id)

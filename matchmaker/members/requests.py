@@ -17,7 +17,12 @@ REASON_MAX = 500  # characters; the column's length
 
 
 class JoinRefused(ValueError):
-    """The request cannot be made as typed (the form's input, answered with 422)."""
+    """The request cannot be made as typed (the form's input, answered with 422); ``field``
+    is the one to correct."""
+
+    def __init__(self, message: str, field: str = "email") -> None:
+        super().__init__(message)
+        self.field = field
 
 
 def organisation_by_code(session: Session, credit_code: str) -> Organisation | None:
@@ -33,7 +38,10 @@ def ask(
     """Ask to join the organisation registered under `credit_code`; its admins are told."""
     org = organisation_by_code(session, credit_code)
     if org is None:
-        raise JoinRefused(_("No organisation is registered with this code. Register it instead."))
+        raise JoinRefused(
+            _("No organisation is registered with this code. Register it instead."),
+            field="credit_code",
+        )
     email = email.strip().lower()
     if session.exec(select(User).where(User.email == email)).first():
         raise JoinRefused(_("An account with this e-mail already exists."))

@@ -222,7 +222,7 @@ def test_registration_cannot_choose_a_role_a_kind_or_verification(client, sessio
         "is_active": "1",
         "session_version": "99",
     }
-    assert post(client, "/auth/register", {**form, "org_kind": "authority"}).status_code == 200
+    assert post(client, "/auth/register", {**form, "org_kind": "authority"}).status_code == 422
     assert session.exec(select(User).where(User.email == "new@example.cn")).first() is None
     assert post(client, "/auth/register", form).status_code == 302
     user = session.exec(select(User).where(User.email == "new@example.cn")).one()

@@ -179,7 +179,7 @@ ROUTES: dict[str, Route] = {
         "public",
         form_rerender=True,
         exception=lambda actor, relation, method, variant: (
-            _only(200, 429) if method == "POST" else None
+            _only(422, 429) if method == "POST" else None
         ),
         why="the per-account limit is keyed by the e-mail typed: the matrix's empty and garbage "
         "forms from every visitor count against one (empty) account and reach it",

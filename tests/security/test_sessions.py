@@ -84,14 +84,14 @@ def test_one_account_is_limited_whatever_addresses_the_attempts_come_from(app, s
         client = app.test_client()
         client.environ_base["REMOTE_ADDR"] = f"10.9.0.{n + 1}"  # a botnet: one try per address
         statuses.append(wrong_password(client, user.email))
-    assert statuses[:10] == [200] * 10 and statuses[10:] == [429, 429]
+    assert statuses[:10] == [422] * 10 and statuses[10:] == [429, 429]
 
 
 def test_one_address_is_limited_whatever_accounts_it_tries(app, session):
     client = app.test_client()
     client.environ_base["REMOTE_ADDR"] = "10.8.0.1"
     statuses = [wrong_password(client, f"guess{n}@example.cn") for n in range(12)]
-    assert statuses[:10] == [200] * 10 and statuses[10:] == [429, 429]
+    assert statuses[:10] == [422] * 10 and statuses[10:] == [429, 429]
     # Someone else, elsewhere, still signs in.
     user = make_user(session, make_org(session))
     other = app.test_client()
@@ -125,7 +125,7 @@ def test_behind_a_proxy_the_limit_counts_the_forwarded_client(tmp_path, worker_i
 
     first = [attempt("203.0.113.5") for _ in range(11)]
     assert first[-1] == 429
-    assert attempt("198.51.100.7") == 200  # another client behind the same proxy
+    assert attempt("198.51.100.7") == 422  # another client behind the same proxy
     app.extensions["engine"].dispose()
 
 
@@ -161,8 +161,8 @@ def test_two_workers_share_the_login_counts_through_redis(app, session, redis_pr
     guesses = [f"guess{n}-{prefix}@example.cn" for n in range(12)]
     # Per account and per address, each limit is 10 a minute: after six tries in one worker,
     # the other worker has four left of each.
-    assert worker(app, half_of_an_attack(user.email, 10, guesses[:6]), **shared) == [200] * 12
-    expected = [200] * 4 + [429] * 2
+    assert worker(app, half_of_an_attack(user.email, 10, guesses[:6]), **shared) == [422] * 12
+    expected = [422] * 4 + [429] * 2
     assert worker(app, half_of_an_attack(user.email, 20, guesses[6:]), **shared) == expected * 2
     assert any(prefix.encode() in key for key in redis.scan_iter("*"))
 
@@ -171,8 +171,8 @@ def test_without_redis_each_worker_counts_alone(app, session):
     """The control for the test above: in-memory counts are not shared between workers."""
     user = make_user(session, make_org(session))
     guesses = [f"guess{n}@example.cn" for n in range(12)]
-    assert worker(app, half_of_an_attack(user.email, 10, guesses[:6])) == [200] * 12
-    assert worker(app, half_of_an_attack(user.email, 20, guesses[6:])) == [200] * 12
+    assert worker(app, half_of_an_attack(user.email, 10, guesses[:6])) == [422] * 12
+    assert worker(app, half_of_an_attack(user.email, 20, guesses[6:])) == [422] * 12
 
 
 def test_redis_going_away_does_not_break_sign_in(app, session):
@@ -180,7 +180,7 @@ def test_redis_going_away_does_not_break_sign_in(app, session):
     user = make_user(session, make_org(session))
     tries = [("10.5.0.1", user.email)] * 12
     statuses = worker(app, tries, REDIS_URL="redis://127.0.0.1:9/15")
-    assert statuses[:10] == [200] * 10 and statuses[10:] == [429, 429]
+    assert statuses[:10] == [422] * 10 and statuses[10:] == [429, 429]
 
 
 WRONG_CURRENT = {
