@@ -49,9 +49,16 @@ def test_a_state_enterprise_posts_a_scenario_submits_it_and_sees_matches_at_once
     slope = published(session, Capability, firm, **SLOPE_CAPABILITY)
     browser = sign_in(app, member_of(session, OrgKind.demand, "重庆市渝北区政务服务中心"))
 
-    response = post(browser, "/scenarios/new", {**OCR_SCENARIO, "save_draft": "Save draft"})
+    # The phone typed with a Chinese input method's full-width digits is the same number.
+    typed = {
+        **OCR_SCENARIO,
+        "contact_phone": "０２３－６７００００００",
+        "save_draft": "Save draft",
+    }
+    response = post(browser, "/scenarios/new", typed)
     assert response.status_code == 302
     scenario = only(session, Scenario, title=OCR_SCENARIO["title"])
+    assert scenario.contact_phone == "023-67000000"
     assert scenario.status is ScenarioStatus.draft
     assert scenario.tags == ["OCR", "身份核验", "材料预审"] and scenario.budget_max_wan == 120
     assert "ocr" in scenario.tokens["tags"] and "预审" in scenario.search_text

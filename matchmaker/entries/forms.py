@@ -24,7 +24,7 @@ from matchmaker.entries import deadlines
 from matchmaker.entries.reference import DISTRICTS, FIELDS, QUALIFICATIONS
 from matchmaker.web.dates import local_today
 from matchmaker.web.names import reference_choices
-from matchmaker.web.text import NOT_OFFERED, Form
+from matchmaker.web.text import NOT_OFFERED, Form, half_width
 
 _TAG_SPLIT = re.compile(r"[,，、;；\n]+")
 
@@ -126,7 +126,9 @@ class ScenarioForm(EntryForm):
     )
     deadline = DateField(_l("Deadline"), validators=[Optional()])
     contact_name = StringField(_l("Contact person"), validators=[Optional(), Length(max=40)])
-    contact_phone = StringField(_l("Contact phone"), validators=[Optional(), Length(max=40)])
+    contact_phone = StringField(
+        _l("Contact phone"), filters=[half_width], validators=[Optional(), Length(max=40)]
+    )
 
     SECTIONS = (
         (_l("The need, stated as a problem"), ("title", "summary", "problem", "target_users")),

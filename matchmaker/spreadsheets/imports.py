@@ -40,6 +40,7 @@ from matchmaker.spreadsheets.files import (
     to_number,
     to_text,
 )
+from matchmaker.web.text import half_width
 from models import Capability, CapabilityStatus, Organisation, OrgKind, Scenario, ScenarioStatus
 
 MODELS: dict[str, type[Scenario] | type[Capability]] = {
@@ -261,6 +262,8 @@ def _posting_errors(
 ) -> list[RowError]:
     """A past deadline or a malformed phone number, as the scenario form refuses them."""
     headers = {c.attr: c.header for c in layout.columns}
+    if values.get("contact_phone"):
+        values["contact_phone"] = half_width(values["contact_phone"])  # as the form takes it
     problems = deadlines.posting_problems(
         values.get("deadline"), values.get("contact_phone") or "", today=today
     )

@@ -8,6 +8,7 @@ OpenAPI document says exactly what it accepts.
 """
 
 import re
+import unicodedata
 from typing import Any
 
 from flask_babel import gettext as _
@@ -54,6 +55,12 @@ def visible(value: Any) -> Any:
 
 # For a box ticked that the form never offered (a stale page, or a hand-made request).
 NOT_OFFERED = _l("“%(value)s” is not one of the choices offered here.")
+
+
+def half_width(value: Any) -> Any:
+    """Full-width digits and signs (１３８００１３８０００, typed with a Chinese input method) as
+    the ordinary ones: a phone number is the same number either way."""
+    return unicodedata.normalize("NFKC", value) if isinstance(value, str) else value
 
 
 def _trimmed(value: Any) -> Any:
