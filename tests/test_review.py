@@ -218,6 +218,13 @@ def test_an_official_filters_the_queue_and_decides_inline_and_in_bulk(app, sessi
     assert response.status_code == 303
     page = desk.get(response.location).get_data(as_text=True)
     assert f"{len(rest)} pairings approved." in page
+    # A ticked pairing gone meanwhile (a re-match replaced it) is said to be gone, not listed
+    # as an empty "left as they were:".
+    response = post(
+        desk, "/review/recommendations/bulk", {"pick": "99999999:1", "decision": "approve"}
+    )
+    page = desk.get(response.location).get_data(as_text=True)
+    assert "1 ticked pairing no longer exists" in page and "left as they were:" not in page
     decided = recommendations(session)
     assert [r.status for r in decided].count("approved") == len(everything) - 1
     assert all(r.note == "符合本批次对接重点" for r in decided if r.id in {x.id for x in rest})

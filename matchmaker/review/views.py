@@ -304,9 +304,18 @@ def bulk() -> Any:
         (result.conflicts, _("Decided by another official first, left as they were:")),
         (result.skipped, _("Not awaiting a decision, left as they were:")),
     ):
-        if ids:
-            names = "; ".join(
-                f"{p.scenario.title} ↔ {p.capability.title}" for p in pairings.by_ids(session, ids)
-            )
+        found = pairings.by_ids(session, ids) if ids else []
+        if found:
+            names = "; ".join(f"{p.scenario.title} ↔ {p.capability.title}" for p in found)
             flash(f"{text} {names}", "error")
+        if len(ids) > len(found):  # deleted meanwhile (a re-match), or never there
+            gone = len(ids) - len(found)
+            flash(
+                ngettext(
+                    "%(num)d ticked pairing no longer exists; the matcher may have replaced it.",
+                    "%(num)d ticked pairings no longer exist; the matcher may have replaced them.",
+                    gone,
+                ),
+                "error",
+            )
     return redirect(url_for("review.queue", **back), 303)
