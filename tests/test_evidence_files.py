@@ -152,3 +152,15 @@ def test_a_pdf_that_would_take_a_minute_to_read_is_refused_within_its_budget(app
     response = upload(firm, pdf_without_xref(200_000), "证书.pdf")
     assert response.status_code == 400 and "too complex" in response.get_data(as_text=True)
     nothing_changed(app, session)
+
+
+def test_a_file_for_a_claim_no_longer_named_is_refused_with_a_message_at_the_top(
+    app, session, firm
+):
+    # The claim was taken off the capability while the page was open (or never there).
+    response = upload_as_browser(firm, "国家重点软件企业", pdf(), filename="证书.pdf")
+    assert response.status_code == 400
+    page = response.get_data(as_text=True)
+    assert '<p class="flash flash-error" role="alert">' in page
+    assert "Attach evidence to a qualification or case that your organisation claims." in page
+    nothing_changed(app, session)

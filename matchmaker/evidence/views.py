@@ -62,12 +62,16 @@ def mine() -> tuple[str, int]:
 def _mine_page(problem: dict[str, str] | None = None, status: int = 200) -> tuple[str, int]:
     """The claims page; `problem` (kind, claim, message) is shown at the claim it is about."""
     found = claims.claims_of(get_session(), current_org(), today=local_today())
+    problem = problem or {}
+    if not any((c.kind, c.name) == (problem.get("kind"), problem.get("claim")) for c in found):
+        # About no claim on the page (one taken off a capability meanwhile): said at the top.
+        problem = {"message": problem["message"]} if problem.get("message") else {}
     return (
         render_template(
             "evidence/mine.html",
             claims=found,
             kinds=list(ClaimKind),
-            problem=problem or {},
+            problem=problem,
             max_mb=files.MAX_BYTES >> 20,
         ),
         status,
