@@ -63,6 +63,9 @@ def test_an_official_publishes_one_submission_and_sends_one_back(app, session):
     desk = sign_in(app, official(session))
     page = desk.get("/review/submissions").get_data(as_text=True)
     assert scenario.title in page and capability.title in page
+    # Found by the name of the organisation that posted it, as the list's column shows.
+    by_name = desk.get("/review/submissions?q=星河软件").get_data(as_text=True)
+    assert capability.title in by_name and scenario.title not in by_name
 
     response = post(desk, f"/review/scenarios/{scenario.id}/publish", {"version": 1})
     assert response.status_code == 303

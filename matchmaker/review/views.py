@@ -17,7 +17,7 @@ from flask import (
 from flask_babel import gettext as _
 from flask_babel import ngettext
 from flask_login import current_user
-from sqlmodel import col, select
+from sqlmodel import col, or_, select
 
 from matchmaker.entries import listing, posting
 from matchmaker.entries.reference import DISTRICTS, FIELDS
@@ -57,9 +57,14 @@ def _submissions_page(errors: dict[str, str] | None = None, status: int = 200) -
             .where(kind.model.status == "submitted")
             .order_by(col(kind.model.updated_at), col(kind.model.id))
         )
+        if q:
+            # The words in the entry, or in the name of the organisation that posted it.
+            said = listing.matching(select(kind.model.id), kind.model, q)
+            by_name = col(Organisation.name).contains(q, autoescape=True)
+            stmt = stmt.where(or_(col(kind.model.id).in_(said), by_name))
         page = listing.paged(
             session,
-            listing.matching(stmt, kind.model, q),
+            stmt,
             page=listing.page_number(request.args.get(f"{kind.area}_page")),
             page_size=current_app.config["PAGE_SIZE"],
         )
