@@ -1,6 +1,7 @@
 """Posting: a state enterprise posts scenarios, a firm adds capabilities, each sees its matches."""
 
 import re
+from datetime import date
 
 from listdata import make_pairing
 from posting_data import (
@@ -434,3 +435,15 @@ def test_the_owner_is_told_of_recommendations_waiting_for_the_other_side_s_revie
     assert OCR_CAPABILITY["title"] not in page  # not public yet
     assert "1 more recommendation is for an entry an official is still reviewing" in page
     assert "No recommendation yet" not in page
+
+
+def test_a_scenario_past_its_deadline_offers_to_close_it_for_good(app, session):
+    owner = member_of(session, OrgKind.demand, "重庆市渝北区政务服务中心")
+    org = session.get(Organisation, owner.organisation_id)
+    lapsed = published(
+        session, Scenario, org, **{**OCR_SCENARIO_ROW, "deadline": date(2020, 1, 31)}
+    )
+    mine = sign_in(app, owner).get("/scenarios/mine").get_data(as_text=True)
+    # It reads "Closed (deadline passed)" already; the action says what closing still does.
+    assert "Closed (deadline passed)" in mine
+    assert f'href="/scenarios/{lapsed.id}/close">Close for good</a>' in mine
