@@ -65,7 +65,7 @@ def test_a_firm_expresses_interest_and_the_scenario_page_shows_who_is_in_the_run
     # Anyone reading the scenario sees how many firms, and which verified qualifications,
     # are in; a qualification only claimed is shown to nobody outside the firm.
     page = app.test_client().get(f"/scenarios/{scenario.id}?lang=en").get_data(as_text=True)
-    assert "1 firm has expressed interest" in page
+    assert "1 firm is in the running so far" in page
     assert "✓ Specialised and innovative SME (&#39;Zhuanjingtexin&#39;) × 1" in page
     assert "High-tech enterprise" not in page
     assert "重庆星图智能科技有限公司" not in page  # but not who they are
@@ -113,6 +113,9 @@ def test_the_owner_declines_with_a_reason_and_the_firm_is_told_why(app, session)
     inbox = firm.get("/inbox/").get_data(as_text=True)
     assert "declined your interest" in inbox and "需要具备医疗器械软件注册证" in inbox
     assert "需要具备医疗器械软件注册证" in firm.get("/interest/mine").get_data(as_text=True)
+    # A declined firm is out of the running: the public count no longer includes it.
+    public = app.test_client().get(f"/scenarios/{scenario.id}?lang=en").get_data(as_text=True)
+    assert "0 firms are in the running so far" in public
 
     twice = post(buyer, f"/interest/{interest.id}/accept")
     assert twice.status_code == 409 and "already been decided" in twice.get_data(as_text=True)

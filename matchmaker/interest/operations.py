@@ -46,14 +46,15 @@ class InterestSummary(NamedTuple):
 
 
 def summary(session: Session, scenario_id: int) -> InterestSummary:
-    """How many firms expressed interest in a scenario, and which of the qualifications they
-    name are backed by approved evidence in force: the public sees no other (evidence.claims)."""
+    """How many firms are in the running for a scenario (interest expressed, not declined),
+    and which of the qualifications they name are backed by approved evidence in force: the
+    public sees no other (evidence.claims). A declined firm is out, so it is not counted."""
     rows = session.exec(
         select(Organisation.id, Organisation.qualifications, Capability.qualifications)
         .select_from(Interest)
         .join(Organisation, col(Organisation.id) == col(Interest.organisation_id))
         .outerjoin(Capability, col(Capability.id) == col(Interest.capability_id))
-        .where(Interest.scenario_id == scenario_id)
+        .where(Interest.scenario_id == scenario_id, Interest.status != InterestStatus.declined)
     ).all()
     held = verified_qualifications(session, {org_id for org_id, _o, _c in rows})
     counted: Counter[str] = Counter()
