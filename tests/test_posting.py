@@ -65,6 +65,7 @@ def test_a_state_enterprise_posts_a_scenario_submits_it_and_sees_matches_at_once
     assert "ocr" in scenario.tokens["tags"] and "预审" in scenario.search_text
     page = browser.get(response.location).get_data(as_text=True)
     assert "Submit this entry to see its recommendations." in page
+    assert "Interest (揭榜)" not in page  # nobody can express interest in a draft
     assert session.exec(select(Recommendation)).all() == []
 
     # A Submit button on a page drawn before an edit elsewhere says so, not "your text is below".
