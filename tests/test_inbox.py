@@ -109,7 +109,12 @@ def test_the_inbox_needs_an_account(client):
         (
             "pairing.published",
             {"scenario": "甲", "capability": "乙", "batch": "2024年第一批"},
-            "published in 2024年第一批",
+            "published in Batch 1 of 2024.",  # its usual name, in the reader's language
+        ),
+        (
+            "pairing.published",
+            {"scenario": "甲", "capability": "乙", "batch": "数字重庆专场"},
+            "published in 数字重庆专场.",  # a name an official typed stays as typed
         ),
         (
             "docking.progress",

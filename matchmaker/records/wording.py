@@ -33,7 +33,7 @@ from typing import Any
 
 from flask_babel import gettext as _
 
-from matchmaker.web.labels import status_label
+from matchmaker.web.labels import batch_name_label, status_label
 from matchmaker.web.names import reference_label
 
 
@@ -66,7 +66,7 @@ MESSAGES: dict[str, Callable[[dict[str, Any]], str]] = {
         "The pairing of “%(scenario)s” with “%(capability)s” has been published in %(batch)s.",
         scenario=_text(p, "scenario"),
         capability=_text(p, "capability"),
-        batch=_text(p, "batch"),
+        batch=batch_name_label(_text(p, "batch")),
     ),
     "docking.progress": lambda p: _(
         "%(org)s recorded “%(stage)s” for the pairing of “%(scenario)s” with “%(capability)s”.",

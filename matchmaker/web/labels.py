@@ -1,5 +1,6 @@
 """Translated names for stored codes (statuses, roles, reference names), exposed to templates."""
 
+import re
 from collections.abc import Iterable, Mapping, Sequence
 from functools import lru_cache
 
@@ -205,6 +206,20 @@ def batch_label(batch: Batch) -> str:
     if not usual or locale_code() == current_app.config["BABEL_DEFAULT_LOCALE"]:
         return batch.name
     return _("Batch %(number)d of %(year)d", number=batch.number, year=batch.year)
+
+
+_USUAL_NAME = re.compile(r"(\d{4})年第(.{1,3})批")
+
+
+def batch_name_label(name: str) -> str:
+    """``batch_label`` of a batch known by its name alone, as a notification keeps it."""
+    found = _USUAL_NAME.fullmatch(name)
+    if found:
+        year = int(found.group(1))
+        number = next((n for n in range(1, 100) if default_name(year, n) == name), None)
+        if number is not None:
+            return batch_label(Batch(name=name, year=year, number=number))
+    return name
 
 
 def init_app(app: Flask) -> None:
