@@ -3,6 +3,7 @@ formulas, and each reader gets only what they may see."""
 
 import csv
 import io
+import re
 from datetime import date
 
 import pytest
@@ -191,14 +192,20 @@ def test_pairings_and_follow_up_go_to_those_who_may_see_them(
     post(client, "/auth/logout")
 
     public_rows = as_dicts(csv_rows(client.get("/io/export/pairings.csv")))
-    assert sorted(int(r["配对编号"]) for r in public_rows) == [published.id, elsewhere.id]
+    assert sorted(int(r["匹配编号"]) for r in public_rows) == [published.id, elsewhere.id]
     assert client.get("/io/export/docking.csv").status_code == 302  # sign in first
 
     login(client, buyer)
     follow_up = as_dicts(csv_rows(client.get("/io/export/docking.csv")))
-    assert [int(r["配对编号"]) for r in follow_up] == [published.id]
+    assert [int(r["匹配编号"]) for r in follow_up] == [published.id]
     assert follow_up[0]["进展日期"] == "2024-06-01" and follow_up[0]["合同金额(万元)"] == "88"
     assert follow_up[0]["对接记录数"] == "2"
+    # In English, the same report reads in English: headers, fields, districts and stages.
+    client.get("/?lang=en")
+    english = as_dicts(csv_rows(client.get("/io/export/docking.csv")))
+    assert [int(r["Pairing no."]) for r in english] == [published.id]
+    assert english[0]["Latest stage"] == "Signed" and english[0]["Docking steps"] == "2"
+    assert not re.search(r"[\u4e00-\u9fff]", english[0]["Field"] + english[0]["District"])
 
 
 def test_a_streamed_export_gives_its_database_connection_back(app, client, session, buyer_org):

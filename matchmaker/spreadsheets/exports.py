@@ -10,6 +10,7 @@ from collections.abc import Iterator
 from typing import Any, NamedTuple
 
 from flask_babel import gettext as _
+from flask_babel import pgettext
 from sqlalchemy import Select, func, or_
 from sqlalchemy.orm import aliased
 from sqlmodel import Session, col, select
@@ -19,7 +20,7 @@ from matchmaker.dashboard.aggregates import Figures
 from matchmaker.docking import followup
 from matchmaker.spreadsheets.files import LAYOUTS, ORGANISATION_COLUMN, Sheet, export_value
 from matchmaker.web.dates import local_date
-from matchmaker.web.labels import status_label
+from matchmaker.web.labels import batch_name_label, status_label
 from matchmaker.web.names import reference_label
 from models import (
     Batch,
@@ -149,17 +150,35 @@ def _pairings_query(scope: ExportScope, *, published_only: bool) -> Select:
     return stmt
 
 
-SIDE_HEADERS = ("配对编号", "场景名称", "需求方", "能力名称", "供给方", "所属领域", "所在区县")
+def _side_headers() -> list[str]:
+    """The first columns of both pairing lists, in the reader's language."""
+    return [
+        pgettext("export column", "Pairing no."),
+        pgettext("export column", "Scenario"),
+        pgettext("export column", "Demand side"),
+        pgettext("export column", "Capability"),
+        pgettext("export column", "Supply side"),
+        pgettext("export column", "Field"),
+        pgettext("export column", "District"),
+    ]
 
 
 def _sides(row: Any) -> list[Any]:
     """The pairing id, both sides and the scenario's field and district, from a query row."""
-    return [row[0].id, *row[1:7]]
+    field, district = row[5], row[6]
+    return [row[0].id, *row[1:5], reference_label(field), reference_label(district)]
 
 
 def pairings(session: Session, scope: ExportScope) -> Sheet:
     """Pairings with both sides, score, status, batch, latest stage and contract amount."""
-    headers = [*SIDE_HEADERS, "匹配度", "状态", "批次", "最新进展", "合同金额(万元)"]
+    headers = [
+        *_side_headers(),
+        pgettext("export column", "Score"),
+        pgettext("export column", "Status"),
+        pgettext("export column", "Batch"),
+        pgettext("export column", "Latest stage"),
+        pgettext("export column", "Contract amount (10,000 yuan)"),
+    ]
     stmt = _pairings_query(scope, published_only=False)
 
     def rows() -> Iterator[list[Any]]:
@@ -169,7 +188,7 @@ def pairings(session: Session, scope: ExportScope) -> Sheet:
                 *_sides(row),
                 round(rec.score, 3),
                 status_label(rec.status),
-                batch or "",
+                batch_name_label(batch) if batch else "",
                 status_label(stage) if stage else "",
                 amount,
             ]
@@ -180,14 +199,14 @@ def pairings(session: Session, scope: ExportScope) -> Sheet:
 def docking(session: Session, scope: ExportScope) -> Sheet:
     """Follow-up of published pairings: latest stage and date, steps, contract, reason."""
     headers = [
-        *SIDE_HEADERS,
-        "批次",
-        "最新进展",
-        "进展日期",
-        "对接记录数",
-        "合同金额(万元)",
-        "关闭原因",
-        "最新备注",
+        *_side_headers(),
+        pgettext("export column", "Batch"),
+        pgettext("export column", "Latest stage"),
+        pgettext("export column", "Date of the latest stage"),
+        pgettext("export column", "Docking steps"),
+        pgettext("export column", "Contract amount (10,000 yuan)"),
+        pgettext("export column", "Reason for closing"),
+        pgettext("export column", "Latest note"),
     ]
     stmt = _pairings_query(scope, published_only=True)
 
@@ -196,7 +215,7 @@ def docking(session: Session, scope: ExportScope) -> Sheet:
             batch, stage, occurred_on, reason, note, amount, steps = row[7:]
             yield [
                 *_sides(row),
-                batch or "",
+                batch_name_label(batch) if batch else "",
                 status_label(stage) if stage else _("Not contacted yet"),
                 occurred_on,
                 steps or 0,
