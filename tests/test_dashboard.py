@@ -194,9 +194,15 @@ def test_the_figures_export_carries_the_same_numbers(client, world):
     assert response.status_code == 200
     funnel = read_xlsx(response.data, sheet=1)
     assert [row[1] for row in funnel[1:]] == [8, 6, 5, 3, 2]
+    overview = read_xlsx(response.data, sheet=0)
+    assert overview[1][0] != "筛选条件"  # the whole platform: nothing to say
     public = client.get("/statistics/export.csv").get_data(as_text=True)
     assert public.startswith("\ufeff") and "王联系人" not in public
     assert world.firm_c.name not in public
+    # A filtered export says so, in its first row and in its file name.
+    narrowed = client.get("/dashboard/export.xlsx?field=智慧医疗&district=渝北区")
+    assert "dashboard-filtered-" in narrowed.headers["Content-Disposition"]
+    assert read_xlsx(narrowed.data, sheet=0)[1] == ("筛选条件", "领域：智慧医疗、区县：渝北区")
 
 
 def test_a_funnel_where_one_stage_dwarfs_the_others_stays_readable(client, session, world):

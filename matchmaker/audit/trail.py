@@ -22,6 +22,7 @@ from matchmaker.web.labels import (
     ROLE_LABELS,
     STATUS_LABELS,
     batch_label,
+    labelled,
     listed,
 )
 from matchmaker.web.security import parse_int
@@ -283,11 +284,6 @@ def change_label(key: str) -> str:
 
 # A time a change recorded with isoformat(): aware (UTC), to the second or finer.
 STORED_TIME = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?\+00:00")
-
-
-def labelled(label: str, value: str) -> str:
-    """The label and its value, with the colon of the reader's language (full-width in Chinese)."""
-    return _("%(label)s: %(value)s", label=label, value=value)
 
 
 def change_value(value: object, key: str = "") -> str:

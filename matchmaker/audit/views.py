@@ -17,6 +17,7 @@ from matchmaker.web import htmx
 from matchmaker.web.access import STAFF, roles_required
 from matchmaker.web.dates import local_today
 from matchmaker.web.db import get_session
+from matchmaker.web.labels import labelled
 
 bp = Blueprint("audit", __name__, url_prefix="/audit")
 
@@ -47,7 +48,7 @@ def index() -> Response:
         action_label=trail.action_label,
         object_type_label=trail.object_type_label,
         change_label=trail.change_label,
-        labelled=trail.labelled,
+        labelled=labelled,
         change_value=trail.change_value,
         **filter_choices(session),
     )

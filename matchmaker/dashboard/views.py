@@ -15,7 +15,8 @@ from matchmaker.web.access import STAFF, public, roles_required
 from matchmaker.web.caching import remembered, shared
 from matchmaker.web.db import get_session
 from matchmaker.web.labels import batch_label, status_label
-from matchmaker.web.names import reference_options
+from matchmaker.web.names import reference_label, reference_options
+from models import Batch
 
 bp = Blueprint("dashboard", __name__)
 FORMAT = "<any(xlsx, csv):fmt>"
@@ -119,8 +120,24 @@ def officials() -> Response:
 @roles_required(*STAFF)
 def officials_export(fmt: str) -> Response:
     """The officials' figures (with the same filters) as .xlsx or .csv."""
-    scope = Scope(public=False, filters=aggregates.parse_filters(request.args))
-    return send_sheets(exports.figures(figures_for(scope)), fmt, "dashboard")
+    filters = aggregates.parse_filters(request.args)
+    scope = Scope(public=False, filters=filters)
+    named = _named_filters(filters)
+    sheets = exports.figures(figures_for(scope), filters=named)
+    return send_sheets(sheets, fmt, "dashboard-filtered" if named else "dashboard")
+
+
+def _named_filters(filters: aggregates.Filters) -> list[tuple[str, str]]:
+    """The filters in force, as (what, which) in the reader's words, for the export to say."""
+    named = []
+    if filters.batch is not None:
+        batch = get_session().get(Batch, filters.batch)
+        named.append((_("Batch"), batch_label(batch) if batch else str(filters.batch)))
+    if filters.field:
+        named.append((_("Field"), reference_label(filters.field)))
+    if filters.district:
+        named.append((_("District"), reference_label(filters.district)))
+    return named
 
 
 @bp.route("/statistics/")

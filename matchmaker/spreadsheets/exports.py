@@ -6,7 +6,7 @@ pairings; an organisation ("mine") gets all of its own entries and the published
 follow-up it takes part in; officials get everything.
 """
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from typing import Any, NamedTuple
 
 from flask_babel import gettext as _
@@ -20,7 +20,7 @@ from matchmaker.dashboard.aggregates import Figures
 from matchmaker.docking import followup
 from matchmaker.spreadsheets.files import LAYOUTS, ORGANISATION_COLUMN, Sheet, export_value
 from matchmaker.web.dates import local_date
-from matchmaker.web.labels import batch_name_label, status_label
+from matchmaker.web.labels import batch_name_label, labelled, listed, status_label
 from matchmaker.web.names import reference_label
 from models import (
     Batch,
@@ -227,9 +227,12 @@ def docking(session: Session, scope: ExportScope) -> Sheet:
     return Sheet(_("Docking follow-up"), headers, rows())
 
 
-def figures(data: Figures) -> list[Sheet]:
-    """The dashboard's figures as sheets: overview, funnel, and each breakdown."""
-    overview = [
+def figures(data: Figures, *, filters: Sequence[tuple[str, str]] = ()) -> list[Sheet]:
+    """The dashboard's figures as sheets: overview (saying which filters are in force, if
+    any), funnel, and each breakdown."""
+    overview = [[_("Filtered by"), listed(labelled(what, which) for what, which in filters)]]
+    overview = overview if filters else []
+    overview += [
         [_("Published scenarios"), data.coverage.published_scenarios],
         [_("Published scenarios with a published pairing"), data.coverage.covered_scenarios],
         [_("Coverage of published scenarios (%)"), round(data.coverage.share * 100, 1)],

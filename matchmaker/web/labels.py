@@ -152,6 +152,11 @@ def key_terms(terms: Sequence[Sequence[object]], most: int = 5) -> str:
     return "、".join(list(telling_terms)[:most])
 
 
+def labelled(label: str, value: str) -> str:
+    """The label and its value, with the colon of the reader's language (full-width in Chinese)."""
+    return _("%(label)s: %(value)s", label=label, value=value)
+
+
 def listed(values: Iterable[str]) -> str:
     """The values joined as the reader's language lists them: "a, b"; "a、b" in Chinese."""
     return pgettext("between the items of a list", ", ").join(values)
