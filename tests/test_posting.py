@@ -448,3 +448,13 @@ def test_a_scenario_past_its_deadline_offers_to_close_it_for_good(app, session):
     # It reads "Closed (deadline passed)" already; the action says what closing still does.
     assert "Closed (deadline passed)" in mine
     assert f'href="/scenarios/{lapsed.id}/close">Close for good</a>' in mine
+
+
+def test_a_citywide_capability_says_citywide_wherever_its_district_would_show(app, session):
+    user = member_of(session, OrgKind.supply, "重庆星河软件有限公司")
+    firm = session.get(Organisation, user.organisation_id)
+    citywide = published(session, Capability, firm, **{**OCR_CAPABILITY_ROW, "district": ""})
+    page = app.test_client().get(f"/capabilities/{citywide.id}?lang=en").get_data(as_text=True)
+    assert "<span>Citywide</span>" in page
+    listed = app.test_client().get("/capabilities/?lang=en").get_data(as_text=True)
+    assert "<span>Citywide</span>" in listed

@@ -15,7 +15,7 @@ from sqlmodel import Session, col, select
 from matchmaker.dashboard import rollup
 from matchmaker.docking import followup
 from matchmaker.entries.reference import DISTRICTS, FIELDS
-from matchmaker.web.labels import batch_label
+from matchmaker.web.labels import batch_label, district_label
 from matchmaker.web.names import reference_label
 from matchmaker.web.security import parse_int
 from models import (
@@ -271,7 +271,10 @@ def _labels(session: Session, dimension: str, keys: set[Any]) -> tuple[dict[Any,
             lambda k: (batches[k].year, batches[k].number, k) if k in batches else (9999, 0, 0),
         )
     reference = list(FIELDS if dimension == "field" else DISTRICTS)
-    labels = {k: reference_label(k) or str(_l("Not stated")) for k in keys}
+    if dimension == "district":
+        labels = {k: district_label(k) for k in keys}
+    else:
+        labels = {k: reference_label(k) or str(_l("Not stated")) for k in keys}
     return labels, lambda k: (reference.index(k) if k in reference else len(reference), k or "~")
 
 

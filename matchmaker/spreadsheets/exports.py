@@ -20,7 +20,13 @@ from matchmaker.dashboard.aggregates import Figures
 from matchmaker.docking import followup
 from matchmaker.spreadsheets.files import LAYOUTS, ORGANISATION_COLUMN, Sheet, export_value
 from matchmaker.web.dates import local_date
-from matchmaker.web.labels import batch_name_label, labelled, listed, status_label
+from matchmaker.web.labels import (
+    batch_name_label,
+    district_label,
+    labelled,
+    listed,
+    status_label,
+)
 from matchmaker.web.names import reference_label
 from models import (
     Batch,
@@ -166,7 +172,7 @@ def _side_headers() -> list[str]:
 def _sides(row: Any) -> list[Any]:
     """The pairing id, both sides and the scenario's field and district, from a query row."""
     field, district = row[5], row[6]
-    return [row[0].id, *row[1:5], reference_label(field), reference_label(district)]
+    return [row[0].id, *row[1:5], reference_label(field), district_label(district)]
 
 
 def pairings(session: Session, scope: ExportScope) -> Sheet:
@@ -269,7 +275,7 @@ def figures(data: Figures, *, filters: Sequence[tuple[str, str]] = ()) -> list[S
         Sheet(
             _("Funnel by district"),
             [_("District"), *stage_names],
-            [[reference_label(k) or _("Not stated"), *v] for k, v in data.funnel_by_district],
+            [[district_label(k), *v] for k, v in data.funnel_by_district],
         ),
     ]
     for title, key, rows in (

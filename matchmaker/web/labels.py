@@ -152,6 +152,11 @@ def key_terms(terms: Sequence[Sequence[object]], most: int = 5) -> str:
     return "、".join(list(telling_terms)[:most])
 
 
+def district_label(code: str | None) -> str:
+    """An entry's district for the reader; none means the whole city (the form's 全市)."""
+    return reference_label(code) if code else _("Citywide")
+
+
 def labelled(label: str, value: str) -> str:
     """The label and its value, with the colon of the reader's language (full-width in Chinese)."""
     return _("%(label)s: %(value)s", label=label, value=value)
@@ -250,4 +255,5 @@ def init_app(app: Flask) -> None:
         wan=wan,
         numberformat=number,
         batch_label=batch_label,
+        district_label=district_label,
     )
