@@ -134,6 +134,12 @@ def test_batch_input_and_state_are_checked(app, session):
     assert post(desk, "/batches/new", {"year": "2023", "number": "1"}).status_code == 303
     again = post(desk, "/batches/new", {"year": "2023", "number": "1", "name": "另一个名字"})
     assert again.status_code == 422 and "exists already" in again.get_data(as_text=True)
+    # No name typed: the number is what to change, and the message says so there, by the
+    # batch's usual name in the reader's words.
+    unnamed = post(desk, "/batches/new?lang=zh", {"year": "2023", "number": "1"})
+    said = unnamed.get_data(as_text=True)
+    assert re.search(r'id="number-error"[^>]*>2023年第一批已存在。', said), said[-2000:]
+    desk.get("/?lang=en")
     same_name = post(desk, "/batches/new", {"year": "2024", "number": "2", "name": "2023年第一批"})
     assert same_name.status_code == 422
     batch = session.exec(select(Batch)).one()
@@ -158,17 +164,24 @@ def test_batch_input_and_state_are_checked(app, session):
         desk, f"/batches/{batch.id}/items", {"version": 1, "pairing": [str(approved[0].id)]}
     )
     page = desk.get(response.location).get_data(as_text=True)
-    assert "0 items added." in page and "Some ticked items were not added" in page
+    assert "Some ticked items were not added" in page and "0 items added." not in page
     assert session.get(Recommendation, approved[0].id).batch_id is None
+    # Nothing went in: the batch's version stands, so other officials' pages stay valid.
+    session.refresh(batch)
+    assert batch.version == 1
 
     # Adding with nothing ticked says so, and records nothing.
-    session.refresh(batch)
     nothing = post(desk, f"/batches/{batch.id}/items", {"version": batch.version})
     assert "Nothing was ticked" in desk.get(nothing.location).get_data(as_text=True)
-    assert len(session.exec(select(AuditEntry).where(AuditEntry.action == "batch.add")).all()) == 1
+    assert session.exec(select(AuditEntry).where(AuditEntry.action == "batch.add")).all() == []
 
     # Two officials assembling at once: the second, on a stale page, is told.
-    stale = {"version": 1, "pairing": [str(approved[0].id)]}
+    capability.status = CapabilityStatus.published
+    session.add(capability)
+    session.commit()
+    first = {"version": 1, "pairing": [str(approved[0].id)]}
+    assert post(desk, f"/batches/{batch.id}/items", first).status_code == 303
+    stale = {"version": 1, "scenario": [str(approved[0].scenario_id)]}
     assert post(desk, f"/batches/{batch.id}/items", stale).status_code == 409
     assert post(desk, "/batches/999/publish", {"version": 1}).status_code == 404
     assert (

@@ -14,7 +14,7 @@ from matchmaker.pairing.pairings import Pairing
 from matchmaker.records import audit, notify
 from matchmaker.records.versions import claim
 from matchmaker.web.errors import NotAllowed
-from matchmaker.web.labels import status_label
+from matchmaker.web.labels import batch_name_label, status_label
 from models import (
     Batch,
     BatchStatus,
@@ -52,12 +52,13 @@ def create_batch(
     clean = BatchBase.model_validate(
         {"name": name or default_name(year, number), "year": year, "number": number, "note": note}
     )
+    # The number first: with no name typed, the name is the number's usual one, and the
+    # number is what to change.
+    if session.exec(select(Batch).where(Batch.year == year, Batch.number == number)).first():
+        usual = batch_name_label(default_name(year, number))  # 2026年第九批, Batch 9 of 2026
+        raise Taken("number", _("%(batch)s exists already.", batch=usual))
     if session.exec(select(Batch).where(Batch.name == clean.name)).first():
         raise Taken("name", _("A batch named %(name)s exists already.", name=clean.name))
-    if session.exec(select(Batch).where(Batch.year == year, Batch.number == number)).first():
-        raise Taken(
-            "number", _("Batch %(number)d of %(year)d exists already.", number=number, year=year)
-        )
     batch = Batch.model_validate({**clean.model_dump(), "created_by_id": user_id})
     session.add(batch)
     audit.record(session, "batch.create", batch, clean.model_dump())

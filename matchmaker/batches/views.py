@@ -196,8 +196,13 @@ def add(batch_id: int) -> Response:
     except publication.NothingChosen as nothing:
         flash(str(nothing), "error")
         return redirect(back, 303)
-    session.commit()
-    flash(ngettext("%(num)d item added.", "%(num)d items added.", added.count), "info")
+    if added.count:
+        session.commit()
+        flash(ngettext("%(num)d item added.", "%(num)d items added.", added.count), "info")
+    else:
+        # Nothing went in: the batch keeps its version (another official's page stays valid)
+        # and the trail records no addition.
+        session.rollback()
     if added.refused:
         flash(
             _(
