@@ -190,6 +190,15 @@ def test_the_template_s_example_row_left_in_the_file_is_left_out(client, session
     assert confirm(client, response.headers["Location"]).status_code == 302
     assert [s.title for s in session.exec(select(Scenario))] == ["智能工厂能耗监测"]
 
+    # The template as downloaded holds nothing to import: said so, with no button to press.
+    untouched = upload(
+        client, "scenarios", client.get("/io/template/scenarios.xlsx").data, "t.xlsx"
+    )
+    page = client.get(untouched.headers["Location"], query_string={"lang": "en"}).text
+    assert "The file holds no row to import." in page and "Import all 0" not in page
+    assert confirm(client, untouched.headers["Location"]).status_code == 400
+    assert len(session.exec(select(Scenario)).all()) == 1
+
 
 def too_many_rows() -> bytes:
     workbook = Workbook(write_only=True)

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any, NamedTuple
 
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from pydantic import ValidationError
 from sqlmodel import Session, col, or_, select
 
@@ -390,6 +391,12 @@ def _pydantic_errors(
 # ---- saving -------------------------------------------------------------------------------
 
 
+NO_ROWS = _l(
+    "The file holds no row to import. Fill in your entries under the header row (the example "
+    "row is left out) and upload it again."
+)
+
+
 def commit(
     session: Session, checked: Preview, *, status: str, importer: Importer, filename: str
 ) -> list[Any]:
@@ -400,6 +407,8 @@ def commit(
         )
     if status not in STATUSES[checked.kind]:
         raise FileRefused(_("Choose whether to save the entries as drafts or submit them."))
+    if not checked.entries:  # the template as downloaded: an "import" of nothing is no act
+        raise FileRefused(str(NO_ROWS))
     for entry in checked.entries:
         entry.status = STATUSES[checked.kind][status]
         index_entry(entry)

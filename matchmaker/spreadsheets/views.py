@@ -202,6 +202,7 @@ def review(kind: str, token: str) -> str | Response | tuple[str, int]:
         kind_labels=KIND_LABELS,
         kept=kept,
         checked=checked,
+        no_rows=imports.NO_ROWS,
         problem=problem,
         layout=LAYOUTS[kind],
         preview_rows=PREVIEW_ROWS,
