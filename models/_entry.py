@@ -1,5 +1,6 @@
 """Fields shared by the two kinds of list entry: scenarios (demand) and capabilities (supply)."""
 
+import unicodedata
 from datetime import datetime
 
 import sqlalchemy as sa
@@ -20,7 +21,11 @@ class EntryBase(SQLModel):
     @field_validator("tags")
     @classmethod
     def _clean_tags(cls, value: list[str]) -> list[str]:
-        cleaned = list(dict.fromkeys(t.strip() for t in value if t and t.strip()))
+        # One tag however often it is typed, in any case or width (OCR, ocr, ＯＣＲ): the first.
+        kept: dict[str, str] = {}
+        for tag in (t.strip() for t in value if t and t.strip()):
+            kept.setdefault(unicodedata.normalize("NFKC", tag).casefold(), tag)
+        cleaned = list(kept.values())
         if len(cleaned) > 12 or any(len(t) > 30 for t in cleaned):
             raise ValueError("at most 12 tags of up to 30 characters")
         return cleaned
