@@ -38,6 +38,12 @@ def test_the_language_switch_keeps_the_page_and_its_filters(client):
     assert 'href="/scenarios/?district=' in page and "lang=en" in page
 
 
+def test_a_form_refused_after_a_post_switches_language_to_the_same_form(client):
+    # The sign-up refused: "English" leads to the sign-up form, not the home page.
+    page = client.post("/auth/register", data={}).get_data(as_text=True)
+    assert re.search(r'href="/auth/register\?lang=en"[^>]*>English<', page)
+
+
 def test_error_pages_are_translated(client):
     assert "找不到该页面" in client.get("/no-such-page").get_data(as_text=True)
 

@@ -182,8 +182,11 @@ def init_app(app: Flask) -> None:
 
 
 def language_url(lang: str) -> str:
-    """This page in another language (the switch is remembered by select_locale)."""
-    if request.endpoint is None or request.method != "GET":
+    """This page in another language (the switch is remembered by select_locale). A form
+    drawn again after a post switches to the same form, empty (a post cannot be repeated by
+    a link); a page that only answers posts, to the home page."""
+    rule = request.url_rule
+    if request.endpoint is None or rule is None or "GET" not in (rule.methods or ()):
         return url_for("main.home", lang=lang)
     args = {**request.args.to_dict(), **(request.view_args or {}), "lang": lang}
     return url_for(request.endpoint, **args)
