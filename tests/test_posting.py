@@ -138,6 +138,7 @@ def test_a_thin_description_is_saved_but_flagged(app, session):
     assert "This description looks thin." in page
     assert "The description is short (under 60 characters)" in page
     assert "State the problem" in page and "State the expected outcome" in page
+    assert "Say who it is for" in page and "Say how it is done today" in page  # all four asked
 
     response = post(browser, "/scenarios/new", {**OCR_SCENARIO, "save_draft": "1"})
     full = browser.get(response.location).get_data(as_text=True)

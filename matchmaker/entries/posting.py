@@ -98,6 +98,10 @@ def thin_hints(kind: Kind, values: Mapping[str, Any]) -> list[str]:
     if kind is SCENARIO:
         if not text("problem"):
             hints.append(_("State the problem: what goes wrong today, and for whom."))
+        if not text("target_users"):
+            hints.append(_("Say who it is for: the people who will use what is built."))
+        if not text("current_state"):
+            hints.append(_("Say how it is done today, so that firms see what they replace."))
         if not text("expected_outcome"):
             hints.append(_("State the expected outcome: what will be better, and by how much."))
     elif not values.get("cases"):
