@@ -87,7 +87,8 @@ class Form(FlaskForm):
         for field in self:
             # "Not a valid float value." and then "must be between 0 and 1000000" for one
             # typed "abc": the reader gets what to type instead, once.
-            message = _unreadable(field) if field.process_errors else None
+            # (An empty optional field clears its errors: nothing was typed, nothing to say.)
+            message = _unreadable(field) if field.process_errors and field.errors else None
             if message:
                 field.errors = [message]
         return valid
