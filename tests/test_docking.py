@@ -175,6 +175,8 @@ def test_a_step_with_bad_input_is_refused_with_a_readable_message(
     response = step(buyer, story.pairing.id, stage, today - timedelta(days=offset), **extra)
     assert response.status_code == 422
     assert message in response.get_data(as_text=True)
+    if "contract_amount_wan" not in extra:  # an amount left empty is no mistake of its own
+        assert "in digits" not in response.get_data(as_text=True)
     assert session.exec(select(DockingEvent)).all() == []
     assert session.exec(select(AuditEntry)).all() == []
 

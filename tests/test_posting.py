@@ -151,6 +151,11 @@ def test_bad_input_is_explained_and_nothing_is_saved(app, session):
         ({"title": "短"}, "Field must be between 4 and 80 characters long."),
         # Spaces around it (full-width ones too) are not counted: still too short, and said so.
         ({"title": "　　标题　　"}, "Field must be between 4 and 80 characters long."),
+        # Optional numbers and dates left empty are not mistakes (nor is the hidden version).
+        (
+            {"title": "短", "budget_min_wan": "", "budget_max_wan": "", "deadline": ""},
+            "One thing to fix:",
+        ),
         ({"budget_min_wan": "300", "budget_max_wan": "100"}, "must not be below the lower one"),
         # One plain message, not "Not a valid float value." beside the range it missed.
         ({"budget_max_wan": "很多"}, "Enter a number, in digits.</p>"),
