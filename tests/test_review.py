@@ -228,6 +228,7 @@ def test_an_official_filters_the_queue_and_decides_inline_and_in_bulk(app, sessi
     )
     page = desk.get(response.location).get_data(as_text=True)
     assert "1 ticked pairing no longer exists" in page and "left as they were:" not in page
+    assert "0 pairings approved." not in page
     decided = recommendations(session)
     assert [r.status for r in decided].count("approved") == len(everything) - 1
     assert all(r.note == "符合本批次对接重点" for r in decided if r.id in {x.id for x in rest})

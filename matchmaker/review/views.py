@@ -301,9 +301,9 @@ def bulk() -> Any:
     )
     session.commit()
     done = len(result.decided)
-    if decision == "approve":
+    if done and decision == "approve":
         flash(ngettext("%(num)d pairing approved.", "%(num)d pairings approved.", done), "info")
-    else:
+    elif done:
         flash(ngettext("%(num)d pairing rejected.", "%(num)d pairings rejected.", done), "info")
     for ids, text in (
         (result.conflicts, _("Decided by another official first, left as they were:")),
