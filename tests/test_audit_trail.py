@@ -217,6 +217,8 @@ def test_the_chinese_trail_names_every_change_in_chinese(app, session, official)
                    changes={"role": ["member", "org_admin"]}),
         AuditEntry(action="docking.step", object_type="dockingevent", object_id=9,
                    changes={"contract_amount_wan": 380.0}),
+        AuditEntry(action="import.commit", object_type="organisation", object_id=10,
+                   changes={"organisations": {"166": 1}, "ids": [1002]}),
     )  # fmt: skip
     official.get("/?lang=zh")
     page = official.get("/audit/").get_data(as_text=True)
@@ -225,9 +227,11 @@ def test_the_chinese_trail_names_every_change_in_chinese(app, session, official)
         "匹配 ID：4751", "匹配状态：已推荐", "企业能力 ID：1001",
         "修改的字段：名称、预算上限（万元）", "状态：已发布",
         "阶段：已签约", "更正的步骤：ID：3、阶段：洽谈中", "类型：应用场景", "得分：0.11",
-        "年度：2026", "年内序号：1", "角色：成员 → 单位管理员", "合同金额（万元）：380.0",
+        "年度：2026", "年内序号：1", "角色：成员 → 单位管理员", "合同金额（万元）：380",
+        "各单位条目数：#166：1", "条目 ID：1002",
     ):  # fmt: skip
         assert said in page, said
     for raw in ("qualification", "recommended", "published", "budget_max_wan", "scenarios",
-                "sha256", "pairing status", "negotiating", "year", "number", "org_admin"):  # fmt: skip
+                "sha256", "pairing status", "negotiating", "year", "number", "org_admin",
+                "organisations", "ids"):  # fmt: skip
         assert raw not in page.split("<table", 1)[1], raw

@@ -24,6 +24,7 @@ from matchmaker.web.labels import (
     batch_label,
     labelled,
     listed,
+    number,
 )
 from matchmaker.web.security import parse_int
 from models import (
@@ -252,6 +253,8 @@ CHANGE_LABELS = {
     "corrects": _l("Corrects step"),
     "reset": _l("Reset link"),
     "user": _l("Account"),
+    "organisations": _l("Entries per organisation"),
+    "ids": _l("Entry IDs"),
 }
 # Changes recorded as [before, after].
 TRANSITIONS = {"role"}
@@ -307,6 +310,8 @@ def change_value(value: object, key: str = "") -> str:
         return when(datetime.fromisoformat(value))  # stored in UTC, read in China time
     if key == "score" and isinstance(value, float):
         return f"{value:.2f}"  # as the pages show scores
+    if isinstance(value, float):
+        return number(value)  # 380, not 380.0; 1,250.5 as the pages write amounts
     coded = CODED_VALUES.get(key, {})
     if isinstance(value, str) and value in coded:
         return str(coded[value])
