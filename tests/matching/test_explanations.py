@@ -64,7 +64,9 @@ def test_a_place_name_is_never_a_shared_term_every_district_included():
     # 九龙坡区 shared by an OTA platform and a business-registration hall explained nothing.
     from matchmaker.entries.reference import DISTRICTS  # the app's list, kept in step
 
-    assert not is_telling([*DISTRICTS, "九龙坡", "经开区", "高新区", "重庆市", "设有", "以上"]).any()
+    assert not is_telling(
+        [*DISTRICTS, "九龙坡", "经开区", "高新区", "重庆市", "设有", "以上"]
+    ).any()
     assert is_telling(["政务服务", "审核"]).all()
 
 
