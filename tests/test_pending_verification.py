@@ -6,6 +6,7 @@ from sqlmodel import select
 from test_inbox import smtp_server  # noqa: F401  (the fixture: a real SMTP server)
 
 from models import Capability, Notification, OrgKind
+from pairings import make_scenario
 from support import login, make_org, make_user, post
 
 
@@ -31,6 +32,12 @@ def test_a_waiting_firm_prepares_a_draft_and_submits_it_once_verified(app, sessi
     draft = session.exec(select(Capability)).one()
     assert draft.status == "draft"
     assert post(firm, f"/capabilities/{draft.id}/submit", {"version": 1}).status_code == 403
+    # Interest waits for verification too, and the refusal says why.
+    buyer = make_org(session, OrgKind.demand, name="重庆市渝北区政务服务中心")
+    scenario = make_scenario(session, buyer, title="政务大厅材料预审")
+    waiting = firm.get(f"/interest/scenarios/{scenario.id}")
+    assert waiting.status_code == 403
+    assert "has not verified your organisation yet" in waiting.get_data(as_text=True)
 
     desk = sign_in(app, official(session))
     post(desk, f"/admin/organisations/{org.id}/verify")

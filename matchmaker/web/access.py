@@ -5,10 +5,12 @@ from functools import wraps
 from typing import Any, TypeVar
 
 from flask import abort, g
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 from sqlmodel import SQLModel
 
 from matchmaker.web.db import get_session
+from matchmaker.web.errors import render_error
 from models import Organisation, OrgKind, Role
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -69,6 +71,11 @@ def roles_required(*roles: Role) -> Callable[[F], F]:
     return decorator
 
 
+NOT_YET_VERIFIED = _l(
+    "An official has not verified your organisation yet; it can do this once verified."
+)
+
+
 def side_required(kind: OrgKind, *, drafts: bool = False) -> Callable[[F], F]:
     """Allow only verified members of a demand-side or supply-side organisation.
 
@@ -81,8 +88,10 @@ def side_required(kind: OrgKind, *, drafts: bool = False) -> Callable[[F], F]:
         @login_required
         def wrapped(*args: Any, **kwargs: Any) -> Any:
             org = current_org()
-            if org is None or org.kind != kind or not (org.verified or drafts):
+            if org is None or org.kind != kind:
                 abort(403)
+            if not (org.verified or drafts):  # the right side, only not yet: say so
+                return render_error(403, str(NOT_YET_VERIFIED))
             return view(*args, **kwargs)
 
         wrapped.access = ("side", kind, "drafts") if drafts else ("side", kind)  # type: ignore[attr-defined]
