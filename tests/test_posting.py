@@ -214,8 +214,12 @@ def test_a_stale_edit_is_refused_with_409_and_keeps_the_text(app, session):
     scenario = only(session, Scenario, title=OCR_SCENARIO["title"])
     second = sign_in(app, owner)  # a colleague, or the same person in another tab
     url = f"/scenarios/{scenario.id}/edit"
-    version = hidden(first.get(url).get_data(as_text=True), "version")
+    form = first.get(url).get_data(as_text=True)
+    version = hidden(form, "version")
     assert hidden(second.get(url).get_data(as_text=True), "version") == version
+    # Amounts come back as they were written: 50 and 120, not 50.0 and 120.0.
+    assert re.search(r'name="budget_min_wan"[^>]*value="50"', form)
+    assert re.search(r'name="budget_max_wan"[^>]*value="120"', form)
 
     saved = post(first, url, {**OCR_SCENARIO, "version": version, "problem": "第一位的修改"})
     assert saved.status_code == 302

@@ -43,6 +43,15 @@ class ListField(StringField):
         self.data = [part.strip() for part in self.split.split(text) if part.strip()]
 
 
+class AmountField(FloatField):
+    """An amount in 万元, shown again as people write it: 20 and 12.5, not 20.0."""
+
+    def _value(self) -> str:
+        if self.raw_data:
+            return str(self.raw_data[0])
+        return "" if self.data is None else f"{self.data:.4f}".rstrip("0").rstrip(".")
+
+
 class LinesField(TextAreaField):
     """A list typed one item a line (reference cases, which contain commas themselves)."""
 
@@ -118,10 +127,10 @@ class ScenarioForm(EntryForm):
         description=_l("What will be better, and how you will measure it."),
         validators=[Optional(), Length(max=1000)],
     )
-    budget_min_wan = FloatField(
+    budget_min_wan = AmountField(
         _l("Budget from (10,000 yuan)"), validators=[Optional(), NumberRange(0, 1_000_000)]
     )
-    budget_max_wan = FloatField(
+    budget_max_wan = AmountField(
         _l("Budget up to (10,000 yuan)"), validators=[Optional(), NumberRange(0, 1_000_000)]
     )
     deadline = DateField(_l("Deadline"), validators=[Optional()])
