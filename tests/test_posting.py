@@ -174,6 +174,10 @@ def test_bad_input_is_explained_and_nothing_is_saved(app, session):
     empty = post(browser, "/scenarios/new", {"send": "1"}).get_data(as_text=True)
     summary = re.search(r'<div class="error-summary".*?</div>', empty, re.S).group(0)
     assert 'href="#title"' in summary and 'href="#description"' in summary
+    # Each item reads "name: what to do", with the colon of the reader's language.
+    chinese = post(browser, "/scenarios/new?lang=zh", {"send": "1"}).get_data(as_text=True)
+    assert re.search(r'<li><a href="#title">[^<]+</a>：', chinese)
+    browser.get("/?lang=en")
     assert re.search(r'<div class="field required[^"]*">\s*<label for="title">', empty)
 
     # Two things wrong with one field: the summary lists both, and counts what the page shows.

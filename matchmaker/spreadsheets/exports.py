@@ -253,7 +253,7 @@ def figures(data: Figures, *, filters: Sequence[tuple[str, str]] = ()) -> list[S
         ("pairings", _("Pairings")),
     ):
         for status, count in sorted(data.totals[kind].items()):
-            overview.append([f"{label}: {status_label(status)}", count])
+            overview.append([labelled(label, status_label(status)), count])
     stage_names = [status_label(s) for s in data.stages]
     breakdown_headers = [
         _("Scenarios"),
