@@ -57,6 +57,7 @@ def test_registration_explains_a_bad_credit_code_and_keeps_nothing(client, sessi
     for code, said in (
         ("91500000MA5U000000", "a character is mistyped"),  # 18 characters, wrong check
         ("91500000MA5U0000", "has 18 characters; this one has 16"),
+        ("91500000MA5UOOOOOO", "this one has O"),  # letters O for zeros
         ("", "This field is required."),
     ):
         response, _ = register(client, credit_code=code)

@@ -14,6 +14,7 @@ from wtforms import (
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Email, EqualTo, Length, ValidationError
 
+from matchmaker.auth.creditcode import ALPHABET as CREDIT_CODE_ALPHABET
 from matchmaker.auth.creditcode import is_valid as credit_code_is_valid
 from matchmaker.entries.reference import DISTRICTS
 from matchmaker.web.names import reference_choices
@@ -27,6 +28,16 @@ def _valid_credit_code(_form: FlaskForm, field: StringField) -> None:
             _(
                 "A unified social credit code has 18 characters; this one has %(n)d.",
                 n=len(field.data),
+            )
+        )
+    foreign = sorted({ch for ch in field.data if ch not in CREDIT_CODE_ALPHABET})
+    if foreign:
+        raise ValidationError(
+            _(
+                "A unified social credit code uses digits and capital letters other than I, O, "
+                "S, V and Z; this one has %(chars)s. Copy it from the business licence "
+                "(0 is often misread as O).",
+                chars="、".join(foreign),
             )
         )
     if not credit_code_is_valid(field.data):
