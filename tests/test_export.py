@@ -215,3 +215,14 @@ def test_a_streamed_export_gives_its_database_connection_back(app, client, sessi
         assert len(csv_rows(client.get(f"/io/export/{dataset}.csv"))) >= 1
     # Flask closes the request's session before a streamed body starts; the rows reopen it.
     assert app.extensions["engine"].pool.checkedout() == 0
+
+
+def test_an_english_list_names_its_batches_in_english(client, session, buyer_org):
+    batch = make_batch(session)  # 2024年第一批
+    scenario = make_scenario(session, buyer_org, title="园区能耗监测")
+    scenario.batch_id = batch.id
+    session.add(scenario)
+    session.commit()
+    client.get("/?lang=en")
+    [row] = as_dicts(csv_rows(client.get("/io/export/scenarios.csv")))
+    assert row["批次"] == "Batch 1 of 2024"  # the import's headers stay; the values read in English

@@ -94,7 +94,7 @@ def entries(session: Session, kind: str, scope: ExportScope) -> Sheet:
                 org_name,
                 entry.code or "",
                 status_label(entry.status),
-                batch_name or "",
+                batch_name_label(batch_name) if batch_name else "",
                 published,
             ]
 
