@@ -305,3 +305,18 @@ def test_a_firm_whose_capability_awaits_review_is_told_it_can_name_it_once_publi
     assert "Publish a capability first" in page
     assert "Your capability “语音识别与调度辅助平台” is awaiting an official" in page
     assert 'href="/capabilities/mine"' in page
+
+
+def test_an_official_deciding_a_pairing_sees_that_the_buyer_declined_the_firm(app, session):
+    scenario, capability, owner, seller = a_scenario_and_a_firm(session)
+    pairing = make_pairing(session, scenario, capability)  # the matcher's, awaiting review
+    express(signed_in(app, seller), scenario, capability)
+    interest = session.exec(select(Interest)).one()
+    post(signed_in(app, owner), f"/interest/{interest.id}/decline", {"reason": "缺少医疗资质"})
+
+    desk = signed_in(
+        app, make_user(session, make_org(session, OrgKind.authority), role=Role.official)
+    )
+    queue = desk.get("/review/").get_data(as_text=True)
+    row = queue.split(f'id="rec-{pairing.id}"', 1)[1].split("</tr>", 1)[0]
+    assert "The buyer declined this firm's interest: 缺少医疗资质" in row

@@ -31,7 +31,7 @@ from matchmaker.web.errors import Conflict, NotAllowed
 from matchmaker.web.labels import batch_label, status_label
 from matchmaker.web.names import reference_options
 from matchmaker.web.security import parse_int
-from models import Organisation, Recommendation, User
+from models import Interest, InterestStatus, Organisation, Recommendation, User
 
 bp = Blueprint("review", __name__, url_prefix="/review")
 NOTE_MAX = 500
@@ -146,6 +146,23 @@ class Refusal(NamedTuple):
     note: str
 
 
+def _declined(session: Any, items: list[pairings.Pairing]) -> dict[int, str]:
+    """For the pairings whose buyer declined the same firm's interest in the scenario: the
+    buyer's reason, by pairing id. An official deciding the matcher's pairing of the two
+    should know the buyer has already said no, and why."""
+    if not items:
+        return {}
+    pair = {(p.scenario.id, p.capability.organisation_id): p.recommendation.id for p in items}
+    rows = session.exec(
+        select(Interest.scenario_id, Interest.organisation_id, Interest.reason).where(
+            Interest.status == InterestStatus.declined,
+            col(Interest.scenario_id).in_({s for s, _o in pair}),
+            col(Interest.organisation_id).in_({o for _s, o in pair}),
+        )
+    )
+    return {pair[(s, o)]: reason for s, o, reason in rows if (s, o) in pair}
+
+
 def _queue_page(
     query: pairings.QueueQuery,
     status: int = 200,
@@ -175,6 +192,7 @@ def _queue_page(
         query=query,
         page=page,
         reviewers=_reviewers(session, page.items),
+        declined=_declined(session, page.items),
         options={
             "fields": reference_options(FIELDS),
             "districts": reference_options(DISTRICTS),
@@ -254,6 +272,7 @@ def decide(rec_id: int) -> Any:
             "review/_row.html",
             p=pairing,
             reviewers=_reviewers(session, [pairing]),
+            declined=_declined(session, [pairing]),
             message=message,
             note=note if message else "",
             back=urlencode(back),
