@@ -374,6 +374,7 @@ def test_a_buyer_closes_a_published_scenario_and_its_decided_pairings_stay(app, 
     page = twice.get_data(as_text=True)
     assert "Only a published entry can be closed or withdrawn." in page and "重复提交" in page
     assert "Close the scenario</button>" not in page
+    assert "<h1>Now: Closed</h1>" in page and "Close this scenario?</h1>" not in page
     stranger = sign_in(app, member_of(session, OrgKind.demand, "重庆市江北区大数据局"))
     assert stranger.get(f"/scenarios/{scenario.id}/close").status_code == 404
 
