@@ -57,6 +57,7 @@ from models import (
     SavedSearch,
     Scenario,
 )
+from models._types import utcnow
 from pairings import LOCAL, make_published_pairing
 from support import PASSWORD, make_credit_code, make_org, make_user, post
 
@@ -167,6 +168,14 @@ def a_request_to_join(app: Flask, session: Session) -> dict[str, Any]:
     session.add(request)
     session.commit()
     return {"org_admin": make_user(session, firm, role=Role.org_admin), "request": request}
+
+
+def a_refused_organisation(app: Flask, session: Session) -> dict[str, Any]:
+    org = make_org(session, OrgKind.supply, verified=False, name="重庆新来科技有限公司")
+    org.rejected_at, org.rejection_reason = utcnow(), "信用代码与营业执照不符"
+    session.add(org)
+    session.commit()
+    return {"org_admin": make_user(session, org, role=Role.org_admin), "org": org}
 
 
 def a_buyers_draft(app: Flask, session: Session) -> dict[str, Any]:
@@ -355,6 +364,10 @@ WALK = [
          lambda s: Form(f"/members/requests/{s.request.id}/approve",
                         {"version": s.request.version}),
          [Audit("membership.approve", "request")]),
+    Walk("members.organisation", "org_admin", a_refused_organisation,
+         lambda s: Form("/members/organisation", {
+             "org_name": s.org.name, "credit_code": make_credit_code(), "district": "渝北区"}),
+         [Audit("organisation.correct", "org")]),
     Walk("members.decline", "org_admin", a_request_to_join,
          lambda s: Form(f"/members/requests/{s.request.id}/decline",
                         {"version": s.request.version, "reason": "非本单位员工"}),

@@ -5,9 +5,9 @@ from posting_data import OCR_CAPABILITY, official, sign_in
 from sqlmodel import select
 from test_inbox import smtp_server  # noqa: F401  (the fixture: a real SMTP server)
 
-from models import Capability, Notification, OrgKind
+from models import AuditEntry, Capability, Notification, OrgKind, Role
 from pairings import make_scenario
-from support import login, make_org, make_user, post
+from support import login, make_credit_code, make_org, make_user, post
 
 
 def a_waiting_firm(session):
@@ -89,3 +89,41 @@ def test_each_reader_is_mailed_in_the_language_they_chose(app, session, smtp_ser
     assert mails[english_reader.email]["Subject"].startswith(
         "An official refused to verify 重庆星河软件有限公司"
     )
+
+
+def test_a_refused_firm_corrects_its_details_and_waits_for_a_check_again(app, session):
+    org, user = a_waiting_firm(session)
+    user.role = Role.org_admin
+    session.add(user)
+    taken = make_org(session, OrgKind.demand, name="重庆某集团")
+    desk = sign_in(app, official(session))
+    post(desk, f"/admin/organisations/{org.id}/reject", {"reason": "信用代码与营业执照不符"})
+    firm = sign_in(app, user)
+
+    # The refusal says why and leads to the organisation's details.
+    home = firm.get("/capabilities/mine").get_data(as_text=True)
+    assert "信用代码与营业执照不符" in home and 'href="/members/organisation"' in home
+    page = firm.get("/members/organisation").get_data(as_text=True)
+    assert org.credit_code in page and "Save and ask for verification again" in page
+
+    # Another organisation's code is refused, under the code; nothing changes.
+    reused = {"org_name": org.name, "credit_code": taken.credit_code, "district": "渝北区"}
+    refused = post(firm, "/members/organisation", reused)
+    assert refused.status_code == 422
+    assert "Another organisation is registered with this code." in refused.get_data(as_text=True)
+
+    # The right code: saved, the refusal withdrawn, the officials' list has it waiting again.
+    right = make_credit_code()
+    saved = post(firm, "/members/organisation", {**reused, "credit_code": right})
+    assert saved.status_code == 302
+    session.refresh(org)
+    assert org.credit_code == right and org.rejected_at is None and not org.verified
+    [row] = session.exec(select(AuditEntry).where(AuditEntry.action == "organisation.correct"))
+    assert "credit_code" in row.changes["was"] and "name" not in row.changes["was"]
+    listed = desk.get("/admin/organisations").get_data(as_text=True)
+    assert org.name in listed
+
+    # Once verified, the details are the checked ones: shown, no longer a form to post.
+    post(desk, f"/admin/organisations/{org.id}/verify")
+    assert "ask the programme office" in firm.get("/members/organisation").get_data(as_text=True)
+    assert post(firm, "/members/organisation", reused).status_code == 409

@@ -5,6 +5,7 @@ from typing import NamedTuple
 
 from flask import url_for
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import exists, func, or_
 from sqlmodel import Session, col, select
 
@@ -100,6 +101,35 @@ def reject(session: Session, org: Organisation, *, reason: str) -> None:
     notify.notify_org(
         session, org.id, "organisation.rejected", {"name": org.name, "reason": reason}, _next(org)
     )
+
+
+# Once verified, the details are the ones an official checked: only an official changes them.
+VERIFIED_DETAILS = _l("A verified organisation's details are changed by an official.")
+
+
+class CodeTaken(ValueError):
+    """Another registered organisation already has this credit code."""
+
+
+def correct(
+    session: Session, org: Organisation, *, name: str, credit_code: str, district: str
+) -> None:
+    """The organisation corrects its registered details while it is not verified; a refusal is
+    withdrawn with it, so it waits for an official's check again (first on their list)."""
+    if org.verified:
+        raise NotAllowed(str(VERIFIED_DETAILS))
+    taken = session.exec(
+        select(Organisation.id).where(
+            Organisation.credit_code == credit_code, Organisation.id != org.id
+        )
+    ).first()
+    if taken is not None:
+        raise CodeTaken(_("Another organisation is registered with this code."))
+    before = {"name": org.name, "credit_code": org.credit_code, "district": org.district}
+    org.name, org.credit_code, org.district = name, credit_code, district
+    was = {key: value for key, value in before.items() if getattr(org, key) != value}
+    org.rejected_at, org.rejection_reason = None, ""
+    audit.record(session, "organisation.correct", org, {"was": was})
 
 
 def _next(org: Organisation) -> str:

@@ -170,6 +170,7 @@ ACTION_LABELS = {
     "organisation.register": _l("Organisation registered"),
     "organisation.verify": _l("Organisation verified"),
     "organisation.reject": _l("Organisation refused"),
+    "organisation.correct": _l("Organisation details corrected, to be checked again"),
     "membership.request": _l("Asked to join an organisation"),
     "membership.approve": _l("Request to join approved"),
     "membership.decline": _l("Request to join declined"),
@@ -254,6 +255,8 @@ CHANGE_LABELS = {
     "reset": _l("Reset link"),
     "user": _l("Account"),
     "organisations": _l("Entries per organisation"),
+    "credit_code": _l("Unified social credit code"),
+    "district": _l("District"),
     "ids": _l("Entry IDs"),
 }
 # Changes recorded as [before, after].

@@ -68,8 +68,17 @@ class AccountForm(Form):
     )
 
 
-class RegisterForm(AccountForm):
+class OrganisationForm(Form):
+    """An organisation's registered details: on registering, and corrected after a refusal."""
+
     org_name = StringField(_l("Organisation name"), validators=[DataRequired(), Length(2, 120)])
+    credit_code = StringField(
+        _l("Unified social credit code"), validators=[DataRequired(), _valid_credit_code]
+    )
+    district = SelectField(_l("District"), choices=reference_choices(DISTRICTS))
+
+
+class RegisterForm(AccountForm, OrganisationForm):
     org_kind = SelectField(
         _l("We are"),
         choices=[
@@ -77,10 +86,6 @@ class RegisterForm(AccountForm):
             SelectChoice("supply", _l("Supply side: we offer software capabilities")),
         ],
     )
-    credit_code = StringField(
-        _l("Unified social credit code"), validators=[DataRequired(), _valid_credit_code]
-    )
-    district = SelectField(_l("District"), choices=reference_choices(DISTRICTS))
 
 
 class JoinForm(AccountForm):

@@ -4,12 +4,15 @@ from flask import Blueprint, Response, abort, flash, redirect, render_template, 
 from flask_babel import gettext as _
 from flask_login import current_user
 
+from matchmaker.admin import verification
+from matchmaker.auth.forms import OrganisationForm
 from matchmaker.members import requests
 from matchmaker.members.forms import DeclineForm
 from matchmaker.web.access import STAFF, is_staff, roles_required
 from matchmaker.web.db import get_session
+from matchmaker.web.errors import NotAllowed
 from matchmaker.web.security import parse_int
-from models import JoinRequest, Role
+from models import JoinRequest, Organisation, Role
 
 bp = Blueprint("members", __name__, url_prefix="/members")
 DECIDERS = (Role.org_admin, *STAFF)
@@ -69,3 +72,37 @@ def decline(request_id: int) -> Response | tuple[str, int]:
     session.commit()
     flash(_("The request of %(name)s was declined.", name=join.name), "info")
     return redirect(url_for("members.index"))
+
+
+@bp.route("/organisation", methods=["GET", "POST"])
+@roles_required(*DECIDERS)
+def organisation() -> Response | tuple[str, int]:
+    """The user's organisation's registered details, which its admin corrects while they are
+    not verified (after a refusal, say): saving sends them to the officials again. (Officials
+    see their own authority's, verified.)"""
+    session = get_session()
+    org = session.get(Organisation, current_user.organisation_id) or abort(404)
+    form = OrganisationForm(
+        data={"org_name": org.name, "credit_code": org.credit_code, "district": org.district}
+        if request.method == "GET"
+        else None
+    )
+    if request.method == "POST" and org.verified:  # a page from before the verification
+        raise NotAllowed(str(verification.VERIFIED_DETAILS))
+    if not form.validate_on_submit():
+        status = 422 if form.is_submitted() else 200
+        return render_template("members/organisation.html", org=org, form=form), status
+    try:
+        verification.correct(
+            session,
+            org,
+            name=form.org_name.data,
+            credit_code=form.credit_code.data,
+            district=form.district.data,
+        )
+    except verification.CodeTaken as taken:
+        form.credit_code.errors.append(str(taken))
+        return render_template("members/organisation.html", org=org, form=form), 422
+    session.commit()
+    flash(_("Saved. %(name)s waits for an official to check it again.", name=org.name), "info")
+    return redirect(url_for("members.organisation"))

@@ -88,6 +88,7 @@ WRITE_ENDPOINTS = [
     "io.upload",
     "members.approve",
     "members.decline",
+    "members.organisation",
     "review.bulk",
     "review.decide",
     "review.publish",

@@ -187,6 +187,8 @@ ROUTES: dict[str, Route] = {
     "auth.register": Route("public", form_rerender=True),
     "auth.join": Route("public", form_rerender=True),
     "members.index": Route("admin+official+org_admin"),
+    # The matrix's organisations are verified: their details are shown, and a post refused.
+    "members.organisation": Route("admin+official+org_admin"),
     "members.approve": Route(
         "admin+official+org_admin",
         own=lambda actor, world: {"request_id": world.join_requests["b"]},
