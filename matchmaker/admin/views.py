@@ -94,7 +94,7 @@ def reject(org_id: int) -> Response | tuple[str, int]:
     form = RejectForm()
     if not form.validate_on_submit():
         return _organisations_page(form, rejecting=org.id, status=422)
-    verification.reject(session, org, reason=form.reason.data.strip())
+    verification.reject(session, org, reason=form.reason.data)
     session.commit()
     flash(_("%(name)s was refused verification.", name=org.name), "info")
     return _back_to("admin.organisations")

@@ -22,7 +22,7 @@ from matchmaker.web.text import Form
 
 
 def _valid_credit_code(_form: FlaskForm, field: StringField) -> None:
-    field.data = (field.data or "").strip().upper()
+    field.data = (field.data or "").upper()  # already trimmed, as every text field is
     if len(field.data) != 18:
         raise ValidationError(
             _(
@@ -49,6 +49,10 @@ def _valid_credit_code(_form: FlaskForm, field: StringField) -> None:
         )
 
 
+# WTForms' own message is not in its Chinese catalogue as written ("无效的 Email 地址").
+VALID_EMAIL = Email(message=_l("Enter a valid e-mail address, such as name@example.com."))
+
+
 class AccountForm(Form):
     """The person's own account: on registering an organisation, and on asking to join one."""
 
@@ -57,7 +61,7 @@ class AccountForm(Form):
         _l("E-mail"),
         validators=[
             DataRequired(),
-            Email(message=_l("Enter a valid e-mail address, such as name@example.com.")),
+            VALID_EMAIL,
             Length(max=254),
         ],
     )
@@ -103,7 +107,7 @@ class LoginForm(Form):
         _l("E-mail"),
         validators=[
             DataRequired(),
-            Email(message=_l("Enter a valid e-mail address, such as name@example.com.")),
+            VALID_EMAIL,
         ],
     )
     password = PasswordField(_l("Password"), validators=[DataRequired()])

@@ -97,7 +97,7 @@ def register() -> tuple[str, int] | Response:
     form = RegisterForm()
     if form.validate_on_submit():
         session = get_session()
-        email = form.email.data.strip().lower()
+        email = form.email.data.lower()
         if session.exec(select(User).where(User.email == email)).first():
             form.email.errors.append(_("An account with this e-mail already exists."))
         elif session.exec(
@@ -109,7 +109,7 @@ def register() -> tuple[str, int] | Response:
             return page, 422
         else:
             org = Organisation(
-                name=form.org_name.data.strip(),
+                name=form.org_name.data,
                 kind=OrgKind(form.org_kind.data),
                 credit_code=form.credit_code.data,
                 district=form.district.data,
@@ -118,7 +118,7 @@ def register() -> tuple[str, int] | Response:
             session.flush()
             user = User(
                 email=email,
-                name=form.name.data.strip(),
+                name=form.name.data,
                 role=Role.org_admin,
                 organisation_id=org.id,
                 password_hash=generate_password_hash(form.password.data),
@@ -140,7 +140,7 @@ def login() -> tuple[str, int] | Response:
     form = LoginForm()
     if form.validate_on_submit():
         session = get_session()
-        email = form.email.data.strip().lower()
+        email = form.email.data.lower()
         user = session.exec(select(User).where(User.email == email)).first()
         if user is None and (
             waiting := requests.waiting_for(session, email=email, password=form.password.data)

@@ -125,10 +125,10 @@ def new() -> Any:
         try:
             batch = publication.create_batch(
                 session,
-                name=(form.name.data or "").strip(),
+                name=form.name.data or "",
                 year=form.year.data,
                 number=form.number.data,
-                note=(form.note.data or "").strip(),
+                note=form.note.data or "",
                 user_id=current_user.id,
             )
         except publication.Taken as taken:

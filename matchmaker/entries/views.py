@@ -195,7 +195,7 @@ def owner_of(entry: Scenario | Capability) -> Organisation:
 def _form_data(kind: Kind, form: EntryForm) -> dict[str, Any]:
     data = {name: form[name].data for name in kind.editable_fields()}
     # A field missing from the post (None) takes the model's default: "", [] or None.
-    return {k: v.strip() if isinstance(v, str) else v for k, v in data.items() if v is not None}
+    return {k: v for k, v in data.items() if v is not None}
 
 
 def _attach(form: EntryForm, error: pydantic.ValidationError) -> None:
@@ -339,9 +339,7 @@ def end_page(kind: Kind, entry_id: int) -> Any:
         return page(422 if form.is_submitted() else 200)
     session = get_session()
     try:
-        posting.end_entry(
-            session, entry, version=form.version.data, reason=(form.reason.data or "").strip()
-        )
+        posting.end_entry(session, entry, version=form.version.data, reason=form.reason.data or "")
     except (Conflict, NotAllowed) as refused:
         # Changed since the page was drawn: the reason stays as typed. Still published, the
         # owner may confirm again (now knowing the latest); otherwise there is nothing to end.

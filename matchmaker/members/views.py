@@ -67,7 +67,7 @@ def decline(request_id: int) -> Response | tuple[str, int]:
         join,
         version=parse_int(form.version.data),
         by=current_user,
-        reason=form.reason.data.strip(),
+        reason=form.reason.data,
     )
     session.commit()
     flash(_("The request of %(name)s was declined.", name=join.name), "info")
