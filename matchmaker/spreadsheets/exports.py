@@ -236,8 +236,8 @@ def docking(session: Session, scope: ExportScope) -> Sheet:
 def figures(data: Figures, *, filters: Sequence[tuple[str, str]] = ()) -> list[Sheet]:
     """The dashboard's figures as sheets: overview (saying which filters are in force, if
     any), funnel, and each breakdown."""
-    overview = [[_("Filtered by"), listed(labelled(what, which) for what, which in filters)]]
-    overview = overview if filters else []
+    said = [labelled(what, which) for what, which in filters]
+    overview = [[_("Filtered by"), listed(said)]] if said else []
     overview += [
         [_("Published scenarios"), data.coverage.published_scenarios],
         [_("Published scenarios with a published pairing"), data.coverage.covered_scenarios],

@@ -234,6 +234,8 @@ def _convert(
         value = values.get(column.attr)
         if value and value not in allowed:
             errors.append(RowError(number, column.header, _unknown_message(column, value)))
+    if values.get("contact_phone"):
+        values["contact_phone"] = half_width(values["contact_phone"])  # as the form reads it
     if values.get("qualifications"):
         named = [_QUALIFICATION_KEYS.get(header_key(q), q) for q in values["qualifications"]]
         values["qualifications"] = list(dict.fromkeys(named))
@@ -263,8 +265,6 @@ def _posting_errors(
 ) -> list[RowError]:
     """A past deadline or a malformed phone number, as the scenario form refuses them."""
     headers = {c.attr: c.header for c in layout.columns}
-    if values.get("contact_phone"):
-        values["contact_phone"] = half_width(values["contact_phone"])  # as the form takes it
     problems = deadlines.posting_problems(
         values.get("deadline"), values.get("contact_phone") or "", today=today
     )
