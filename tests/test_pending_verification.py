@@ -105,6 +105,8 @@ def test_a_refused_firm_corrects_its_details_and_waits_for_a_check_again(app, se
     assert "信用代码与营业执照不符" in home and 'href="/members/organisation"' in home
     page = firm.get("/members/organisation").get_data(as_text=True)
     assert org.credit_code in page and "Save and ask for verification again" in page
+    # The refusal is said once there, and the page does not link to itself.
+    assert page.count("信用代码与营业执照不符") == 1 and 'href="/members/organisation"' not in page
 
     # Another organisation's code is refused, under the code; nothing changes.
     reused = {"org_name": org.name, "credit_code": taken.credit_code, "district": "渝北区"}

@@ -368,13 +368,20 @@ def test_a_buyer_closes_a_published_scenario_and_its_decided_pairings_stay(app, 
     assert record.changes == {"status": "closed", "reason": "已由本单位自建"}
     page = app.test_client().get(f"/scenarios/{scenario.id}?lang=en").get_data(as_text=True)
     assert "Closed" in page and "Express interest" not in page
+    assert "0 firms were in the running when it closed" in page
     # Closing twice, or someone else's scenario, is refused; the reason typed stays on the page.
     twice = post(buyer, f"/scenarios/{scenario.id}/close", {"version": 1, "reason": "重复提交"})
     assert twice.status_code == 409
     page = twice.get_data(as_text=True)
-    assert "Only a published entry can be closed or withdrawn." in page and "重复提交" in page
+    assert "This scenario is closed already: nothing changed." in page and "重复提交" in page
     assert "Close the scenario</button>" not in page
     assert "<h1>Now: Closed</h1>" in page and "Close this scenario?</h1>" not in page
+    # Opening the close page again (another tab, the back button) says so instead of an error.
+    again = buyer.get(f"/scenarios/{scenario.id}/close")
+    page = again.get_data(as_text=True)
+    assert again.status_code == 409 and "<h1>Now: Closed</h1>" in page
+    assert "This scenario is closed already: nothing changed." in page
+    assert "Close the scenario</button>" not in page and 'name="reason"' not in page
     stranger = sign_in(app, member_of(session, OrgKind.demand, "重庆市江北区大数据局"))
     assert stranger.get(f"/scenarios/{scenario.id}/close").status_code == 404
 
@@ -393,6 +400,10 @@ def test_a_firm_withdraws_a_capability_it_no_longer_offers(app, session):
     assert post(firm, f"/capabilities/{capability.id}/withdraw", {"version": 1}).status_code == 302
     session.expire_all()
     assert session.get(Capability, capability.id).status == CapabilityStatus.withdrawn
+    # Its own page no longer promises recommendations to come.
+    own_page = firm.get(f"/capabilities/{capability.id}?lang=en").get_data(as_text=True)
+    assert "A withdrawn capability gets no new recommendations." in own_page
+    assert "The matcher runs again" not in own_page
     visitor = app.test_client()
     assert visitor.get(f"/capabilities/{capability.id}").status_code == 404
     assert OCR_CAPABILITY["title"] not in visitor.get("/capabilities/").get_data(as_text=True)

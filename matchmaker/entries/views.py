@@ -321,13 +321,15 @@ ENDED = {
     "scenario": _l("The scenario is closed. Its published pairings stay on record."),
     "capability": _l("The capability is withdrawn. Its published pairings stay on record."),
 }
+ENDED_ALREADY = {
+    "scenario": _l("This scenario is closed already: nothing changed."),
+    "capability": _l("This capability is withdrawn already: nothing changed."),
+}
 
 
 def end_page(kind: Kind, entry_id: int) -> Any:
     """The owner confirms taking a published entry off the lists (with a reason, if any)."""
     entry = owned_or_404(kind.model, entry_id)
-    if request.method != "POST":
-        posting.require_published(entry)
     form = EndForm(obj=entry if request.method == "GET" else None)
 
     def page(status: int, **refused: Any) -> tuple[str, int]:
@@ -335,6 +337,18 @@ def end_page(kind: Kind, entry_id: int) -> Any:
             "posting/end.html", kind=kind, entry=entry, form=form, **refused
         ), status
 
+    def not_published() -> tuple[str, int]:
+        # Ended already (another tab, a colleague) or never published: nothing left to ask.
+        ended = entry.status == kind.status(kind.ended)
+        why = (
+            ENDED_ALREADY[kind.name]
+            if ended
+            else _("Only a published entry can be closed or withdrawn.")
+        )
+        return page(409, conflict=str(why), locked=True)
+
+    if entry.status != "published":
+        return not_published()
     if not form.validate_on_submit():
         return page(422 if form.is_submitted() else 200)
     session = get_session()
@@ -342,11 +356,13 @@ def end_page(kind: Kind, entry_id: int) -> Any:
         posting.end_entry(session, entry, version=form.version.data, reason=form.reason.data or "")
     except (Conflict, NotAllowed) as refused:
         # Changed since the page was drawn: the reason stays as typed. Still published, the
-        # owner may confirm again (now knowing the latest); otherwise there is nothing to end.
+        # owner may confirm again, now knowing the latest.
         session.rollback()
         session.refresh(entry)
+        if entry.status != "published":
+            return not_published()
         form.version.data, form.version.raw_data = entry.version, [str(entry.version)]
-        return page(409, conflict=str(refused), locked=entry.status != "published")
+        return page(409, conflict=str(refused))
     session.commit()
     flash(str(ENDED[kind.name]), "info")
     return redirect(url_for(f"{kind.area}.mine"))

@@ -81,7 +81,7 @@ def test_two_officials_deciding_the_same_pairing_learn_who_was_first(
 
     expect_refusal(mine, 409)
     row = mine.locator(f"#{row_id}")
-    row.get_by_placeholder("Note (needed to reject)").fill("不合适")
+    row.get_by_label("Note (needed to reject)").fill("不合适")
     row.get_by_role("button", name="Reject").click()
     expect(row.locator(".conflict")).to_contain_text("Another official decided this pairing first.")
     expect(row.locator(".pill.status")).to_have_text("Approved")
@@ -99,7 +99,7 @@ def test_a_note_typed_into_a_row_stays_until_the_official_rejects(
     listed = []
     page.on("request", lambda r: "/review/?" in r.url and listed.append(r.url))
 
-    note = row.get_by_placeholder("Note (needed to reject)")
+    note = row.get_by_label("Note (needed to reject)")
     note.press_sequentially("与场景需求不符", delay=20)
     page.wait_for_timeout(1_000)  # longer than the filters' 400 ms pause
     expect(note).to_have_value("与场景需求不符")
@@ -127,13 +127,13 @@ def test_a_conflict_message_stays_while_the_official_types_elsewhere(
     mine.locator(f"#{first}").get_by_role("button", name="Approve").click()
     conflict = mine.locator(f"#{first} .conflict")
     expect(conflict).to_contain_text("Another official decided this pairing first.")
-    mine.locator(f"#{second}").get_by_placeholder("Note (needed to reject)").press_sequentially(
+    mine.locator(f"#{second}").get_by_label("Note (needed to reject)").press_sequentially(
         "再看看", delay=20
     )
     mine.get_by_label("Note for the ticked pairings").press_sequentially("批量", delay=20)
     mine.wait_for_timeout(1_000)
     expect(conflict).to_contain_text("Another official decided this pairing first.")
-    expect(mine.locator(f"#{second}").get_by_placeholder("Note (needed to reject)")).to_have_value(
+    expect(mine.locator(f"#{second}").get_by_label("Note (needed to reject)")).to_have_value(
         "再看看"
     )
 
