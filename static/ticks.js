@@ -6,6 +6,6 @@ document.addEventListener("change", (event) => {
   const name = event.target.dataset && event.target.dataset.ticks;
   if (!name || !event.target.form) return;
   event.target.form
-    .querySelectorAll(`input[type="checkbox"][name="${name}"]`)
+    .querySelectorAll(`input[type="checkbox"][name="${name}"]:not(:disabled)`)
     .forEach((box) => { box.checked = event.target.checked; });
 });

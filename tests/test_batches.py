@@ -183,6 +183,19 @@ def test_batch_input_and_state_are_checked(app, session):
     assert post(desk, f"/batches/{batch.id}/items", first).status_code == 303
     stale = {"version": 1, "scenario": [str(approved[0].scenario_id)]}
     assert post(desk, f"/batches/{batch.id}/items", stale).status_code == 409
+    # Ticked with one that cannot go in: the trail names only what went in.
+    kept, left_out = [r for r in approved[1:] if r.capability_id != capability.id][:2]
+    assert kept.capability_id != left_out.capability_id
+    other = session.get(Capability, left_out.capability_id)
+    other.status = CapabilityStatus.submitted
+    session.add(other)
+    session.commit()
+    mixed = {"version": 2, "pairing": [str(kept.id), str(left_out.id)]}
+    assert post(desk, f"/batches/{batch.id}/items", mixed).status_code == 303
+    trail = session.exec(
+        select(AuditEntry).where(AuditEntry.action == "batch.add").order_by(AuditEntry.id)
+    ).all()
+    assert [t.changes["pairings"] for t in trail] == [[approved[0].id], [kept.id]]
     assert post(desk, "/batches/999/publish", {"version": 1}).status_code == 404
     assert (
         post(desk, f"/batches/{batch.id}/items/remove", {"item": "x", "id": "1"}).status_code == 400

@@ -276,27 +276,31 @@ def add_items(
                 chosen[model].append(entry_id)
             else:
                 refused.append(Refused(entry.title if entry else f"#{entry_id}", reason))
-    added = 0
+    added: dict[type, list[int]] = {}
     for model, ids in chosen.items():
         # The batch's new version, claimed above, keeps a second official from adding the
         # same items at once; unbatched-only still guards against a race with another batch.
-        added += session.exec(
-            update(model)
-            .where(col(model.id).in_(ids), col(model.batch_id).is_(None))
-            .values(batch_id=batch.id)
-            .execution_options(synchronize_session=False)
-        ).rowcount
+        added[model] = sorted(
+            session.exec(
+                update(model)
+                .where(col(model.id).in_(ids), col(model.batch_id).is_(None))
+                .values(batch_id=batch.id)
+                .returning(col(model.id))
+                .execution_options(synchronize_session=False)
+            ).scalars()
+        )
+    # The trail says what went in, not what was ticked (the refused are on the page).
     audit.record(
         session,
         "batch.add",
         batch,
         {
-            "pairings": pairing_ids,
-            "scenarios": scenario_ids,
-            "capabilities": capability_ids,
+            "pairings": added[Recommendation],
+            "scenarios": added[Scenario],
+            "capabilities": added[Capability],
         },
     )
-    return Added(added, refused)
+    return Added(sum(map(len, added.values())), refused)
 
 
 REMOVABLE = {"pairing": Recommendation, "scenario": Scenario, "capability": Capability}
