@@ -127,16 +127,18 @@ def test_an_officials_csv_export_escapes_a_title_starting_with_equals(app, sessi
     assert "attachment" in export.headers["Content-Disposition"]
     rows = rows_of(export)
     assert rows[0][:3] == ["Time", "User", "Action"]
-    assert [r[2] for r in rows[1:]] == ["scenario.publish"]  # the filter applies to the export
+    assert [r[7] for r in rows[1:]] == ["scenario.publish"]  # the filter applies to the export
+    assert rows[1][2] == "Scenario published" and rows[1][3] == "Scenario"  # as on the page
     assert rows[1][5] == "'" + hostile.title
 
     everything = rows_of(official.get("/audit/export.csv"))
     cells = [cell for row in everything for cell in row]
     assert not any(cell.startswith(("=", "+", "-", "@")) for cell in cells)
     assert "'-减号开头的科技有限公司" in cells
-    interest_row = next(r for r in everything if r[2] == "interest.express")
-    assert interest_row[1] == seller.email and '=HYPERLINK(\\"http' in interest_row[6]
-    assert interest_row[6].startswith("{")  # the changes, as JSON
+    interest_row = next(r for r in everything if r[7] == "interest.express")
+    assert interest_row[1] == seller.email and '=HYPERLINK(\\"http' in interest_row[9]
+    assert interest_row[9].startswith("{")  # the changes as recorded, JSON
+    assert "=HYPERLINK(" in interest_row[6] and not interest_row[6].startswith("{")
 
 
 def test_an_export_gives_its_database_connection_back(app, session, official):

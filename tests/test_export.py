@@ -16,6 +16,7 @@ from listdata import (
     record_step,
     upload,
 )
+from openpyxl import load_workbook
 from sqlmodel import select
 
 from models import Capability, DockingStage, OrgKind, Role, Scenario
@@ -226,3 +227,14 @@ def test_an_english_list_names_its_batches_in_english(client, session, buyer_org
     client.get("/?lang=en")
     [row] = as_dicts(csv_rows(client.get("/io/export/scenarios.csv")))
     assert row["批次"] == "Batch 1 of 2024"  # the import's headers stay; the values read in English
+
+
+def test_a_workbook_s_columns_are_wide_enough_to_read_their_first_rows(client, session, buyer_org):
+    long_title = "区县级城市运行管理服务平台数据汇聚与智能分析"
+    make_scenario(session, buyer_org, title=long_title)
+    response = client.get("/io/export/scenarios.xlsx")
+    sheet = load_workbook(io.BytesIO(response.data)).worksheets[0]
+    header = [cell.value for cell in sheet[1]]
+    title_column = sheet.cell(row=1, column=header.index("场景名称") + 1).column_letter
+    # 22 Chinese characters take 44 columns of Excel's width; the header alone asked for 12.
+    assert sheet.column_dimensions[title_column].width >= 44

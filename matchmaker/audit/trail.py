@@ -343,8 +343,11 @@ def csv_rows(session: Session, stmt) -> Iterator[str]:  # type: ignore[no-untype
     """The export, a few hundred rows at a time, each cell made formula-safe."""
     buffer = io.StringIO()
     writer = csv.writer(buffer)
-    header = [_("Time"), _("User"), _("Action"), _("Object type"), _("Object ID")]
-    writer.writerow([*header, _("Object"), _("Changes")])
+    header = [_("Time"), _("User"), _("Action"), _("Object type"), _("Object ID"), _("Object")]
+    # As the page says it, then the codes and the record as stored, for whoever processes it.
+    writer.writerow(
+        [*header, _("Changes"), _("Action code"), _("Object type code"), _("As recorded")]
+    )
     yield "\ufeff" + buffer.getvalue()  # the BOM makes Excel read the file as UTF-8
     for chunk in session.exec(stmt.execution_options(yield_per=EXPORT_CHUNK)).partitions():
         labels = object_labels(session, (entry for entry, _user in chunk))
@@ -354,10 +357,16 @@ def csv_rows(session: Session, stmt) -> Iterator[str]:  # type: ignore[no-untype
             cells = [
                 when(entry.at, "%Y-%m-%d %H:%M:%S"),
                 user.email if user else "",
-                entry.action,
-                entry.object_type,
+                action_label(entry.action),
+                object_type_label(entry.object_type),
                 entry.object_id,
                 labels.get((entry.object_type, entry.object_id), ""),
+                "\n".join(
+                    labelled(change_label(key), change_value(value, key))
+                    for key, value in entry.changes.items()
+                ),
+                entry.action,
+                entry.object_type,
                 json.dumps(entry.changes, ensure_ascii=False, sort_keys=True),
             ]
             writer.writerow([safe_cell(cell) for cell in cells])

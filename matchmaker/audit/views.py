@@ -68,7 +68,7 @@ def export() -> Response:
         with Session(engine, expire_on_commit=False) as session:
             yield from csv_rows(session, filtered(query))
 
-    filename = f"audit-{local_today().isoformat()}.csv"
+    filename = f"audit-{local_today():%Y%m%d}.csv"  # dated as the other exports are
     return Response(
         stream_with_context(stream()),
         mimetype="text/csv",

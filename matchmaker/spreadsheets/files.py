@@ -13,6 +13,7 @@ import zipfile
 from collections.abc import Iterable, Iterator, Sequence
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
+from itertools import chain, islice
 from typing import Any, NamedTuple
 
 from flask_babel import gettext as _
@@ -652,6 +653,9 @@ def _csv_records(text: str, delimiter: str) -> Iterator[tuple[int, list[Any]]]:
 # ---- writing ------------------------------------------------------------------------------
 
 
+WIDTH_SAMPLE_ROWS = 200  # rows read ahead of writing to size a sheet's columns
+
+
 class Sheet(NamedTuple):
     title: str
     headers: Sequence[str]
@@ -668,8 +672,14 @@ def write_xlsx(sheets: Sequence[Sheet]) -> bytes:
     workbook = Workbook(write_only=True)
     for sheet in sheets:
         worksheet = workbook.create_sheet(_sheet_title(sheet.title))
+        # A write-only sheet takes its widths before any row: the first rows set them.
+        rows = iter(sheet.rows)
+        first = list(islice(rows, WIDTH_SAMPLE_ROWS))
         for index, header in enumerate(sheet.headers, start=1):
-            width = max(10, min(40, len(str(header)) * 2 + 4))
+            widest = max(
+                (_shown_width(row[index - 1]) for row in first if len(row) >= index), default=0
+            )
+            width = max(10, min(50, max(_shown_width(header) + 4, widest + 2)))
             worksheet.column_dimensions[get_column_letter(index)].width = width
         worksheet.freeze_panes = "A2"
         header_cells = []
@@ -678,11 +688,17 @@ def write_xlsx(sheets: Sequence[Sheet]) -> bytes:
             cell.font = Font(bold=True)
             header_cells.append(cell)
         worksheet.append(header_cells)
-        for row in sheet.rows:
+        for row in chain(first, rows):
             worksheet.append([_xlsx_cell(worksheet, value) for value in row])
     buffer = io.BytesIO()
     workbook.save(buffer)
     return buffer.getvalue()
+
+
+def _shown_width(value: Any) -> int:
+    """How many columns of Excel's default width `value` takes: a Chinese character two."""
+    text = value.isoformat() if isinstance(value, date) else str(value or "")
+    return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
 
 
 def _xlsx_cell(worksheet: Any, value: Any) -> Any:
