@@ -426,7 +426,9 @@ def test_an_edit_from_a_stale_page_does_not_overwrite_a_newer_one(app, session):
     session.commit()
     first, second = sign_in(app, firm), sign_in(app, firm)
     values = {"version": 1, "q": "OCR", "frequency": "daily"}
-    assert post(first, f"/alerts/{search.id}/edit", {**values, "name": "第一"}).status_code == 303
+    changed = post(first, f"/alerts/{search.id}/edit", {**values, "name": "第一"}, headers=HTMX)
+    assert changed.status_code == 200  # the card in place, saying so
+    assert "Saved search “第一” is changed." in changed.get_data(as_text=True)
     stale = post(second, f"/alerts/{search.id}/edit", {**values, "name": "第二"})
     assert stale.status_code == 409
     assert "changed elsewhere" in stale.get_data(as_text=True)
@@ -434,9 +436,11 @@ def test_an_edit_from_a_stale_page_does_not_overwrite_a_newer_one(app, session):
     session.refresh(search)
     assert search.name == "第一"
     assert post(second, f"/alerts/{search.id}/delete", {"version": 1}).status_code == 409
-    assert (
-        post(second, f"/alerts/{search.id}/delete", {"version": 2}, headers=HTMX).status_code == 200
-    )
+    gone = post(second, f"/alerts/{search.id}/delete", {"version": 2}, headers=HTMX)
+    assert gone.status_code == 200
+    # In place of the card: what happened, and (the last one gone) how to start again.
+    said = gone.get_data(as_text=True)
+    assert "Saved search “第一” is deleted." in said and "No saved search yet" in said
     session.expire_all()
     assert session.exec(select(SavedSearch)).all() == []
 

@@ -141,11 +141,16 @@ def test_an_official_filters_the_queue_and_decides_inline_and_in_bulk(app, sessi
         if "南岸区"
         in (scenario_of[r.scenario_id].district, capability_of[r.capability_id].district)
     }
-    cut = sorted(r.score for r in everything)[len(everything) // 2]
-    fragment = desk.get(
-        f"/review/?min_score={cut}", headers={"HX-Request": "true", "HX-Target": "results"}
-    ).get_data(as_text=True)
-    assert {int(i) for i in ROW.findall(fragment)} == {r.id for r in everything if r.score >= cut}
+    # Score bounds read as the page shows scores, to two decimals: "from 0.41" and "up to 0.41"
+    # both keep a pairing shown as 0.41.
+    cut = f"{sorted(r.score for r in everything)[len(everything) // 2]:.2f}"
+    shown_score = {r.id: f"{r.score:.2f}" for r in everything}
+    for bound, kept in (("min_score", str.__ge__), ("max_score", str.__le__)):
+        fragment = desk.get(
+            f"/review/?{bound}={cut}", headers={"HX-Request": "true", "HX-Target": "results"}
+        ).get_data(as_text=True)
+        found = {int(i) for i in ROW.findall(fragment)}
+        assert found == {i for i, score in shown_score.items() if kept(score, cut)}, bound
     assert desk.get("/review/?min_score=abc&status=nonsense&page=x").status_code == 200
     # By batch: the pairings found for the scenarios a batch published, though none is in it.
     batch = make_batch(session)

@@ -147,8 +147,8 @@ def save(kind: str) -> Any:
     return redirect(url_for("alerts.index", _anchor=f"search-{search.id}"), 303)
 
 
-def _card(search: SavedSearch, status: int = 200) -> tuple[str, int]:
-    return render_template("alerts/_search.html", search=search), status
+def _card(search: SavedSearch, status: int = 200, said: str = "") -> tuple[str, int]:
+    return render_template("alerts/_search.html", search=search, said=said), status
 
 
 @bp.route("/<int:search_id>/edit", methods=["GET", "POST"])
@@ -177,9 +177,10 @@ def edit(search_id: int) -> Any:
             conflict = str(error)
         else:
             session.commit()
+            changed = _("Saved search “%(name)s” is changed.", name=search.name)
             if fragment:
-                return _card(search)
-            flash(_("Saved search “%(name)s” is changed.", name=search.name), "info")
+                return _card(search, said=changed)
+            flash(changed, "info")
             return redirect(url_for("alerts.index", _anchor=f"search-{search.id}"), 303)
     status = 409 if conflict else (422 if form.is_submitted() else 200)
     template = "alerts/_edit.html" if fragment else "alerts/edit.html"
@@ -202,9 +203,12 @@ def delete(search_id: int) -> Any:
     name = search.name
     searches.remove(session, search, version=parse_int(request.form.get("version")))
     session.commit()
+    deleted = _("Saved search “%(name)s” is deleted.", name=name)
     if htmx.wants_fragment():
-        return Response("", 200)  # the card is swapped for nothing
-    flash(_("Saved search “%(name)s” is deleted.", name=name), "info")
+        # The card gives way to the news, so the list is never silently empty.
+        left = bool(searches.of_user(session, current_user.id))
+        return render_template("alerts/_deleted.html", said=deleted, has_searches=left)
+    flash(deleted, "info")
     return redirect(url_for("alerts.index"), 303)
 
 

@@ -30,7 +30,7 @@ from matchmaker.web.access import STAFF, is_staff, public, roles_required
 from matchmaker.web.caching import shared
 from matchmaker.web.dates import local_today
 from matchmaker.web.db import get_session
-from matchmaker.web.labels import batch_label
+from matchmaker.web.labels import batch_label, listed
 from matchmaker.web.names import reference_options
 from matchmaker.web.security import parse_int
 from matchmaker.web.text import Form
@@ -204,13 +204,10 @@ def add(batch_id: int) -> Response:
         # and the trail records no addition.
         session.rollback()
     if added.refused:
-        flash(
-            _(
-                "Some ticked items were not added: %(items)s",
-                items="; ".join(f"{r.title} ({r.reason})" for r in added.refused),
-            ),
-            "error",
+        items = listed(
+            _("%(item)s (%(reason)s)", item=r.title, reason=r.reason) for r in added.refused
         )
+        flash(_("Some ticked items were not added: %(items)s", items=items), "error")
     return redirect(back, 303)
 
 

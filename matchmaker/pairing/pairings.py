@@ -31,6 +31,7 @@ from models._types import utcnow
 DECISIONS = {"approve": RecommendationStatus.approved, "reject": RecommendationStatus.rejected}
 STATUSES = tuple(s.value for s in RecommendationStatus)
 SOURCES = tuple(s.value for s in RecommendationSource)
+SHOWN_ROUNDING = 0.005  # half the last decimal a page shows of a score
 
 
 class Pairing(NamedTuple):
@@ -313,10 +314,11 @@ def _queue_filters(stmt: Select, query: QueueQuery) -> Select:
                 ),
             )
         )
+    # Bounds as the pages show scores (two decimals): "up to 0.41" keeps a 0.4149 shown as 0.41.
     if query.min_score is not None:
-        stmt = stmt.where(Recommendation.score >= query.min_score)
+        stmt = stmt.where(Recommendation.score >= query.min_score - SHOWN_ROUNDING)
     if query.max_score is not None:
-        stmt = stmt.where(Recommendation.score <= query.max_score)
+        stmt = stmt.where(Recommendation.score < query.max_score + SHOWN_ROUNDING)
     if query.status:
         stmt = stmt.where(Recommendation.status == query.status)
     if query.source:
