@@ -54,5 +54,5 @@ bench: install-test
 	$(BIN)/python benchmarks/matcher_bench.py
 
 messages:  ## extract UI strings and merge them into the Chinese catalogue
-	$(BIN)/pybabel extract -F babel.cfg -k _l -k lazy_gettext -k ngettext:1,2 -o matchmaker/translations/messages.pot --no-location --sort-output .
+	$(BIN)/pybabel extract -F babel.cfg -k _l -k lazy_gettext -k ngettext:1,2 -k N_ -o matchmaker/translations/messages.pot --no-location --sort-output .
 	$(BIN)/pybabel update -i matchmaker/translations/messages.pot -d matchmaker/translations -l zh --no-fuzzy-matching

@@ -4,11 +4,13 @@ import json
 from typing import Any
 
 from flask import current_app, render_template, url_for
+from flask_babel import gettext as _
 from pydantic import BaseModel, ConfigDict
 
-from matchmaker.api import bp, openapi, registry
+from matchmaker.api import bp, openapi, problems, registry
 from matchmaker.api.problems import Problem
 from matchmaker.api.schemas import NON_BLANK, PRINTABLE
+from matchmaker.api.spec import N_
 from matchmaker.web.access import public
 
 API_VERSION = "1.0"
@@ -37,7 +39,7 @@ def the_document() -> dict[str, Any]:
 @registry.operation(
     "GET",
     "/openapi.json",
-    summary="This API's OpenAPI document",
+    summary=N_("This API's OpenAPI document"),
     tag="Documentation",
     response=OpenApiDocument,
 )
@@ -58,9 +60,9 @@ def docs() -> str:
     ]
     problem_example = Problem(
         type=url_for("api.docs", _anchor="problem-422"),
-        title="Invalid request",
+        title=problems.titles()[422],
         status=422,
-        detail="Some fields could not be accepted; see errors.",
+        detail=problems.details()[422],
         instance=url_for("api.create_capability"),
         errors=[
             {
@@ -68,7 +70,9 @@ def docs() -> str:
                 "field": "status",
                 "pointer": "/status",
                 "type": "extra_forbidden",
-                "message": "status is set by the platform and cannot be sent.",
+                "message": _(
+                    "%(field)s is set by the platform and cannot be sent.", field="status"
+                ),
             }
         ],
     )

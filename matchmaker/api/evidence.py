@@ -16,7 +16,7 @@ from matchmaker.api.schemas import (
     EvidencePage,
     OrganisationRef,
 )
-from matchmaker.api.spec import TOKEN, roles, side, viewer
+from matchmaker.api.spec import N_, TOKEN, roles, side, viewer
 from matchmaker.entries.listing import paged
 from matchmaker.evidence import claims
 from matchmaker.web.access import STAFF
@@ -35,7 +35,7 @@ def evidence_out(evidence: Evidence, org: Organisation) -> EvidenceFile:
 @registry.operation(
     "GET",
     "/claims",
-    summary="My organisation's claims and their evidence",
+    summary=N_("My organisation's claims and their evidence"),
     tag="Evidence",
     access=side(OrgKind.supply),
     response=ClaimList,
@@ -65,7 +65,7 @@ def list_claims() -> ClaimList:
 @registry.operation(
     "GET",
     "/evidence",
-    summary="The evidence queue",
+    summary=N_("The evidence queue"),
     tag="Evidence",
     access=roles(*STAFF),
     query=EvidenceListParams,
@@ -89,7 +89,7 @@ def list_evidence(*, params: EvidenceListParams) -> EvidencePage:
 @registry.operation(
     "GET",
     "/evidence/{evidence_id}",
-    summary="One evidence file's status",
+    summary=N_("One evidence file's status"),
     tag="Evidence",
     access=TOKEN,
     response=EvidenceFile,

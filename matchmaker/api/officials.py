@@ -13,7 +13,7 @@ from matchmaker.api.schemas import (
     RecommendationListParams,
     RecommendationPage,
 )
-from matchmaker.api.spec import roles, viewer
+from matchmaker.api.spec import N_, roles, viewer
 from matchmaker.pairing import pairings
 from matchmaker.web.access import STAFF
 from matchmaker.web.dates import local_today
@@ -46,7 +46,7 @@ def _pairing_or_404(recommendation_id: int) -> pairings.Pairing:
 @registry.operation(
     "GET",
     "/recommendations",
-    summary="The review queue",
+    summary=N_("The review queue"),
     tag="Review",
     access=OFFICIALS,
     query=RecommendationListParams,
@@ -72,7 +72,7 @@ def list_recommendations(*, params: RecommendationListParams) -> RecommendationP
 @registry.operation(
     "GET",
     "/recommendations/{recommendation_id}",
-    summary="One pairing of the review queue",
+    summary=N_("One pairing of the review queue"),
     tag="Review",
     access=OFFICIALS,
     response=Recommendation,
@@ -86,7 +86,7 @@ def get_recommendation(*, recommendation_id: int) -> Recommendation:
 @registry.operation(
     "POST",
     "/recommendations/{recommendation_id}/decision",
-    summary="Approve or reject a recommended pairing",
+    summary=N_("Approve or reject a recommended pairing"),
     tag="Review",
     access=OFFICIALS,
     body=Decision,

@@ -7,7 +7,7 @@ from pydantic.json_schema import models_json_schema
 
 from matchmaker.api.problems import PREFIX, Problem
 from matchmaker.api.schemas import MAX_ID
-from matchmaker.api.spec import Language, Operation
+from matchmaker.api.spec import N_, Language, Operation
 
 REF = "#/components/schemas/{model}"
 TAG_ORDER = (
@@ -160,7 +160,7 @@ def document(operations: list[Operation], *, version: str) -> dict[str, Any]:
         "info": {
             "title": "matchmaker API",
             "version": version,
-            "description": (
+            "description": N_(
                 "Published application scenarios (应用场景), capabilities (企业能力), batches and "
                 "pairings of the scenario supply-demand matching platform, and writes for "
                 "organisations and officials with a personal API token. Errors are "

@@ -32,7 +32,7 @@ from matchmaker.api.schemas import (
     ScenarioPublic,
     Term,
 )
-from matchmaker.api.spec import TOKEN, viewer
+from matchmaker.api.spec import N_, TOKEN, viewer
 from matchmaker.docking import followup
 from matchmaker.entries import listing
 from matchmaker.evidence import claims
@@ -153,7 +153,7 @@ def _search(
 @registry.operation(
     "GET",
     "/scenarios",
-    summary="Search published scenarios",
+    summary=N_("Search published scenarios"),
     tag="Scenarios",
     query=ScenarioListParams,
     response=ScenarioPage,
@@ -172,7 +172,7 @@ def list_scenarios(*, params: ScenarioListParams) -> ScenarioPage:
 @registry.operation(
     "GET",
     "/scenarios/{scenario_id}",
-    summary="Get a scenario",
+    summary=N_("Get a scenario"),
     tag="Scenarios",
     response=ScenarioPublic,
     problems=(404,),
@@ -189,7 +189,7 @@ def get_scenario(*, scenario_id: int) -> ScenarioPublic:
 @registry.operation(
     "GET",
     "/capabilities",
-    summary="Search published capabilities",
+    summary=N_("Search published capabilities"),
     tag="Capabilities",
     query=CapabilityListParams,
     response=CapabilityPage,
@@ -203,7 +203,7 @@ def list_capabilities(*, params: CapabilityListParams) -> CapabilityPage:
 @registry.operation(
     "GET",
     "/capabilities/{capability_id}",
-    summary="Get a capability",
+    summary=N_("Get a capability"),
     tag="Capabilities",
     response=CapabilityPublic,
     problems=(404,),
@@ -244,7 +244,7 @@ def _batches_out(session: Session, batches: list[Batch]) -> list[BatchPublic]:
 @registry.operation(
     "GET",
     "/batches",
-    summary="List published batches",
+    summary=N_("List published batches"),
     tag="Batches",
     query=Paging,
     response=BatchPage,
@@ -268,7 +268,7 @@ def list_batches(*, params: Paging) -> BatchPage:
 @registry.operation(
     "GET",
     "/batches/{batch_id}",
-    summary="Get a published batch",
+    summary=N_("Get a published batch"),
     tag="Batches",
     response=BatchPublic,
     problems=(404,),
@@ -327,7 +327,7 @@ def pairing_public(pairing: pairings.Pairing, last: Any) -> PairingPublic:
 @registry.operation(
     "GET",
     "/pairings",
-    summary="List published pairings",
+    summary=N_("List published pairings"),
     tag="Pairings",
     query=PairingListParams,
     response=PairingPage,
@@ -362,7 +362,7 @@ def published_pairing_or_404(pairing_id: int) -> pairings.Pairing:
 @registry.operation(
     "GET",
     "/pairings/{pairing_id}",
-    summary="Get a published pairing",
+    summary=N_("Get a published pairing"),
     tag="Pairings",
     response=PairingPublic,
     problems=(404,),
@@ -377,7 +377,7 @@ def get_pairing(*, pairing_id: int) -> PairingPublic:
 @registry.operation(
     "GET",
     "/me",
-    summary="The account of this token",
+    summary=N_("The account of this token"),
     tag="Account",
     access=TOKEN,
     response=Me,

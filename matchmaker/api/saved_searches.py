@@ -21,7 +21,7 @@ from matchmaker.api.schemas import (
     SavedSearchUpdate,
     Versioned,
 )
-from matchmaker.api.spec import TOKEN, viewer
+from matchmaker.api.spec import N_, TOKEN, viewer
 from matchmaker.web.dates import local_today
 from matchmaker.web.db import get_session
 from models import SavedSearch, SearchKind
@@ -51,7 +51,7 @@ def _refusal(refused: searches.Refused) -> ApiProblem:
 @registry.operation(
     "GET",
     "/saved-searches",
-    summary="List your saved searches",
+    summary=N_("List your saved searches"),
     tag=TAG,
     access=TOKEN,
     response=SavedSearchList,
@@ -65,7 +65,7 @@ def list_saved_searches() -> SavedSearchList:
 @registry.operation(
     "POST",
     "/saved-searches",
-    summary="Save a search",
+    summary=N_("Save a search"),
     tag=TAG,
     access=TOKEN,
     body=SavedSearchCreate,
@@ -90,7 +90,7 @@ def create_saved_search(*, data: SavedSearchCreate) -> tuple[Any, dict[str, str]
 @registry.operation(
     "GET",
     "/saved-searches/{search_id}",
-    summary="Read one of your saved searches",
+    summary=N_("Read one of your saved searches"),
     tag=TAG,
     access=TOKEN,
     response=SavedSearchOut,
@@ -103,7 +103,7 @@ def get_saved_search(*, search_id: int) -> SavedSearchOut:
 @registry.operation(
     "PUT",
     "/saved-searches/{search_id}",
-    summary="Replace one of your saved searches",
+    summary=N_("Replace one of your saved searches"),
     tag=TAG,
     access=TOKEN,
     body=SavedSearchUpdate,
@@ -131,7 +131,7 @@ def update_saved_search(*, search_id: int, data: SavedSearchUpdate) -> SavedSear
 @registry.operation(
     "DELETE",
     "/saved-searches/{search_id}",
-    summary="Delete one of your saved searches",
+    summary=N_("Delete one of your saved searches"),
     tag=TAG,
     access=TOKEN,
     body=Versioned,
@@ -148,7 +148,7 @@ def delete_saved_search(*, search_id: int, data: Versioned) -> None:
 @registry.operation(
     "GET",
     "/saved-searches/{search_id}/results",
-    summary="What one of your saved searches finds",
+    summary=N_("What one of your saved searches finds"),
     tag=TAG,
     access=TOKEN,
     query=Paging,

@@ -29,6 +29,12 @@ JSON = "application/json"
 PATH_PARAMETER = re.compile(r"\{(\w+)\}")
 
 
+def N_(message: str) -> str:
+    """Mark `message` for the catalogue, untranslated: the OpenAPI document stays in English,
+    and the reference page translates it for its reader."""
+    return message
+
+
 class Access(NamedTuple):
     """Who may call an operation."""
 

@@ -29,7 +29,7 @@ from matchmaker.api.schemas import (
     Signed,
     Submit,
 )
-from matchmaker.api.spec import TOKEN, side, viewer
+from matchmaker.api.spec import N_, TOKEN, side, viewer
 from matchmaker.docking import followup
 from matchmaker.entries import posting
 from matchmaker.pairing.pairings import Pairing
@@ -99,7 +99,7 @@ def _submit(kind: posting.Kind, entry_id: int, data: Submit) -> Any:
 @registry.operation(
     "POST",
     "/scenarios",
-    summary="Create a scenario draft",
+    summary=N_("Create a scenario draft"),
     tag="Scenarios",
     access=DEMAND,
     body=ScenarioCreate,
@@ -119,7 +119,7 @@ def create_scenario(*, data: ScenarioCreate) -> tuple[Any, dict[str, str]]:
 @registry.operation(
     "PUT",
     "/scenarios/{scenario_id}",
-    summary="Replace your scenario draft",
+    summary=N_("Replace your scenario draft"),
     tag="Scenarios",
     access=DEMAND,
     body=ScenarioUpdate,
@@ -138,7 +138,7 @@ def update_scenario(*, scenario_id: int, data: ScenarioUpdate) -> Any:
 @registry.operation(
     "POST",
     "/scenarios/{scenario_id}/submit",
-    summary="Submit your scenario draft for review",
+    summary=N_("Submit your scenario draft for review"),
     tag="Scenarios",
     access=DEMAND,
     body=Submit,
@@ -153,7 +153,7 @@ def submit_scenario(*, scenario_id: int, data: Submit) -> Any:
 @registry.operation(
     "POST",
     "/capabilities",
-    summary="Create a capability draft",
+    summary=N_("Create a capability draft"),
     tag="Capabilities",
     access=SUPPLY,
     body=CapabilityCreate,
@@ -172,7 +172,7 @@ def create_capability(*, data: CapabilityCreate) -> tuple[Any, dict[str, str]]:
 @registry.operation(
     "PUT",
     "/capabilities/{capability_id}",
-    summary="Replace your capability draft",
+    summary=N_("Replace your capability draft"),
     tag="Capabilities",
     access=SUPPLY,
     body=CapabilityUpdate,
@@ -187,7 +187,7 @@ def update_capability(*, capability_id: int, data: CapabilityUpdate) -> Any:
 @registry.operation(
     "POST",
     "/capabilities/{capability_id}/submit",
-    summary="Submit your capability draft for review",
+    summary=N_("Submit your capability draft for review"),
     tag="Capabilities",
     access=SUPPLY,
     body=Submit,
@@ -267,7 +267,7 @@ def _stored(write: Callable[[], DockingEvent]) -> DockingEvent:
 @registry.operation(
     "POST",
     "/pairings/{pairing_id}/docking",
-    summary="Record a docking step on your pairing",
+    summary=N_("Record a docking step on your pairing"),
     **STEP_WRITE,
 )
 def record_docking_step(*, pairing_id: int, data: DockingStepCreate) -> DockingStep:
@@ -291,7 +291,7 @@ def record_docking_step(*, pairing_id: int, data: DockingStepCreate) -> DockingS
 @registry.operation(
     "POST",
     "/pairings/{pairing_id}/docking/{step_id}/correction",
-    summary="Correct the latest docking step, recorded in error",
+    summary=N_("Correct the latest docking step, recorded in error"),
     **STEP_WRITE,
 )
 def correct_docking_step(*, pairing_id: int, step_id: int, data: DockingStepCreate) -> DockingStep:
@@ -325,7 +325,7 @@ def correct_docking_step(*, pairing_id: int, step_id: int, data: DockingStepCrea
 @registry.operation(
     "GET",
     "/pairings/{pairing_id}/docking",
-    summary="The docking steps of your pairing",
+    summary=N_("The docking steps of your pairing"),
     tag="Pairings",
     access=TOKEN,
     response=DockingTimeline,

@@ -212,6 +212,13 @@ def test_the_openapi_document_and_its_reference_page(client):
     page = client.get("/api/v1/docs").get_data(as_text=True)
     assert "/api/v1/scenarios/{scenario_id}" in page and "ScenarioPublic" in page
     assert "cdn" not in page.lower() and "swagger" not in page.lower()
+    # The page reads in its reader's language; the document stays English for programs.
+    assert listing["summary"] == "Search published scenarios"
+    chinese = client.get("/api/v1/docs?lang=zh").get_data(as_text=True)
+    assert "搜索已发布的应用场景" in chinese and "Search published scenarios" not in chinese
+    assert "Invalid request" not in chinese and "status is set by the platform" not in chinese
+    # A visitor finds it from any page.
+    assert 'href="/api/v1/docs"' in client.get("/").get_data(as_text=True)
 
 
 def test_a_program_calling_too_often_is_told_to_wait(app, client, lists):
