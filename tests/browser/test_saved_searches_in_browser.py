@@ -86,7 +86,11 @@ def test_a_firm_saves_edits_follows_and_deletes_searches_on_one_page(
     page.locator("#saved-searches > li").filter(has_text="政务OCR").get_by_role(
         "button", name="Delete “政务OCR”"
     ).click()
-    expect(page.locator("#saved-searches > li")).to_have_count(1)
+    # Its card gives way to the news of it; the other stays.
+    expect(page.locator("#saved-searches > li.removed")).to_contain_text(
+        "Saved search “政务OCR” is deleted."
+    )
+    expect(page.locator("#saved-searches > li:not(.removed)")).to_have_count(1)
     session.expire_all()
     remaining = session.exec(select(SavedSearch)).all()
     assert [s.name for s in remaining] == ["New scenarios that fit my capabilities"]
