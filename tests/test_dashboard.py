@@ -145,8 +145,8 @@ def test_filters_narrow_every_figure(client, world):
         "signed": 1,
     }
     # With a batch chosen, the page says what counts under it (a pairing's own batch).
-    assert "counts under the batch it was published in" in by_batch
-    assert "counts under the batch it was published in" not in medical
+    assert "counts under its own batch" in by_batch
+    assert "counts under its own batch" not in medical
     nonsense = client.get("/dashboard/?batch=abc&field=<script>&district=x'--")
     assert (
         nonsense.status_code == 200

@@ -194,6 +194,10 @@ def test_when_officials_reject_a_pairing_both_parties_asked_for_both_are_told_wh
     buyer = signed_in(app, owner)
     post(buyer, f"/interest/{interest.id}/accept")
     pairing = session.exec(select(Recommendation)).one()
+    # Accepted: both sides read that the pairing waits for the officials (not "Recommended").
+    waiting = "Sent to the officials as a pairing: waiting for their review."
+    assert waiting in firm.get("/interest/mine").get_data(as_text=True)
+    assert waiting in buyer.get("/interest/received").get_data(as_text=True)
 
     desk = signed_in(
         app, make_user(session, make_org(session, OrgKind.authority), role=Role.official)
@@ -212,9 +216,11 @@ def test_when_officials_reject_a_pairing_both_parties_asked_for_both_are_told_wh
         inbox = client.get("/inbox/").get_data(as_text=True)
         assert "was not approved" in inbox and reason in inbox
     # Their lists of interests say what became of the pairing, and why.
-    assert "Pairing: Rejected" in firm.get("/interest/mine").get_data(as_text=True)
+    assert "Pairing not approved by an official." in firm.get("/interest/mine").get_data(
+        as_text=True
+    )
     received = buyer.get("/interest/received").get_data(as_text=True)
-    assert "Pairing: Rejected" in received and reason in received
+    assert "Pairing not approved by an official." in received and reason in received
     told = session.exec(select(Notification).where(Notification.kind == "recommendation.rejected"))
     assert sorted((n.user_id, n.link) for n in told) == sorted(
         [(seller.id, f"/capabilities/{capability.id}"), (owner.id, f"/scenarios/{scenario.id}")]

@@ -148,9 +148,9 @@ def test_a_thin_description_is_saved_but_flagged(app, session):
 def test_bad_input_is_explained_and_nothing_is_saved(app, session):
     browser = sign_in(app, member_of(session, OrgKind.demand, "重庆市某区人民医院"))
     for broken, message in (
-        ({"title": "短"}, "Field must be between 4 and 80 characters long."),
+        ({"title": "短"}, "Enter at least 4 characters."),
         # Spaces around it (full-width ones too) are not counted: still too short, and said so.
-        ({"title": "　　标题　　"}, "Field must be between 4 and 80 characters long."),
+        ({"title": "　　标题　　"}, "Enter at least 4 characters."),
         # Optional numbers and dates left empty are not mistakes (nor is the hidden version).
         (
             {"title": "短", "budget_min_wan": "", "budget_max_wan": "", "deadline": ""},
@@ -474,6 +474,10 @@ def test_a_scenario_past_its_deadline_offers_to_close_it_for_good(app, session):
     # It reads "Closed (deadline passed)" already; the action says what closing still does.
     assert "Closed (deadline passed)" in mine
     assert f'href="/scenarios/{lapsed.id}/close">Close for good</a>' in mine
+    # Its page no longer promises recommendations to come.
+    page = sign_in(app, owner).get(f"/scenarios/{lapsed.id}").get_data(as_text=True)
+    assert "Past its deadline, the scenario gets no new recommendations." in page
+    assert "The matcher runs again" not in page
 
 
 def test_a_citywide_capability_says_citywide_wherever_its_district_would_show(app, session):

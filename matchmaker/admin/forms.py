@@ -2,10 +2,10 @@
 
 from flask_babel import lazy_gettext as _l
 from wtforms import TextAreaField
-from wtforms.validators import DataRequired, Length
+from wtforms.validators import DataRequired
 
 from matchmaker.admin.verification import REASON_MAX
-from matchmaker.web.text import Form
+from matchmaker.web.text import Form, Length
 
 
 class RejectForm(Form):

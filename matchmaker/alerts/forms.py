@@ -6,12 +6,12 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from wtforms import BooleanField, IntegerField, RadioField, SelectMultipleField, StringField
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import DataRequired, Length, NumberRange, Optional, ValidationError
+from wtforms.validators import DataRequired, NumberRange, Optional, ValidationError
 from wtforms.widgets import CheckboxInput, HiddenInput, ListWidget
 
 from matchmaker.entries.reference import DISTRICTS, FIELDS
 from matchmaker.web.names import reference_choices
-from matchmaker.web.text import NOT_OFFERED, Form
+from matchmaker.web.text import NOT_OFFERED, Form, Length
 from models import Frequency
 
 FREQUENCIES = {

@@ -15,7 +15,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from wtforms import StringField
-from wtforms.validators import DataRequired, Length, Regexp
+from wtforms.validators import DataRequired, Regexp
 
 from matchmaker.api import tokens as api_tokens
 from matchmaker.api.schemas import PRINTABLE
@@ -23,7 +23,7 @@ from matchmaker.extensions import limiter
 from matchmaker.web.access import signed_in
 from matchmaker.web.db import get_session
 from matchmaker.web.security import account_key
-from matchmaker.web.text import Form
+from matchmaker.web.text import Form, Length
 
 bp = Blueprint("account", __name__, url_prefix="/account")
 

@@ -12,13 +12,13 @@ from wtforms import (
     TextAreaField,
 )
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import DataRequired, Email, EqualTo, Length, ValidationError
+from wtforms.validators import DataRequired, Email, EqualTo, ValidationError
 
 from matchmaker.auth.creditcode import ALPHABET as CREDIT_CODE_ALPHABET
 from matchmaker.auth.creditcode import is_valid as credit_code_is_valid
 from matchmaker.entries.reference import DISTRICTS
 from matchmaker.web.names import reference_choices
-from matchmaker.web.text import Form
+from matchmaker.web.text import Form, Length
 
 
 def _valid_credit_code(_form: FlaskForm, field: StringField) -> None:

@@ -20,7 +20,7 @@ from flask_babel import ngettext
 from flask_login import current_user
 from sqlmodel import col, select
 from wtforms import IntegerField, StringField, TextAreaField
-from wtforms.validators import InputRequired, Length, NumberRange, Optional
+from wtforms.validators import InputRequired, NumberRange, Optional
 
 from matchmaker.batches import publication
 from matchmaker.entries import listing
@@ -33,7 +33,7 @@ from matchmaker.web.db import get_session
 from matchmaker.web.labels import batch_label, listed
 from matchmaker.web.names import reference_options
 from matchmaker.web.security import parse_int
-from matchmaker.web.text import Form
+from matchmaker.web.text import Form, Length
 from models import Batch, BatchStatus
 
 bp = Blueprint("batches", __name__, url_prefix="/batches")

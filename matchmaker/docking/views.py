@@ -23,7 +23,7 @@ from sqlalchemy import func, or_
 from sqlmodel import col, select
 from wtforms import DateField, DecimalField, SelectField, TextAreaField
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import InputRequired, Length, NumberRange, Optional, StopValidation
+from wtforms.validators import InputRequired, NumberRange, Optional, StopValidation
 
 from matchmaker.docking.followup import (
     MAX_CONTRACT_WAN,
@@ -51,7 +51,7 @@ from matchmaker.web.dates import local_today
 from matchmaker.web.db import get_session
 from matchmaker.web.labels import status_label
 from matchmaker.web.security import parse_int
-from matchmaker.web.text import Form
+from matchmaker.web.text import Form, Length
 from models import (
     Capability,
     DockingEvent,

@@ -17,14 +17,14 @@ from wtforms import (
     TextAreaField,
 )
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import DataRequired, Length, NumberRange, Optional, ValidationError
+from wtforms.validators import DataRequired, NumberRange, Optional, ValidationError
 from wtforms.widgets import CheckboxInput, HiddenInput, ListWidget
 
 from matchmaker.entries import deadlines
 from matchmaker.entries.reference import DISTRICTS, FIELDS, QUALIFICATIONS
 from matchmaker.web.dates import local_today
 from matchmaker.web.names import reference_choices
-from matchmaker.web.text import NOT_OFFERED, Form, half_width
+from matchmaker.web.text import NOT_OFFERED, Form, Length, half_width
 
 _TAG_SPLIT = re.compile(r"[,，、;；\n]+")
 

@@ -4,11 +4,11 @@ from flask_babel import lazy_gettext as _l
 from flask_wtf.file import FileField, FileRequired
 from wtforms import DateField, IntegerField, SelectField, StringField, TextAreaField
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import DataRequired, Length, Optional
+from wtforms.validators import DataRequired, Optional
 from wtforms.widgets import HiddenInput
 
 from matchmaker.evidence.operations import REASON_MAX
-from matchmaker.web.text import Form
+from matchmaker.web.text import Form, Length
 from models import ClaimKind
 
 

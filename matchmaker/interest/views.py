@@ -12,7 +12,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 from wtforms import RadioField, TextAreaField
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import DataRequired, InputRequired, Length
+from wtforms.validators import DataRequired, InputRequired
 
 from matchmaker.entries import deadlines
 from matchmaker.interest.operations import (
@@ -30,7 +30,7 @@ from matchmaker.web.access import current_org, side_required
 from matchmaker.web.dates import local_today
 from matchmaker.web.db import get_session
 from matchmaker.web.security import parse_int
-from matchmaker.web.text import Form
+from matchmaker.web.text import Form, Length
 from models import (
     Capability,
     Interest,

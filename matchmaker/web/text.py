@@ -22,6 +22,7 @@ from wtforms import (
     IntegerField,
     PasswordField,
     StringField,
+    validators,
 )
 
 # Unicode's "format" characters (category Cf: all of those of the Unicode version Python
@@ -103,3 +104,15 @@ def _unreadable(field: Field) -> str | None:
     if isinstance(field, DateField):
         return _("Enter a date as YYYY-MM-DD, e.g. 2024-06-30.")
     return None
+
+
+class Length(validators.Length):
+    """WTForms' Length saying which bound the text missed: its own message names both
+    ("must be between 20 and 4000 characters long") whichever was missed."""
+
+    def __call__(self, form: Any, field: Field) -> None:
+        count = len(field.data or "")
+        if self.min != -1 and count < self.min:
+            raise validators.ValidationError(_("Enter at least %(n)s characters.", n=self.min))
+        if self.max != -1 and count > self.max:
+            raise validators.ValidationError(_("Enter at most %(n)s characters.", n=self.max))

@@ -112,6 +112,9 @@ def test_a_note_typed_into_a_row_stays_until_the_official_rejects(
     page.get_by_label("Score from").fill("50")
     expect(page.locator("tr[id^=rec-]")).to_have_count(0)
     assert listed != []
+    # A score as the rows show it (two decimals) is a value the box takes.
+    page.get_by_label("Score up to").fill("0.41")
+    assert page.get_by_label("Score up to").evaluate("box => box.checkValidity()")
 
 
 def test_a_conflict_message_stays_while_the_official_types_elsewhere(
