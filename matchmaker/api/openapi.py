@@ -21,15 +21,15 @@ TAG_ORDER = (
 )
 PROBLEM_MEDIA = "application/problem+json"
 STATUS_TEXT = {
-    400: "Malformed request (e.g. the body is not JSON)",
-    401: "No token, or a token that is not valid, revoked or of a disabled account",
-    403: "The token's account may not do this",
-    404: "No such object, or not visible to this caller",
-    409: "Changed by someone else first (stale version), or not allowed in its current state",
-    413: "Request body too large",
-    415: "Body is not application/json",
-    422: "Invalid parameters or body; `errors` lists each field",
-    429: "Too many requests",
+    400: N_("Malformed request (e.g. the body is not JSON)"),
+    401: N_("No token, or a token that is not valid, revoked or of a disabled account"),
+    403: N_("The token's account may not do this"),
+    404: N_("No such object, or not visible to this caller"),
+    409: N_("Changed by someone else first (stale version), or not allowed in its current state"),
+    413: N_("Request body too large"),
+    415: N_("Body is not application/json"),
+    422: N_("Invalid parameters or body; `errors` lists each field"),
+    429: N_("Too many requests"),
 }
 
 
@@ -49,7 +49,7 @@ LANG = {
     "name": "lang",
     "in": "query",
     "required": False,
-    "description": "Language of messages (else Accept-Language, else zh).",
+    "description": N_("Language of messages (else Accept-Language, else zh)."),
     "schema": _without_null(Language.model_json_schema()["properties"]["lang"]),
 }
 
@@ -78,7 +78,7 @@ def _path_parameter(name: str) -> dict[str, Any]:
         "name": name,
         "in": "path",
         "required": True,
-        "description": "The object's id.",
+        "description": N_("The object's id."),
         "schema": {"type": "integer", "minimum": 1, "maximum": MAX_ID},
     }
 
@@ -102,7 +102,7 @@ def _operation(op: Operation) -> dict[str, Any]:
         parameters += _query_parameters(op.query)
     parameters.append(LANG)
     success: dict[str, Any] = {
-        "description": {200: "OK", 201: "Created", 204: "No Content"}[op.status]
+        "description": {200: N_("OK"), 201: N_("Created"), 204: N_("No Content")}[op.status]
     }
     if op.response is not None:
         ref = {"$ref": REF.format(model=op.response.__name__)}

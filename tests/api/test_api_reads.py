@@ -217,6 +217,8 @@ def test_the_openapi_document_and_its_reference_page(client):
     chinese = client.get("/api/v1/docs?lang=zh").get_data(as_text=True)
     assert "搜索已发布的应用场景" in chinese and "Search published scenarios" not in chinese
     assert "Invalid request" not in chinese and "status is set by the platform" not in chinese
+    assert "对象不存在，或调用方无权查看" in chinese  # what a 404 means, in the responses
+    assert "No such object, or not visible" in str(document["paths"])
     # A visitor finds it from any page.
     assert 'href="/api/v1/docs"' in client.get("/").get_data(as_text=True)
 
