@@ -268,7 +268,7 @@ def test_an_official_narrows_what_could_go_into_a_batch_and_sees_how_many_wait(a
     page = desk.get(f"/batches/{batch.id}/edit?lang=en&field=智慧医疗").get_data(as_text=True)
     assert all(f'name="scenario" value="{s.id}"' in page for s in clinics)
     assert not any(f'name="scenario" value="{s.id}"' in page for s in halls)
-    assert 'Published scenarios <span class="meta">(3)</span>' in page
+    assert 'Published scenarios <span class="count">(3)</span>' in page
     assert 'data-ticks="scenario"' in page  # one box ticks the three at once
 
     # Adding the ticked ones comes back to the same narrowed list.
@@ -279,7 +279,7 @@ def test_an_official_narrows_what_could_go_into_a_batch_and_sees_how_many_wait(a
     )
     assert response.status_code == 303 and "field=" in response.location
     page = desk.get(response.location).get_data(as_text=True)
-    assert 'Published scenarios <span class="meta">(1)</span>' in page
+    assert 'Published scenarios <span class="count">(1)</span>' in page
 
     # More waiting than the page lists: it says how many, and how to see the rest.
     with app.app_context():

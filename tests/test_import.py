@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 from listdata import make_scenario, read_xlsx, upload, xlsx
-from openpyxl import Workbook
+from openpyxl import Workbook, load_workbook
 from sqlmodel import select
 
 import hostile
@@ -93,6 +93,10 @@ def test_a_firm_fills_in_the_template_and_imports_two_capabilities(app, client, 
     header, example = read_xlsx(response.data)[:2]
     assert header[:3] == ("能力名称", "能力简介", "能力描述") and "所属单位" not in header
     assert example[header.index("所属领域")] == "人工智能"
+    # The example is readable as opened: its summary's column is as wide as the text.
+    sheet = load_workbook(io.BytesIO(response.data)).worksheets[0]
+    summary = sheet.cell(row=1, column=header.index("能力简介") + 1).column_letter
+    assert sheet.column_dimensions[summary].width >= 2 * len(example[header.index("能力简介")])
     notes = [row[0] for row in read_xlsx(response.data, sheet=1)]
     assert "资质" in notes and "标签" in notes
     allowed = [row[0] for row in read_xlsx(response.data, sheet=2)]

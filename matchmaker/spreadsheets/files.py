@@ -676,11 +676,10 @@ def write_xlsx(sheets: Sequence[Sheet]) -> bytes:
         rows = iter(sheet.rows)
         first = list(islice(rows, WIDTH_SAMPLE_ROWS))
         for index, header in enumerate(sheet.headers, start=1):
-            widest = max(
-                (_shown_width(row[index - 1]) for row in first if len(row) >= index), default=0
+            shown = (row[index - 1] for row in first if len(row) >= index)
+            worksheet.column_dimensions[get_column_letter(index)].width = column_width(
+                header, shown
             )
-            width = max(10, min(50, max(_shown_width(header) + 4, widest + 2)))
-            worksheet.column_dimensions[get_column_letter(index)].width = width
         worksheet.freeze_panes = "A2"
         header_cells = []
         for header in sheet.headers:
@@ -693,6 +692,12 @@ def write_xlsx(sheets: Sequence[Sheet]) -> bytes:
     buffer = io.BytesIO()
     workbook.save(buffer)
     return buffer.getvalue()
+
+
+def column_width(header: str, values: Iterable[Any]) -> int:
+    """A column's width in Excel's units: its header and widest value readable, within reason."""
+    widest = max(map(_shown_width, values), default=0)
+    return max(10, min(50, max(_shown_width(header) + 4, widest + 2)))
 
 
 def _shown_width(value: Any) -> int:
@@ -776,7 +781,9 @@ def template_workbook(layout: Layout, *, with_organisation: bool) -> bytes:
     for index, column in enumerate(columns, start=1):
         letter = get_column_letter(index)
         data_sheet[f"{letter}1"].font = Font(bold=True)
-        data_sheet.column_dimensions[letter].width = max(12, len(column.header) * 2 + 4)
+        data_sheet.column_dimensions[letter].width = column_width(
+            column.header, [data_sheet[f"{letter}2"].value]
+        )
         if column.kind == "date":
             data_sheet[f"{letter}2"].number_format = "yyyy-mm-dd"
 

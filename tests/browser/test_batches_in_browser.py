@@ -47,7 +47,7 @@ def test_publishing_a_batch_says_what_goes_public_and_who_is_told_first(
     # One of its entries is not published yet: it cannot be ticked, and says why.
     held = pairings.get_by_label(f"{scenario.title} ↔ {held_back.title}")
     expect(held).to_be_disabled()
-    expect(held).to_have_accessible_name(re.compile("an entry is not yet published"))
+    expect(held).to_have_accessible_name(re.compile("its capability is not yet published"))
     page.get_by_role("group", name="Published scenarios").get_by_label(
         lists.scenarios[1].title
     ).check()
