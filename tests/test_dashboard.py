@@ -289,6 +289,14 @@ def test_a_time_recorded_in_a_change_reads_in_china_time(app):
         assert change_value("not a time") == "not a time"
 
 
+def test_the_fields_a_saved_search_edit_changed_read_as_its_form_names_them(app):
+    from matchmaker.audit.trail import change_value
+
+    with app.test_request_context("/?lang=en"):
+        assert change_value(["q", "frequency"], "fields") == "Words, Tell me"
+        assert change_value(["title"], "fields") == "Title"  # an entry's, as before
+
+
 def test_a_chart_of_a_few_pairings_counts_in_whole_pairings(app):
     from matchmaker.dashboard import charts
 

@@ -11,7 +11,7 @@ from wtforms.widgets import CheckboxInput, HiddenInput, ListWidget
 
 from matchmaker.entries.reference import DISTRICTS, FIELDS
 from matchmaker.web.names import reference_choices
-from matchmaker.web.text import NOT_OFFERED, Form, Length
+from matchmaker.web.text import NOT_OFFERED, Form, Length, field_labels
 from models import Frequency
 
 FREQUENCIES = {
@@ -98,3 +98,7 @@ class SavedSearchForm(Form):
             if name in data:
                 data[name] = data[name] or []
         return data
+
+
+# A saved search's fields by the names its form gives them (the audit trail names changes).
+SEARCH_FIELD_LABELS = field_labels(SavedSearchForm)

@@ -15,6 +15,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlmodel import Session, col, select
 
+from matchmaker.alerts.forms import SEARCH_FIELD_LABELS
 from matchmaker.entries.forms import FIELD_LABELS
 from matchmaker.web.dates import local_midnight_utc, when
 from matchmaker.web.labels import (
@@ -269,7 +270,7 @@ CODED_VALUES: dict[str, Mapping[str, object]] = {
     "stage": STATUS_LABELS,
     "role": ROLE_LABELS,
     "kind": {**CLAIM_KIND_LABELS, **LIST_LABELS},
-    "fields": FIELD_LABELS,
+    "fields": {**SEARCH_FIELD_LABELS, **FIELD_LABELS},
 }
 
 

@@ -290,16 +290,12 @@ def add_items(
             ).scalars()
         )
     # The trail says what went in, not what was ticked (the refused are on the page).
-    audit.record(
-        session,
-        "batch.add",
-        batch,
-        {
-            "pairings": added[Recommendation],
-            "scenarios": added[Scenario],
-            "capabilities": added[Capability],
-        },
-    )
+    went_in = {
+        "pairings": added[Recommendation],
+        "scenarios": added[Scenario],
+        "capabilities": added[Capability],
+    }
+    audit.record(session, "batch.add", batch, {key: ids for key, ids in went_in.items() if ids})
     return Added(sum(map(len, added.values())), refused)
 
 

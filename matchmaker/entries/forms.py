@@ -24,7 +24,7 @@ from matchmaker.entries import deadlines
 from matchmaker.entries.reference import DISTRICTS, FIELDS, QUALIFICATIONS
 from matchmaker.web.dates import local_today
 from matchmaker.web.names import reference_choices
-from matchmaker.web.text import NOT_OFFERED, Form, Length, half_width
+from matchmaker.web.text import NOT_OFFERED, Form, Length, field_labels, half_width
 
 _TAG_SPLIT = re.compile(r"[,，、;；\n]+")
 
@@ -209,18 +209,5 @@ class EndForm(Form):
     )
 
 
-def _labels(*forms: type[FlaskForm]) -> dict[str, object]:
-    """Each field's label, by field name, as the entry forms name it."""
-    found: dict[str, object] = {}
-    for form in forms:
-        for name, unbound in vars(form).items():
-            label = getattr(unbound, "kwargs", {}).get("label") or next(
-                iter(getattr(unbound, "args", ())), None
-            )
-            if label is not None and not name.startswith("_"):
-                found.setdefault(name, label)
-    return found
-
-
 # The entry fields by the names their forms give them (the audit trail names changed fields).
-FIELD_LABELS = _labels(EntryForm, ScenarioForm, CapabilityForm)
+FIELD_LABELS = field_labels(EntryForm, ScenarioForm, CapabilityForm)

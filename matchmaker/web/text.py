@@ -116,3 +116,17 @@ class Length(validators.Length):
             raise validators.ValidationError(_("Enter at least %(n)s characters.", n=self.min))
         if self.max != -1 and count > self.max:
             raise validators.ValidationError(_("Enter at most %(n)s characters.", n=self.max))
+
+
+def field_labels(*forms: type[FlaskForm]) -> dict[str, object]:
+    """Each field's label by field name, as the forms name it (the audit trail names changed
+    fields with them); the first form naming a field wins."""
+    found: dict[str, object] = {}
+    for form in forms:
+        for name, unbound in vars(form).items():
+            label = getattr(unbound, "kwargs", {}).get("label") or next(
+                iter(getattr(unbound, "args", ())), None
+            )
+            if label is not None and not name.startswith("_"):
+                found.setdefault(name, label)
+    return found
