@@ -26,7 +26,8 @@ def register(client, **overrides):
 
 def test_a_firm_registers_is_verified_by_an_official_and_signs_in(client, session):
     response, data = register(client)
-    assert response.status_code == 302
+    assert response.status_code == 302 and response.headers["Location"] == "/"
+    assert "李工".encode() in client.get("/").data  # signed in at once, waiting for verification
     org = session.exec(
         select(Organisation).where(Organisation.credit_code == data["credit_code"])
     ).one()

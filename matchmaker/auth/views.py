@@ -125,9 +125,13 @@ def register() -> tuple[str, int] | Response:
             )
             session.add(user)
             audit.record(session, "organisation.register", org, {"name": org.name})
+            # Signed in at once: drafts can be prepared while the organisation waits.
+            login_user(user)
+            user.last_login_at = utcnow()
+            user.language = str(get_locale())
             session.commit()
             flash(_("Registration received. An official will verify your organisation."), "info")
-            return redirect(url_for("auth.login"))
+            return redirect(url_for("main.home"))
     return render_template("auth/register.html", form=form), _form_status(form)
 
 
