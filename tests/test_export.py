@@ -189,7 +189,7 @@ def test_pairings_and_follow_up_go_to_those_who_may_see_them(
     first = rows[0]
     assert (first["需求方"], first["供给方"]) == (buyer_org.name, firm_org.name)
     assert first["批次"] == batch.name and first["合同金额(万元)"] == 88
-    assert first["匹配度"] == 0.5
+    assert first["得分"] == 0.5
     post(client, "/auth/logout")
 
     public_rows = as_dicts(csv_rows(client.get("/io/export/pairings.csv")))
