@@ -80,6 +80,12 @@ def sign_in(page: Page, user, lang: str = "en") -> None:  # type: ignore[no-unty
     expect(page.locator("form[action$='/auth/logout']")).to_have_count(1)
 
 
+def from_desk(page: Page, link: str) -> None:
+    """Open the officials' Desk menu in the header and follow one of its links."""
+    page.get_by_role("navigation", name="Main").get_by_text("Desk", exact=True).click()
+    page.get_by_role("navigation", name="Main").get_by_role("link", name=link).click()
+
+
 def axe_violations(page: Page, impacts: tuple[str, ...] = ("serious", "critical")) -> list[str]:
     """Run axe-core on the current page; return the violations of the given impacts."""
     # evaluate() runs through the DevTools protocol, so the page's CSP does not block axe.

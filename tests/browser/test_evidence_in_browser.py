@@ -9,7 +9,7 @@ from evidence_files import pdf
 from playwright.sync_api import Page, expect
 from posting_data import official
 
-from in_browser import axe_violations, expect_refusal, sign_in
+from in_browser import axe_violations, expect_refusal, from_desk, sign_in
 from matchmaker.web.dates import local_today
 from models import Organisation, OrgKind
 from pairings import make_capability
@@ -40,7 +40,7 @@ def test_a_certificate_goes_through_the_evidence_queue(
 
     desk = new_page(locale="en-GB")
     sign_in(desk, desk_user)
-    desk.get_by_role("link", name="Evidence to check").click()
+    from_desk(desk, "Evidence to check")
     row = desk.locator("tr").filter(has_text="重庆星河软件有限公司")
     expect(row).to_contain_text("Qualification: High-tech enterprise")
     opened = row.get_by_role("link", name="Open 高新技术企业证书.pdf")

@@ -59,6 +59,9 @@ def test_an_official_signs_in_and_decides_pairings_with_the_keyboard_alone(
     page.keyboard.press("Enter")
 
     expect(page.get_by_role("button", name="Sign out")).to_be_visible()
+    # The officials' work is in the Desk menu: it opens from the keyboard too.
+    tab_to(page, ".nav .menu summary")
+    page.keyboard.press("Enter")
     tab_to(page, "a[href$='/review/']")
     page.keyboard.press("Enter")
     expect(page.get_by_role("heading", level=1)).to_have_text("Pairings to review")

@@ -16,7 +16,7 @@ from posting_data import (
     published,
 )
 
-from in_browser import sign_in
+from in_browser import from_desk, sign_in
 from models import Capability, OrgKind, Scenario
 from support import PASSWORD, make_credit_code, make_org, make_user
 
@@ -48,7 +48,7 @@ def test_a_firm_registers_is_verified_and_sees_scenarios_recommended_for_its_cap
 
     desk = new_page(locale="en-GB")
     sign_in(desk, desk_user)
-    desk.get_by_role("link", name="Verification").click()
+    from_desk(desk, "Verification")
     desk.get_by_role("button", name="Verify 重庆星河软件有限公司").click()
     expect(desk.get_by_role("status")).to_contain_text("重庆星河软件有限公司 is verified.")
 

@@ -8,7 +8,7 @@ from collections.abc import Callable
 from playwright.sync_api import Page, expect
 from posting_data import matched_lists, official
 
-from in_browser import expect_refusal, sign_in
+from in_browser import expect_refusal, from_desk, sign_in
 
 
 def two_officials_on_the_queue(new_page: Callable[..., Page], app, session) -> tuple[Page, Page]:
@@ -27,7 +27,7 @@ def test_an_official_approves_inline_and_publishes_a_batch_the_public_can_see(
     matched_lists(app, session)
     page = new_page(locale="en-GB")
     sign_in(page, official(session))
-    page.get_by_role("link", name="Pairings to review").click()
+    from_desk(page, "Pairings to review")
     rows = page.locator("tr[id^=rec-]")
     expect(rows.first).to_be_visible()
     page.evaluate("window.stillTheSamePage = true")

@@ -6,7 +6,7 @@ from collections.abc import Callable
 from playwright.sync_api import Page, expect
 from posting_data import OCR_CAPABILITY, official
 
-from in_browser import sign_in
+from in_browser import from_desk, sign_in
 from models import OrgKind
 from support import make_org, make_user
 
@@ -40,7 +40,7 @@ def test_a_waiting_firm_drafts_is_refused_with_a_reason_then_verified_and_submit
 
     desk = new_page(locale="en-GB")
     sign_in(desk, desk_user)
-    desk.get_by_role("link", name="Verification").click()
+    from_desk(desk, "Verification")
     desk.get_by_label("Search by name, credit code or contact").fill("li@xinghe")
     desk.get_by_role("button", name="Search", exact=True).click()
     row = desk.locator("tr").filter(has_text="重庆星河软件有限公司")
