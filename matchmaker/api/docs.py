@@ -1,10 +1,12 @@
 """The OpenAPI document as JSON, and the same document rendered as a readable page."""
 
 import json
+import re
 from typing import Any
 
 from flask import current_app, render_template, url_for
 from flask_babel import gettext as _
+from markupsafe import Markup, escape
 from pydantic import BaseModel, ConfigDict
 
 from matchmaker.api import bp, openapi, problems, registry
@@ -83,9 +85,23 @@ def docs() -> str:
         schemas=document["components"]["schemas"],
         describe=describe,
         examples=examples_of,
+        prose=prose,
         problem_example=json.dumps(
             problem_example.model_dump(exclude_none=True), ensure_ascii=False, indent=2
         ),
+    )
+
+
+CODE_SPAN = re.compile(r"`([^`]+)`")
+
+
+def prose(text: str) -> Markup:
+    """A description as the page shows it: translated, its `code` spans (Markdown in the
+    OpenAPI document) set as code, the rest escaped."""
+    pieces = CODE_SPAN.split(_(text))  # text, code, text, code, …
+    return Markup("").join(
+        Markup("<code>%s</code>") % piece if n % 2 else escape(piece)
+        for n, piece in enumerate(pieces)
     )
 
 

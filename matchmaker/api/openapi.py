@@ -102,7 +102,11 @@ def _operation(op: Operation) -> dict[str, Any]:
         parameters += _query_parameters(op.query)
     parameters.append(LANG)
     success: dict[str, Any] = {
-        "description": {200: N_("OK"), 201: N_("Created"), 204: N_("No Content")}[op.status]
+        "description": {
+            200: N_("OK"),
+            201: N_("Created: the new object"),
+            204: N_("Done; nothing to return"),
+        }[op.status]
     }
     if op.response is not None:
         ref = {"$ref": REF.format(model=op.response.__name__)}

@@ -62,6 +62,12 @@ def test_an_official_signs_in_and_decides_pairings_with_the_keyboard_alone(
     # The officials' work is in the Desk menu: it opens from the keyboard too.
     tab_to(page, ".nav .menu summary")
     page.keyboard.press("Enter")
+    desk = page.locator(".nav .menu details")
+    expect(desk).to_have_attribute("open", "")
+    page.keyboard.press("Escape")  # closes it, the focus back on its label
+    expect(desk).not_to_have_attribute("open", "")
+    expect(page.locator(".nav .menu summary")).to_be_focused()
+    page.keyboard.press("Enter")
     tab_to(page, "a[href$='/review/']")
     page.keyboard.press("Enter")
     expect(page.get_by_role("heading", level=1)).to_have_text("Pairings to review")

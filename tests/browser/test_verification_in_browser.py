@@ -24,8 +24,7 @@ def test_a_waiting_firm_drafts_is_refused_with_a_reason_then_verified_and_submit
     expect(notice).to_contain_text("重庆星河软件有限公司 is waiting for an official to verify it")
     expect(notice).to_contain_text("Meanwhile you can prepare drafts")
 
-    firm.get_by_role("link", name="My capabilities").click()
-    firm.get_by_role("link", name="Add a capability").click()
+    notice.get_by_role("link", name="Add a capability").click()  # the way on, from the notice
     form = firm.locator("form.entry-form")
     form.get_by_label("Title").fill(OCR_CAPABILITY["title"])
     form.get_by_label("Description").fill(OCR_CAPABILITY["description"])
