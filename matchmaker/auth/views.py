@@ -84,6 +84,13 @@ def _login_key() -> str:
     return "login:" + (request.form.get("email") or "").strip().lower()
 
 
+def _start_session(user: User, *, remember: bool) -> None:
+    """Sign `user` in here, noting when and in which language (their messages' language)."""
+    login_user(user, remember=remember)
+    user.last_login_at = utcnow()
+    user.language = str(get_locale())
+
+
 def _form_status(form: Form) -> int:
     """A form drawn again after a post is a refusal of what was typed (422); else 200."""
     return 422 if form.is_submitted() else 200
@@ -126,9 +133,7 @@ def register() -> tuple[str, int] | Response:
             session.add(user)
             audit.record(session, "organisation.register", org, {"name": org.name})
             # Signed in at once: drafts can be prepared while the organisation waits.
-            login_user(user)
-            user.last_login_at = utcnow()
-            user.language = str(get_locale())
+            _start_session(user, remember=False)
             session.commit()
             flash(_("Registration received. An official will verify your organisation."), "info")
             return redirect(url_for("main.home"))
@@ -155,9 +160,7 @@ def login() -> tuple[str, int] | Response:
         elif not user.is_active:
             form.email.errors.append(_("This account is disabled. Contact an administrator."))
         else:
-            login_user(user, remember=form.remember.data)
-            user.last_login_at = utcnow()
-            user.language = str(get_locale())  # the language they signed in with
+            _start_session(user, remember=form.remember.data)
             session.commit()
             target = request.args.get("next", "")
             return redirect(target if same_site_path(target) else url_for("main.home"))

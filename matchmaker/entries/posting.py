@@ -11,6 +11,7 @@ from typing import Any
 
 from flask import url_for
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from sqlmodel import Session
 
 from matchmaker.alerts import matches
@@ -205,10 +206,13 @@ def return_entry(session: Session, entry: Entry, *, version: int | None, reason:
     recommend.forget_entry(session, entry)
 
 
+ONLY_PUBLISHED = _l("Only a published entry can be closed or withdrawn.")
+
+
 def require_published(entry: Entry) -> None:
     """Only a published entry can be closed or withdrawn (NotAllowed otherwise)."""
     if entry.status != "published":
-        raise NotAllowed(_("Only a published entry can be closed or withdrawn."))
+        raise NotAllowed(str(ONLY_PUBLISHED))
 
 
 def end_entry(session: Session, entry: Entry, *, version: int | None, reason: str) -> None:

@@ -340,11 +340,7 @@ def end_page(kind: Kind, entry_id: int) -> Any:
     def not_published() -> tuple[str, int]:
         # Ended already (another tab, a colleague) or never published: nothing left to ask.
         ended = entry.status == kind.status(kind.ended)
-        why = (
-            ENDED_ALREADY[kind.name]
-            if ended
-            else _("Only a published entry can be closed or withdrawn.")
-        )
+        why = ENDED_ALREADY[kind.name] if ended else posting.ONLY_PUBLISHED
         return page(409, conflict=str(why), locked=True)
 
     if entry.status != "published":
